@@ -1,0 +1,78 @@
+"""Literal types shared by the registry, the client, the sandbox and the engines.
+
+Pure data, no I/O. Each enum value names a behaviour described in ``shared/custify-api.md``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Envelope(str, Enum):
+    """How a list or get response wraps its rows (custify-api.md §18)."""
+
+    #: ``{"<key>": [...], "total": N}`` (most lists, ``GET /company/{id}``, ``GET /task/{id}``).
+    OBJECT = "object"
+    #: ``[{"<key>": [...], "total": N}]``; the object form is accepted too (§2, quirk 2).
+    ARRAY_WRAPPED = "array_wrapped"
+    #: ``[...]`` with no envelope and no total (``GET /survey``, quirk 6).
+    BARE_ARRAY = "bare_array"
+    #: ``{"<key>": [...], "total": N}``, but a bare row when exactly one matches (quirk 5).
+    OBJECT_OR_SINGLE = "object_or_single"
+    #: The entity itself, no wrapper (``GET /people/{id}``).
+    ENTITY = "entity"
+    #: 202 with an empty or ``{}`` body (``POST /event``, quirk 15).
+    EMPTY = "empty"
+
+
+class SortStyle(str, Enum):
+    """Which sort parameters a list endpoint understands (custify-api.md §1.7)."""
+
+    #: ``sorting={"field": ..., "direction": "asc"|"desc"}`` (URL-encoded JSON).
+    SORTING_JSON = "sorting_json"
+    #: ``sort=<field>&order=asc|desc``.
+    SORT_ORDER = "sort_order"
+    #: No sort parameter; the server's default order applies.
+    NONE = "none"
+
+
+class IdLocation(str, Enum):
+    """Where an identifier travels in a write or get request."""
+
+    PATH = "path"
+    QUERY = "query"
+    BODY = "body"
+
+
+class FieldType(str, Enum):
+    """Type of a writable body field, used by validation (pandera) and the sandbox's 400s."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    LIST = "list"
+    OBJECT = "object"
+    #: ``custom_attributes``: flat object with the rules of custify-api.md §1.5.
+    ATTRIBUTES = "attributes"
+    #: A local file path, uploaded as multipart (files.upload).
+    FILE = "file"
+
+
+class ActionKind(str, Enum):
+    """What an action does to Custify's state; decides ledger and retry semantics."""
+
+    CREATE = "create"  # makes a new record; NOT idempotent unless the API dedupes
+    UPDATE = "update"  # changes an existing record named by an identifier
+    UPSERT = "upsert"  # Custify matches on an identifier, creates when nothing matches
+    DELETE = "delete"  # permanent; needs opt-in in the reverse ETL
+    GET = "get"  # read one record by an identifier
+    TAG = "tag"  # add or remove a tag on entities
+    APPEND = "append"  # adds to a record (event, reply, score); not idempotent
+
+
+class Trigger(str, Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"  # detected by reconciliation only; not one of the 22 polling triggers

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from warehouse import Warehouse, WarehouseConfig, WarehouseConfigError, WarehouseUnavailable
+
+
+def test_insert_and_query_round_trip(warehouse_cfg):
+    wh = Warehouse(warehouse_cfg)
+    df = pl.DataFrame({"key": ["a", "b"], "n": [1, 2], "ok": [True, None]})
+    wh.insert_df("things", df)
+    wh.insert_df("things", df.head(1))
+    got = wh.query_df(f"SELECT key, n, ok FROM {wh.table('things')} WHERE n = %s", (1,))
+    assert got.to_dicts() == [{"key": "a", "n": 1, "ok": True}] * 2
+    assert set(wh.columns("things")) == {"key", "n", "ok"}
+
+
+def test_replace_makes_table_hold_exactly_the_frame(warehouse_cfg):
+    wh = Warehouse(warehouse_cfg)
+    wh.insert_df("t", pl.DataFrame({"x": [1, 2, 3]}))
+    wh.replace_df("t", pl.DataFrame({"x": [9]}))
+    assert wh.query_rows(f"SELECT x FROM {wh.table('t')}") == [(9,)]
+
+
+@pytest.mark.parametrize("name", ['people"; DROP TABLE x; --', "a b", "", "1abc", "x" * 64])
+def test_hostile_table_names_are_refused(duckdb_cfg, name):
+    with pytest.raises(WarehouseConfigError):
+        Warehouse(duckdb_cfg).table(name)
+
+
+def test_unknown_destination_names_the_setting():
+    with pytest.raises(WarehouseConfigError, match="destination"):
+        WarehouseConfig(destination="oracle")
+
+
+def test_unreachable_postgres_is_one_clear_error_without_password(tmp_path):
+    cfg = WarehouseConfig(
+        destination="postgres",
+        credentials="postgresql://postgres:s3cr3t-pw@127.0.0.1:1/test",
+        pipelines_dir=tmp_path / "dlt",
+    )
+    with pytest.raises(WarehouseUnavailable) as info:
+        Warehouse(cfg).table_exists("people")
+    assert "s3cr3t-pw" not in str(info.value)
+    assert "DESTINATION__POSTGRES__CREDENTIALS" in str(info.value)
+    assert "s3cr3t-pw" not in repr(cfg)

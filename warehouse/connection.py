@@ -1,0 +1,219 @@
+"""dlt pipeline and SQL access for the configured warehouse.
+
+Both directions go through dlt's destinations, so DuckDB, Postgres and Snowflake are configured
+once, the way dlt documents it. ``Warehouse`` is the small SQL surface the engines need beyond
+dlt's loads: reading desired rows and extracted tables, and writing the ledger, diffs and
+trigger events with parameters (never string-formatted values).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import dlt
+import polars as pl
+
+from warehouse.config import WarehouseConfig, WarehouseConfigError, check_identifier
+
+INSERT_CHUNK_ROWS = 500
+
+
+def make_destination(cfg: WarehouseConfig) -> Any:
+    """The dlt destination object for ``cfg``."""
+    if cfg.destination == "duckdb":
+        return dlt.destinations.duckdb(str(cfg.duckdb_path))
+    if cfg.destination == "postgres":
+        return dlt.destinations.postgres(cfg.credentials) if cfg.credentials else "postgres"
+    return dlt.destinations.snowflake(cfg.credentials) if cfg.credentials else "snowflake"
+
+
+def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> dlt.Pipeline:
+    """A dlt pipeline writing to ``cfg``'s dataset; its state lives in ``cfg.pipelines_dir``."""
+    kwargs: dict[str, Any] = {}
+    if cfg.pipelines_dir is not None:
+        kwargs["pipelines_dir"] = str(cfg.pipelines_dir)
+    return dlt.pipeline(
+        pipeline_name=pipeline_name or cfg.pipeline_name,
+        destination=make_destination(cfg),
+        dataset_name=cfg.dataset,
+        **kwargs,
+    )
+
+
+def _sql_type(dtype: pl.DataType, destination: str) -> str:
+    if dtype == pl.Boolean:
+        return "BOOLEAN"
+    if dtype.is_integer():
+        return "BIGINT"
+    if dtype.is_float():
+        return "DOUBLE PRECISION"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMP WITH TIME ZONE"
+    return "VARCHAR" if destination == "snowflake" else "TEXT"
+
+
+def _cell(value: Any) -> Any:
+    """Lists and dicts travel as JSON text; everything else as the driver's own type."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+class Warehouse:
+    """SQL access to the dataset of one warehouse (one per process and config)."""
+
+    def __init__(self, cfg: WarehouseConfig, pipeline: dlt.Pipeline | None = None) -> None:
+        self.cfg = cfg
+        self.pipeline = pipeline or make_pipeline(cfg, pipeline_name=f"{cfg.pipeline_name}_sql")
+        self.dialect = cfg.destination
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.cfg!r})"
+
+    @contextmanager
+    def client(self) -> Iterator[Any]:
+        """A dlt SQL client; the dataset (schema) is created on first use."""
+        try:
+            with self.pipeline.sql_client() as client:
+                if not client.has_dataset():
+                    client.create_dataset()
+                yield client
+        except WarehouseConfigError:
+            raise
+        except Exception as exc:  # connection refused, bad credentials, missing driver...
+            if _is_connection_error(exc):
+                raise WarehouseUnavailable(self.cfg, exc) from None
+            raise
+
+    def table(self, name: str) -> str:
+        """The validated, quoted and dataset-qualified name of table ``name``."""
+        check_identifier(name, "table name")
+        with self.pipeline.sql_client() as client:
+            qualified = client.make_qualified_table_name(name)
+        if self.dialect == "duckdb":
+            # custify.duckdb holds dataset custify: DuckDB's binder finds the name ambiguous
+            # (catalog or schema?) unless the catalog is spelled out.
+            return f"{self._duckdb_catalog()}.{qualified}"
+        return qualified
+
+    def _duckdb_catalog(self) -> str:
+        if not hasattr(self, "_catalog"):
+            with self.client() as client, client.execute_query("SELECT current_database()") as c:
+                self._catalog = '"' + str(c.fetchone()[0]).replace('"', '""') + '"'
+        return self._catalog
+
+    def quote(self, column: str) -> str:
+        check_identifier(column, "column name")
+        with self.pipeline.sql_client() as client:
+            return client.escape_column_name(column)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self.client() as client:
+            client.execute_sql(sql, *params)
+
+    def query_df(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+        with self.client() as client, client.execute_query(sql, *params) as cursor:
+            arrow = cursor.arrow()
+            if arrow is None:
+                names = [d[0] for d in (cursor.description or [])]
+                return pl.DataFrame({n: [] for n in names})
+            return pl.from_arrow(arrow)  # type: ignore[return-value]
+
+    def query_rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.client() as client, client.execute_query(sql, *params) as cursor:
+            return list(cursor.fetchall())
+
+    def table_exists(self, name: str) -> bool:
+        return bool(self.columns(name))
+
+    def columns(self, name: str) -> dict[str, str]:
+        """Column name -> SQL type of table ``name`` in the dataset ({} when it is missing)."""
+        check_identifier(name, "table name")
+        sql = (
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE lower(table_schema) = lower(%s) AND lower(table_name) = lower(%s) "
+            "ORDER BY ordinal_position"
+        )
+        with self.client() as client:
+            schema = client.dataset_name
+            with client.execute_query(sql, schema, name) as cursor:
+                return {str(c).lower(): str(t) for c, t in cursor.fetchall()}
+
+    def create_table(self, name: str, schema: dict[str, pl.DataType]) -> None:
+        cols = ", ".join(f"{self.quote(c)} {_sql_type(t, self.dialect)}" for c, t in schema.items())
+        self.execute(f"CREATE TABLE IF NOT EXISTS {self.table(name)} ({cols})")
+
+    def insert_df(self, name: str, df: pl.DataFrame) -> int:
+        """Append ``df`` to table ``name``, creating it from the frame's schema if missing."""
+        if not self.table_exists(name):
+            self.create_table(name, dict(df.schema))
+        if df.height == 0:
+            return 0
+        target = self.table(name)
+        cols = ", ".join(self.quote(c) for c in df.columns)
+        with self.client() as client:
+            if self.dialect == "duckdb":
+                conn = client.native_connection
+                conn.register("__custify_insert", df.to_arrow())
+                try:
+                    conn.execute(f"INSERT INTO {target} ({cols}) SELECT * FROM __custify_insert")
+                finally:
+                    conn.unregister("__custify_insert")
+                return df.height
+            for chunk in df.iter_slices(INSERT_CHUNK_ROWS):
+                row_sql = "(" + ", ".join(["%s"] * chunk.width) + ")"
+                values = ", ".join([row_sql] * chunk.height)
+                params = [_cell(v) for row in chunk.iter_rows() for v in row]
+                client.execute_sql(f"INSERT INTO {target} ({cols}) VALUES {values}", *params)
+        return df.height
+
+    def replace_df(self, name: str, df: pl.DataFrame) -> int:
+        """Make table ``name`` hold exactly ``df`` (dropped and recreated in one transaction)."""
+        self.execute(f"DROP TABLE IF EXISTS {self.table(name)}")
+        self.create_table(name, dict(df.schema))
+        return self.insert_df(name, df)
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be reached; the message says which and how to configure it."""
+
+    def __init__(self, cfg: WarehouseConfig, exc: BaseException) -> None:
+        where = (
+            f"DuckDB file {cfg.duckdb_path}" if cfg.destination == "duckdb" else cfg.destination
+        )
+        hint = {
+            "postgres": "set DESTINATION__POSTGRES__CREDENTIALS or [destination.postgres] "
+            "credentials in .dlt/secrets.toml",
+            "snowflake": "set DESTINATION__SNOWFLAKE__CREDENTIALS or [destination.snowflake] "
+            "credentials in .dlt/secrets.toml",
+        }.get(cfg.destination, "check the path and that no other process holds the file")
+        reason = type(exc).__name__
+        super().__init__(f"cannot reach the warehouse ({where}): {reason}; {hint}")
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    names = {type(e).__name__ for e in _chain(exc)}
+    return bool(
+        names
+        & {
+            "OperationalError",
+            "DestinationConnectionError",
+            "ConfigFieldMissingException",
+            "IOException",
+            "ConnectionException",
+        }
+    )
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

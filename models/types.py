@@ -5,10 +5,10 @@ Pure data, no I/O. Each enum value names a behaviour described in ``shared/custi
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Envelope(str, Enum):
+class Envelope(StrEnum):
     """How a list or get response wraps its rows (custify-api.md §18)."""
 
     #: ``{"<key>": [...], "total": N}`` (most lists, ``GET /company/{id}``, ``GET /task/{id}``).
@@ -25,7 +25,7 @@ class Envelope(str, Enum):
     EMPTY = "empty"
 
 
-class SortStyle(str, Enum):
+class SortStyle(StrEnum):
     """Which sort parameters a list endpoint understands (custify-api.md §1.7)."""
 
     #: ``sorting={"field": ..., "direction": "asc"|"desc"}`` (URL-encoded JSON).
@@ -36,7 +36,7 @@ class SortStyle(str, Enum):
     NONE = "none"
 
 
-class IdLocation(str, Enum):
+class IdLocation(StrEnum):
     """Where an identifier travels in a write or get request."""
 
     PATH = "path"
@@ -44,7 +44,7 @@ class IdLocation(str, Enum):
     BODY = "body"
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     """Type of a writable body field, used by validation (pandera) and the sandbox's 400s."""
 
     STRING = "string"
@@ -60,7 +60,7 @@ class FieldType(str, Enum):
     FILE = "file"
 
 
-class ActionKind(str, Enum):
+class ActionKind(StrEnum):
     """What an action does to Custify's state; decides ledger and retry semantics."""
 
     CREATE = "create"  # makes a new record; NOT idempotent unless the API dedupes
@@ -72,7 +72,7 @@ class ActionKind(str, Enum):
     APPEND = "append"  # adds to a record (event, reply, score); not idempotent
 
 
-class Trigger(str, Enum):
+class Trigger(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     DELETED = "deleted"  # detected by reconciliation only; not one of the 22 polling triggers

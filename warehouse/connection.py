@@ -182,9 +182,7 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse cannot be reached; the message says which and how to configure it."""
 
     def __init__(self, cfg: WarehouseConfig, exc: BaseException) -> None:
-        where = (
-            f"DuckDB file {cfg.duckdb_path}" if cfg.destination == "duckdb" else cfg.destination
-        )
+        where = f"DuckDB file {cfg.duckdb_path}" if cfg.destination == "duckdb" else cfg.destination
         hint = {
             "postgres": "set DESTINATION__POSTGRES__CREDENTIALS or [destination.postgres] "
             "credentials in .dlt/secrets.toml",

@@ -1,0 +1,106 @@
+"""The registry is the one table every layer reads: these checks keep it coherent."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from models.registry import (
+    ACTION_FAMILIES,
+    ACTIONS,
+    EXTRACTED,
+    OBJECTS,
+    REGISTRY,
+    TRIGGERS,
+    get_action,
+    get_object,
+)
+from models.types import ActionKind, Envelope, IdLocation, SortStyle, Trigger
+
+DESIGN_EXTRACTED = {
+    "people", "companies", "notes", "tasks", "tickets", "files", "surveys", "time_tracks",
+    "meetings", "health_scores", "segments", "lifecycles", "playbooks", "customer_objectives",
+}  # fmt: skip
+PAGE_CAPS = {"people": 200, "companies": 200, "tickets": 200, "lifecycles": 200, "playbooks": 200}
+
+
+def test_every_extracted_object_of_the_design_is_registered():
+    assert {o.name for o in EXTRACTED} == DESIGN_EXTRACTED
+
+
+def test_action_families_match_the_design_counts():
+    # design.md lists the families with their sizes; they add up to 49 (its headline says 43).
+    assert Counter(a.family for a in ACTIONS.values()) == Counter(ACTION_FAMILIES)
+    assert len(ACTIONS) == sum(ACTION_FAMILIES.values()) == 49
+
+
+def test_triggers_are_created_and_updated_except_files_and_surveys():
+    created_only = {o.name for o in EXTRACTED if o.triggers == (Trigger.CREATED,)}
+    assert created_only == {"files", "surveys"}
+    assert {o.name for o in EXTRACTED if not o.triggers} == {"companies"}  # extracted, no trigger
+    assert len(TRIGGERS) == 24  # 11 objects x created/updated + files + surveys created
+
+
+@pytest.mark.parametrize("obj", OBJECTS, ids=lambda o: o.name)
+def test_object_rows_are_coherent(obj):
+    assert REGISTRY[obj.name] is obj
+    if obj.list_path:
+        assert obj.list_path.startswith("/")
+        assert obj.page_size_max in (50, 100, 200)
+        if obj.envelope in (Envelope.OBJECT, Envelope.ARRAY_WRAPPED, Envelope.OBJECT_OR_SINGLE):
+            assert obj.envelope_key, "an enveloped list needs its key"
+    if obj.extracted:
+        assert obj.list_path and obj.cursor_field in ("updated_at", "created_at")
+        assert obj.cursor_field == (
+            "created_at" if obj.triggers == (Trigger.CREATED,) else "updated_at"
+        )
+    if obj.sort_style is SortStyle.NONE:
+        assert obj.cursor_field in (None, "created_at")
+    for action in obj.actions:
+        assert action.object == obj.name
+
+
+def test_documented_page_caps():
+    for obj in EXTRACTED:
+        assert obj.page_size_max == PAGE_CAPS.get(obj.name, 50), obj.name
+
+
+@pytest.mark.parametrize("action", ACTIONS.values(), ids=lambda a: a.name)
+def test_action_rows_are_coherent(action):
+    assert action.method in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    assert re.fullmatch(r"/[\w\-/{}]*", action.path)
+    assert set(action.required) <= set(action.body), "required fields must be body fields"
+    assert set(action.parent_params) <= set(action.path_params)
+    for ident in action.identifiers:
+        path = ident.path or action.path
+        if ident.location is IdLocation.PATH:
+            assert "{" + ident.name + "}" in path, f"{ident.name} must be a path parameter"
+        else:
+            assert ident.path is None
+    unbound = set(action.path_params) - set(action.parent_params)
+    path_idents = {
+        i.name for i in action.identifiers if i.location is IdLocation.PATH and not i.path
+    }
+    assert unbound <= path_idents, f"path parameters {unbound - path_idents} have no source"
+    if action.batch_job:
+        assert action.batch_job in {"people", "company", "event"}
+    if action.kind in (ActionKind.GET, ActionKind.DELETE):
+        assert action.identifiers, "gets and deletes need an identifier"
+
+
+def test_non_deduplicated_creates_are_flagged():
+    flagged = {a.name for a in ACTIONS.values() if a.duplicates_on_retry}
+    for must in ("notes.create", "tasks.create", "comments.create", "tickets.reply",
+                 "files.upload", "time_tracks.create"):  # fmt: skip
+        assert must in flagged
+    for idempotent in ("people.upsert", "companies.upsert", "events.insert", "tags.entity"):
+        assert idempotent not in flagged
+
+
+def test_lookups_name_what_is_known():
+    with pytest.raises(KeyError, match="known objects: .*people"):
+        get_object("persons")
+    with pytest.raises(KeyError, match="known actions: .*people.upsert"):
+        get_action("people.upset")

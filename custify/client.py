@@ -1,0 +1,327 @@
+"""``CustifyClient``: the one object the ELT and the reverse ETL talk to (docs/architecture.md).
+
+It composes the seams of this package: ``HttpSession`` (budget, retry, classification),
+``pagination`` (page/itemsPerPage/sort from the registry), ``envelopes`` (every §18 quirk) and
+``actions`` (a registry row -> a request). Every one of the registry's actions is also a named
+method, generated from the registry (see ``_install_action_methods``):
+
+- ``client.<object>_<verb>(payload)`` — e.g. ``client.people_upsert({...})``;
+- an action whose only identifier is a path segment takes it first, positionally:
+  ``client.tickets_reply(external_id, {...})``, ``client.tasks_update(task_id, {...})``;
+- other identifiers, parent params and query params are keywords:
+  ``client.people_get(email="a@b.c")``, ``client.deals_delete(externalId="D-1")``,
+  ``client.comments_create({...}, entityModel="Note", entity=note_id)``,
+  ``client.time_tracks_create({...}, user="csm@x.io")``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from custify import actions as _actions
+from custify import batch as _batch
+from custify import pagination
+from custify.envelopes import parse_one
+from custify.http import HttpSession, RequestStats
+from custify.pagination import Page
+from custify.ratelimit import RateBudget
+from custify.settings import ConnectionSettings
+from models.clock import Clock
+from models.registry import ACTIONS, Action, CustifyObject, ListVariant
+from models.types import ActionKind, Envelope, IdLocation
+
+
+class CustifyClient:
+    """Thread-safe Custify API client for one connection (one account, one rate budget)."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        budget: RateBudget | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._session = HttpSession(
+            settings, transport=transport, budget=budget, clock=clock, rng=rng
+        )
+        self.clock = self._session.clock
+        self.budget = self._session.budget
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def stats(self) -> RequestStats:
+        return self._session.stats
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> CustifyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"CustifyClient(connection={self.settings.name!r}, base_url={self.settings.base_url!r})"
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        replay_safe: bool | None = None,
+        record: bool = False,
+    ) -> httpx.Response:
+        """Budget -> send -> classify -> retry or raise (see ``custify.http``)."""
+        return self._session.send(
+            method,
+            path,
+            params=params,
+            json=json,
+            files=files,
+            data=data,
+            replay_safe=replay_safe,
+            record=record,
+        )
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET and decode; an empty body decodes to None."""
+        response = self.request("GET", path, params=params)
+        return response.json() if response.content.strip() else None
+
+    # -- reading lists ----------------------------------------------------------------------
+    def list_page(
+        self,
+        obj: str | CustifyObject,
+        page: int,
+        *,
+        page_size: int | None = None,
+        sort_desc: bool = True,
+        sort_by: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        parent_id: str | Mapping[str, str] | None = None,
+        variant: str | ListVariant | None = None,
+    ) -> Page:
+        """One page of a list (for callers that fetch pages concurrently); §1.7."""
+        return pagination.fetch_page(
+            self.get_json,
+            pagination.resolve(obj),
+            page,
+            page_size=page_size,
+            sort_desc=sort_desc,
+            sort_by=sort_by,
+            params=params,
+            parent_id=parent_id,
+            variant=variant,
+        )
+
+    def iter_pages(
+        self,
+        obj: str | CustifyObject,
+        *,
+        page_size: int | None = None,
+        sort_desc: bool = True,
+        sort_by: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        parent_id: str | Mapping[str, str] | None = None,
+        variant: str | ListVariant | None = None,
+        start_page: int = 1,
+    ) -> Iterator[Page]:
+        """Every page until ``total`` or an empty page; all variants when none is given."""
+        return pagination.iter_pages(
+            self.get_json,
+            pagination.resolve(obj),
+            page_size=page_size,
+            sort_desc=sort_desc,
+            sort_by=sort_by,
+            params=params,
+            parent_id=parent_id,
+            variant=variant,
+            start_page=start_page,
+        )
+
+    def iter_rows(self, obj: str | CustifyObject, **options: Any) -> Iterator[dict[str, Any]]:
+        for page in self.iter_pages(obj, **options):
+            yield from page.rows
+
+    # -- actions ------------------------------------------------------------------------------
+    def call(
+        self,
+        action: str | Action,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        by: str | None = None,
+        value: Any = None,
+        parent: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Drive any registry action; gets return one dict or raise ``NotFound`` (§18.3)."""
+        prepared = _actions.prepare(
+            action, payload, by=by, value=value, parent=parent, query=query, files=files
+        )
+        act = prepared.action
+        is_get = act.kind is ActionKind.GET
+        response = self.request(
+            prepared.method,
+            prepared.path,
+            params=prepared.params or None,
+            json=prepared.json,
+            files=prepared.files,
+            data=prepared.data,
+            replay_safe=prepared.replay_safe,
+            record=not is_get,
+        )
+        body = response.json() if response.content.strip() else None
+        if is_get:
+            return parse_one(
+                body, act.response, act.response_key, method=act.method, path=prepared.path
+            )
+        if act.response is Envelope.EMPTY and not body:
+            return None
+        return body
+
+    def get_one(self, obj: str | CustifyObject, *, by: str, value: Any) -> dict[str, Any]:
+        """One record by an identifier; ``NotFound`` on 404 or Custify's empty array (§18.3).
+
+        Objects with a registry ``get`` action use it; others are read through their list
+        endpoint (``GET /task/{id}``, ``GET /ticket?externalId=``), whose envelope the registry
+        names (§18.4).
+        """
+        row = pagination.resolve(obj)
+        if any(a.verb == "get" for a in row.actions):
+            return self.call(row.action("get"), by=by, value=value)
+        if row.list_path is None or "{" in row.list_path:
+            raise ValueError(f"{row.name} has no lookup endpoint")
+        if by == row.id_field:
+            path, params = f"{row.list_path}/{_actions._segment(value)}", None
+        else:
+            path, params = row.list_path, {by: value}
+        body = self.get_json(path, params)
+        return parse_one(body, row.envelope, row.envelope_key, method="GET", path=path)
+
+    # -- batch (§15) ------------------------------------------------------------------------
+    def submit_batch(self, jobs: list[dict[str, Any]]) -> str:
+        """``POST /batch`` (202 + job id); at most 100 jobs, else ValueError."""
+        return _batch.submit(self, jobs)
+
+    def batch_status(self, job_id: str) -> dict[str, Any]:
+        """``GET /batch/{id}``: the job's state (kept 6 h by Custify)."""
+        return _batch.status(self, job_id)
+
+    def run_batch(
+        self,
+        jobs: list[dict[str, Any]],
+        *,
+        poll_interval_s: float = 2.0,
+        timeout_s: float = 900.0,
+    ) -> list[_batch.JobOutcome]:
+        """Submit, poll (through the clock) until done, and return one outcome per job."""
+        return _batch.run(self, jobs, poll_interval_s=poll_interval_s, timeout_s=timeout_s)
+
+
+# -- named action methods, generated from the registry ---------------------------------------
+def positional_identifier(act: Action) -> str | None:
+    """The identifier a named method takes positionally: the only one, and a path segment."""
+    if act.kind is ActionKind.UPSERT or len(act.identifiers) != 1:
+        return None
+    ident = act.identifiers[0]
+    return ident.name if ident.location is IdLocation.PATH else None
+
+
+def method_name(act: Action) -> str:
+    """``people.upsert`` -> ``people_upsert``."""
+    return act.name.replace(".", "_")
+
+
+def _make_method(act: Action):  # type: ignore[no-untyped-def]
+    positional = positional_identifier(act)
+    ident_names = {i.name for i in act.identifiers}
+
+    def method(self: CustifyClient, *args: Any, query=None, files=None, **kwargs: Any) -> Any:
+        args_list = list(args)
+        by = value = None
+        if positional is not None:
+            if not args_list:
+                raise TypeError(f"{method_name(act)}() needs {positional!r} first")
+            by, value = positional, args_list.pop(0)
+        if len(args_list) > 1:
+            raise TypeError(f"{method_name(act)}() takes one payload")
+        payload = args_list[0] if args_list else None
+        parent = {k: kwargs.pop(k) for k in act.parent_params if k in kwargs}
+        extra_query = {k: kwargs.pop(k) for k in act.query if k in kwargs}
+        ids = {k: kwargs.pop(k) for k in list(kwargs) if k in ident_names}
+        ids = {k: v for k, v in ids.items() if v is not None}
+        if kwargs:
+            raise TypeError(f"{method_name(act)}() got unexpected {sorted(kwargs)}")
+        if len(ids) > 1 or (ids and by is not None):
+            raise TypeError(f"{method_name(act)}() takes one identifier, got {sorted(ids)}")
+        if ids:
+            ((by, value),) = ids.items()
+        merged_query = {**extra_query, **(query or {})} or None
+        return self.call(
+            act, payload, by=by, value=value, parent=parent or None, query=merged_query,
+            files=files,
+        )  # fmt: skip
+
+    method.__name__ = method.__qualname__ = method_name(act)
+    method.__doc__ = _method_doc(act, positional)
+    method.__signature__ = _signature(act, positional)  # type: ignore[attr-defined]
+    return method
+
+
+def _method_doc(act: Action, positional: str | None) -> str:
+    idents = ", ".join(f"{i.name} ({i.location.value})" for i in act.identifiers) or "none"
+    lines = [
+        f"{act.family}: {act.name} -> {act.method} {act.path}.",
+        "",
+        f"Identifiers: {idents}."
+        + (f" {positional!r} is the first positional argument." if positional else ""),
+    ]
+    if act.parent_params:
+        lines.append(f"Parent keywords: {', '.join(act.parent_params)}.")
+    if act.query:
+        lines.append(f"Query keywords: {', '.join(act.query)}.")
+    if act.duplicates_on_retry:
+        lines.append("Not retried after it may have reached Custify (duplicates on retry).")
+    if act.doc:
+        lines += ["", act.doc]
+    return "\n".join(lines)
+
+
+def _signature(act: Action, positional: str | None) -> inspect.Signature:
+    P = inspect.Parameter
+    params = [P("self", P.POSITIONAL_ONLY)]
+    if positional:
+        params.append(P(positional, P.POSITIONAL_ONLY))
+    params.append(P("payload", P.POSITIONAL_ONLY, default=None))
+    names = [i.name for i in act.identifiers if i.name != positional]
+    names += [*act.parent_params, *act.query]
+    params += [P(n, P.KEYWORD_ONLY, default=None) for n in dict.fromkeys(names)]
+    params += [P("query", P.KEYWORD_ONLY, default=None), P("files", P.KEYWORD_ONLY, default=None)]
+    return inspect.Signature(params)
+
+
+def _install_action_methods() -> None:
+    for act in ACTIONS.values():
+        name = method_name(act)
+        if hasattr(CustifyClient, name):
+            raise RuntimeError(f"action method {name} clashes with CustifyClient.{name}")
+        setattr(CustifyClient, name, _make_method(act))
+
+
+_install_action_methods()

@@ -1,0 +1,291 @@
+"""Transport and retry: one httpx.Client, one rate budget, one retry policy (custify-api.md §1).
+
+Every request takes a budget slot first (§1.8), is classified by ``custify.errors.classify``
+(the only status-code reader), and is retried with capped full-jitter exponential backoff that
+honours ``Retry-After`` (including ``Retry-After: 0``). The rules:
+
+- 429: always retried after the server's ``Retry-After`` (every thread and process waits, via the
+  shared budget); it has its own, larger allowance (``max_rate_limited``) because it is flow
+  control, not failure. Surfaced only when that allowance runs out.
+- Connection errors before sending: always retried (the request never reached Custify).
+- 5xx, read timeouts, dropped connections after sending, malformed JSON on a 2xx: retried only
+  when the request is ``replay_safe``. Creates that Custify does not deduplicate
+  (``duplicates_on_retry`` in the registry: notes, tasks, comments, replies, files) are not:
+  they raise ``RetriableError(maybe_applied=True)`` so the reverse-ETL ledger can look before
+  sending again (design.md "Creates are not idempotent").
+
+Logging goes to ``logging.getLogger("custify")`` at DEBUG: method, path (no query string: it can
+hold e-mails), status, elapsed. Never the key, never a header.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from custify.errors import (
+    CustifyError,
+    RateLimitedError,
+    RetriableError,
+    error_from_response,
+    error_from_transport,
+    parse_retry_after,
+    strip_query,
+)
+from custify.ratelimit import RateBudget
+from custify.settings import ApiKey, ConnectionSettings
+from models.clock import Clock, RealClock
+
+logger = logging.getLogger("custify")
+
+USER_AGENT = "custify-sync/0.1 (python-httpx)"
+#: methods whose replay cannot change the outcome (a POST may create twice)
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+
+
+class BearerAuth(httpx.Auth):
+    """Adds ``Authorization: Bearer <key>`` per request (§1.2); the key is revealed only here."""
+
+    def __init__(self, key: ApiKey) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerAuth('***')"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped full-jitter exponential backoff (AWS architecture blog's "full jitter")."""
+
+    max_retries: int = 8
+    max_rate_limited: int = 30
+    base_s: float = 0.5
+    max_backoff_s: float = 60.0
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based): U(0, min(cap, base*2^n))."""
+        return rng.uniform(0.0, min(self.max_backoff_s, self.base_s * 2 ** (retry - 1)))
+
+
+class RequestStats:
+    """Thread-safe counters: requests sent, retries, 429s, errors, responses by status."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.retries = 0
+        self.rate_limited = 0
+        self.errors = 0
+        self.by_status: Counter[int] = Counter()
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    def status(self, status: int) -> None:
+        with self._lock:
+            self.by_status[status] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "rate_limited": self.rate_limited,
+                "errors": self.errors,
+                "by_status": dict(self.by_status),
+            }
+
+    def __repr__(self) -> str:
+        return f"RequestStats({self.snapshot()})"
+
+
+class HttpSession:
+    """Budget -> send -> classify -> retry or raise. Thread-safe; share one per account."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        budget: RateBudget | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or RealClock()
+        self.budget = budget or RateBudget(
+            settings.rate_limit,
+            settings.rate_window_s,
+            path=settings.default_budget_path(),
+            clock=self.clock,
+            safety_s=settings.rate_safety_s,
+        )
+        self.policy = RetryPolicy(
+            max_retries=settings.max_retries, max_backoff_s=settings.max_backoff_s
+        )
+        self.stats = RequestStats()
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._client = httpx.Client(
+            base_url=settings.base_url,
+            auth=BearerAuth(settings.api_key),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s),
+            limits=httpx.Limits(
+                max_connections=settings.concurrency,
+                max_keepalive_connections=settings.concurrency,
+            ),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        replay_safe: bool | None = None,
+        record: bool = False,
+    ) -> httpx.Response:
+        """Send until success, a non-retriable error, or the retry allowance runs out.
+
+        ``replay_safe`` (default: idempotent method) allows retrying after the request may have
+        reached Custify; ``record`` makes 400/409/422 a ``RecordRejected`` (one row's fault).
+        """
+        method = method.upper()
+        if replay_safe is None:
+            replay_safe = method in IDEMPOTENT_METHODS
+        headers = {} if files else {"Content-Type": "application/json"}
+        retries = limited = sent = 0
+        while True:
+            self.budget.acquire()
+            sent += 1
+            err, response = self._attempt(
+                method, path, params, json, files, data, headers, record, sent
+            )
+            if err is None:
+                return response  # type: ignore[return-value]
+            if isinstance(err, RateLimitedError):
+                limited += 1
+                self.stats.add(rate_limited=1)
+                wait = self.settings.rate_window_s if err.retry_after is None else err.retry_after
+                self.budget.observe(retry_after=wait)
+                if limited > self.policy.max_rate_limited:
+                    return self._fail(err)
+                continue
+            if not isinstance(err, RetriableError):
+                return self._fail(err)
+            if err.maybe_applied and not replay_safe:
+                return self._fail(err)
+            retries += 1
+            if retries > self.policy.max_retries:
+                return self._fail(err)
+            self.stats.add(retries=1)
+            self.clock.sleep(self._retry_wait(retries, response))
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        files: Mapping[str, Any] | None,
+        data: Mapping[str, Any] | None,
+        headers: dict[str, str],
+        record: bool,
+        sent: int,
+    ) -> tuple[CustifyError | None, httpx.Response | None]:
+        """One send: returns (error or None, response or None). Never raises httpx errors."""
+        started = time.perf_counter()
+        self.stats.add(requests=1)
+        try:
+            response = self._client.request(
+                method, path, params=params, json=json, files=files, data=data, headers=headers
+            )
+        except httpx.TransportError as exc:
+            err = error_from_transport(exc, method, path)
+            err.attempts = sent
+            self._log(method, path, type(exc).__name__, started, sent)
+            return err, None
+        self.stats.status(response.status_code)
+        self._log(method, path, response.status_code, started, sent)
+        self._observe(response)
+        err = error_from_response(response, method, path, record=record, attempts=sent)
+        if err is None and not _json_ok(response):
+            err = RetriableError(
+                "malformed JSON body on a success response",
+                maybe_applied=True,
+                method=method,
+                path=path,
+                status=response.status_code,
+                attempts=sent,
+            )
+        return err, response
+
+    def _observe(self, response: httpx.Response) -> None:
+        """Feed ``X-RateLimit-Remaining`` to the budget (not on 429: Retry-After rules there)."""
+        raw = response.headers.get("x-ratelimit-remaining")
+        if raw is None or response.status_code == 429:
+            return
+        try:
+            remaining = int(raw)
+        except ValueError:
+            return
+        self.budget.observe(remaining=remaining)
+
+    def _retry_wait(self, retries: int, response: httpx.Response | None) -> float:
+        """``Retry-After`` when the server gave one (503), else full-jitter backoff."""
+        if response is not None:
+            after = parse_retry_after(response)
+            if after is not None:
+                return min(after, self.policy.max_backoff_s)
+        with self._rng_lock:
+            return self.policy.backoff(retries, self._rng)
+
+    def _fail(self, err: CustifyError) -> httpx.Response:
+        self.stats.add(errors=1)
+        raise err
+
+    def _log(self, method: str, path: str, status: object, started: float, attempt: int) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.debug(
+                "%s %s -> %s in %.1f ms (attempt %d)",
+                method,
+                strip_query(path),
+                status,
+                elapsed_ms,
+                attempt,
+            )
+
+
+def _json_ok(response: httpx.Response) -> bool:
+    """A success body must be empty (202, §18.15) or valid JSON (§1.1)."""
+    if not response.content.strip():
+        return True
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True

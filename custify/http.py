@@ -189,8 +189,7 @@ class HttpSession:
             if isinstance(err, RateLimitedError):
                 limited += 1
                 self.stats.add(rate_limited=1)
-                wait = self.settings.rate_window_s if err.retry_after is None else err.retry_after
-                self.budget.observe(retry_after=wait)
+                self.budget.observe(retry_after=self._rate_limited_wait(err, limited))
                 if limited > self.policy.max_rate_limited:
                     return self._fail(err)
                 continue
@@ -253,6 +252,17 @@ class HttpSession:
         except ValueError:
             return
         self.budget.observe(remaining=remaining)
+
+    def _rate_limited_wait(self, err: RateLimitedError, limited: int) -> float:
+        """How long every user of the budget waits after a 429 (§1.8).
+
+        ``Retry-After`` counts whole seconds rounded down, so ``0`` can mean "0.9 s left":
+        a small floor that grows with consecutive 429s (0.25, 0.5, 1 s) keeps us from
+        hammering a window that has not reset yet. No header: one full window, as the MCP does.
+        """
+        if err.retry_after is None:
+            return self.settings.rate_window_s
+        return err.retry_after + min(1.0, 0.25 * 2 ** (limited - 1))
 
     def _retry_wait(self, retries: int, response: httpx.Response | None) -> float:
         """``Retry-After`` when the server gave one (503), else full-jitter backoff."""

@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v REAL NOT NULL);
 """
 #: never sleep less than this when waiting: guards against float rounding loops
 _MIN_WAIT_S = 0.001
+#: float slack when comparing clock times: a grant exactly one span old has left the window
+_EPS = 1e-6
 
 
 class RateBudget:
@@ -86,13 +88,17 @@ class RateBudget:
         return db
 
     def _transaction(self, fn):  # type: ignore[no-untyped-def]
-        """Run ``fn(db)`` inside BEGIN IMMEDIATE: one writer across threads and processes."""
+        """Run ``fn(db, now)`` inside BEGIN IMMEDIATE: one writer across threads and processes.
+
+        ``now`` is read only once the transaction is ours: a time read before waiting for the
+        lock would be stale and could slip a grant into the past.
+        """
         with self._lock:
             if self._pid != os.getpid():  # forked: a SQLite handle must not cross a fork
                 self._db, self._pid = self._connect(), os.getpid()
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                result = fn(self._db)
+                result = fn(self._db, self.clock.now())
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -101,13 +107,12 @@ class RateBudget:
 
     def try_acquire(self) -> float:
         """Take a slot now and return 0.0, or return how long to wait before asking again."""
-        now = self.clock.now()
-        return self._transaction(lambda db: self._decide(db, now))
+        return self._transaction(self._decide)
 
     def _decide(self, db: sqlite3.Connection, now: float) -> float:
-        db.execute("DELETE FROM grants WHERE t <= ?", (now - self.span_s,))
+        db.execute("DELETE FROM grants WHERE t <= ?", (now - self.span_s + _EPS,))
         row = db.execute("SELECT v FROM state WHERE k = 'blocked_until'").fetchone()
-        if row and row[0] > now:
+        if row and row[0] > now + _EPS:
             return row[0] - now
         count = db.execute("SELECT COUNT(*) FROM grants").fetchone()[0]
         if count < self.limit:
@@ -136,9 +141,8 @@ class RateBudget:
         """
         if remaining is None and retry_after is None:
             return
-        now = self.clock.now()
 
-        def apply(db: sqlite3.Connection) -> None:
+        def apply(db: sqlite3.Connection, now: float) -> None:
             if retry_after is not None:
                 db.execute(
                     "INSERT INTO state (k, v) VALUES ('blocked_until', ?) "
@@ -156,9 +160,8 @@ class RateBudget:
 
     def in_window(self) -> int:
         """Grants (real and phantom) in the current sliding window; for tests and stats."""
-        now = self.clock.now()
         return self._transaction(
-            lambda db: db.execute(
+            lambda db, now: db.execute(
                 "SELECT COUNT(*) FROM grants WHERE t > ?", (now - self.span_s,)
             ).fetchone()[0]
         )

@@ -248,11 +248,6 @@ def _options(name: str, section: dict[str, Any], file: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in section.items():
         where = f"{file} {_section_label(name)} {key}"
-        if _SECRET_KEYS.search(key):
-            raise ConfigError(
-                f"{where}: secrets do not belong in pipelines.toml; move it to .dlt/secrets.toml "
-                f"or the {env_name(name, 'API_KEY')} environment variable"
-            )
         if key not in _OPTIONS:
             raise ConfigError(f"{where}: unknown option; known: {', '.join(sorted(_OPTIONS))}")
         kind = _OPTIONS[key]
@@ -264,6 +259,18 @@ def _options(name: str, section: dict[str, Any], file: Path) -> dict[str, Any]:
             raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
         out[key] = value
     return out
+
+
+def _refuse_secrets(sections: dict[str, dict[str, Any]], file: Path) -> None:
+    """A key in pipelines.toml (committed to git) is refused at load, whatever connection."""
+    for name, section in sections.items():
+        for key in section:
+            if _SECRET_KEYS.search(key):
+                raise ConfigError(
+                    f"{file} {_section_label(name)} {key}: secrets do not belong in "
+                    f"pipelines.toml; move it to .dlt/secrets.toml or the "
+                    f"{env_name(name, 'API_KEY')} environment variable"
+                )
 
 
 def _secret(name: str, secrets: dict[str, dict[str, Any]], env: Mapping[str, str]) -> str | None:
@@ -287,6 +294,7 @@ def load_settings(
     secrets_file = Path(secrets_path) if secrets_path else config_file.parent / ".dlt/secrets.toml"
     raw = _read_toml(config_file)
     sections = _sections(raw, config_file)
+    _refuse_secrets(sections, config_file)
     secrets = _sections(_read_toml(secrets_file), secrets_file)
     for name in secrets:
         sections.setdefault(name, {})

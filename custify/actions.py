@@ -76,6 +76,11 @@ def choose_identifier(
     return None
 
 
+def identifier_optional(act: Action) -> bool:
+    """Only upserts keyed on the internal ``id`` may omit it: no id means create (§16)."""
+    return act.kind is ActionKind.UPSERT and all(i.name == "id" for i in act.identifiers)
+
+
 def prepare(
     action: str | Action,
     payload: Mapping[str, Any] | None = None,
@@ -100,6 +105,9 @@ def prepare(
         path_values[name] = found
     if ident is not None:
         template = _place_identifier(act, ident, body, value, params, path_values)
+    elif act.identifiers and not identifier_optional(act):
+        names = ", ".join(i.name for i in act.identifiers)
+        raise ValueError(f"{act.name} needs one of {names} (in the payload or by=/value=)")
     template = _fallback_path(act, template, path_values)
     for name in act.query:
         if name in body and name not in act.body:
@@ -132,8 +140,8 @@ def _place_identifier(
     if value is None:
         value = body.get(ident.name)
     if value in (None, ""):
-        if act.kind is ActionKind.UPSERT or ident.location is IdLocation.BODY:
-            return act.path  # upserts without an id create; body ids may be optional
+        if identifier_optional(act):
+            return act.path  # an upsert without an id creates (§16)
         raise ValueError(f"{act.name} needs {ident.name!r} (by={ident.name!r}, value=...)")
     template = ident.path or act.path
     if ident.location is IdLocation.PATH:

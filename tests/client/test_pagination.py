@@ -123,11 +123,13 @@ def test_server_ignoring_page_is_caught(scripted) -> None:
 def test_more_pages_than_total_allows_is_caught(scripted) -> None:
     def handler(request):
         page = int(request.url.params["page"])
-        return httpx.Response(200, json={"tasks": [{"id": f"p{page}"}], "total": 1})
+        # one row per page although two were asked for: the scan never reaches total
+        return httpx.Response(200, json={"tasks": [{"id": f"p{page}"}], "total": 10})
 
-    client, _ = scripted(handler)
-    with pytest.raises(PaginationError, match="beyond total=1"):
-        list(client.iter_pages("tasks", page_size=1))
+    client, script = scripted(handler)
+    with pytest.raises(PaginationError, match="page 8 is beyond total=10"):
+        list(client.iter_pages("tasks", page_size=2))
+    assert len(script.requests) == 8
 
 
 def test_bare_array_loop_without_total_is_caught(scripted) -> None:

@@ -1,0 +1,123 @@
+"""Fault knobs: the ways the real Custify misbehaves, switchable per test, between requests.
+
+Every random decision comes from one RNG seeded from the sandbox seed, so a faulty run is
+reproducible. A fault never corrupts state: a 5xx or a dropped connection is decided before
+the request is applied, unless ``apply_then_drop`` is set, in which case the write is applied
+and only the answer is lost (the request reached Custify, the client never heard back).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+#: Identifier fields a ``reject`` set is matched against.
+REJECT_KEYS = ("id", "_id", "user_id", "email", "company_id", "externalId", "fileId", "name")
+
+RejectRule = Callable[[str, dict], bool] | set | frozenset | list | tuple | None
+
+
+@dataclass
+class Faults:
+    """Mutable knobs; see the sandbox section of docs/architecture.md for each one."""
+
+    #: fraction of requests answered 500/502/503 (decided before the request is applied)
+    error_rate_5xx: float = 0.0
+    #: seconds added to every request through ``clock.sleep`` (free on a FakeClock)
+    latency_s: float = 0.0
+    #: fraction of requests whose connection is dropped without an answer
+    drop_rate: float = 0.0
+    #: fraction of 200 JSON answers whose body is cut short
+    malformed_json_rate: float = 0.0
+    #: after each list page, bump ``updated_at`` of this many random records of that object
+    mutate_while_paging: int = 0
+    #: > 0: about this many generated rows share each timestamp, and write stamps are cut to
+    #: whole seconds, so many records carry the same ``updated_at``
+    timestamp_ties: int = 0
+    #: per-record writes matching this predicate ``(action, payload) -> bool`` or carrying an
+    #: identifier in this set get 400 "rejected by sandbox fault"
+    reject: RejectRule = None
+    #: clock seconds before a batch job may complete (it also needs one poll first)
+    batch_delay_s: float = 0.0
+    #: path prefixes answered 403
+    forbidden_paths: list[str] = field(default_factory=list)
+    #: a 5xx/drop decision applies the write first, then loses the answer
+    apply_then_drop: bool = False
+    #: the next N requests are answered 429 (see ``storm``)
+    storm_remaining: int = 0
+    #: Retry-After sent with storm 429s
+    storm_retry_after: int = 1
+    #: RNG seed; None = the sandbox seed
+    seed: int | None = None
+    _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
+    _lock: Any = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def bind(self, seed: int) -> None:
+        """Seed the RNG (the Sandbox calls this with its seed unless ``seed`` was given)."""
+        self._rng.seed(f"faults:{self.seed if self.seed is not None else seed}")
+
+    def storm(self, n: int, retry_after: int = 1) -> None:
+        """Answer the next ``n`` requests with 429 (a burst from another client on the account)."""
+        self.storm_remaining = int(n)
+        self.storm_retry_after = int(retry_after)
+
+    def take_storm(self) -> bool:
+        with self._lock:
+            if self.storm_remaining > 0:
+                self.storm_remaining -= 1
+                return True
+            return False
+
+    def roll(self, rate: float) -> bool:
+        """True with probability ``rate``; draws nothing when the knob is off."""
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
+
+    def pick(self, options: Iterable[Any]) -> Any:
+        with self._lock:
+            return self._rng.choice(list(options))
+
+    def sample(self, population: list, k: int) -> list:
+        with self._lock:
+            return self._rng.sample(population, min(k, len(population)))
+
+    def forbids(self, path: str) -> bool:
+        return any(path.startswith(p) for p in self.forbidden_paths or ())
+
+    def rejects(self, action: str, payload: dict) -> bool:
+        """Does the ``reject`` knob match this per-record write?"""
+        rule = self.reject
+        if rule is None:
+            return False
+        if callable(rule):
+            return bool(rule(action, payload))
+        values = {str(payload.get(k)) for k in REJECT_KEYS if payload.get(k) is not None}
+        return bool(values & {str(v) for v in rule})
+
+    def update(self, **knobs: Any) -> None:
+        """Set knobs by name (the admin endpoint's JSON); unknown names raise ValueError."""
+        known = {f.name for f in fields(self) if not f.name.startswith("_")}
+        for name, value in knobs.items():
+            if name == "storm":
+                self.storm(int(value))
+                continue
+            if name not in known:
+                raise ValueError(f"unknown fault knob {name!r}; known: {sorted(known)}")
+            if name == "reject" and isinstance(value, list):
+                value = set(value)
+            setattr(self, name, value)
+
+    def snapshot(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        rule = out["reject"]
+        out["reject"] = (
+            sorted(map(str, rule))
+            if isinstance(rule, set | frozenset | list | tuple)
+            else ("<callable>" if rule is not None else None)
+        )
+        return out

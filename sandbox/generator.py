@@ -1,0 +1,211 @@
+"""Seeded generator of a realistic, linked Custify account (design.md "Sandbox").
+
+Deterministic from ``seed``: each table draws from its own ``random.Random`` named after the
+seed and the table, and ids come from one counter in a fixed generation order. Scale 1 is
+about 200 companies and 1,000 people; activity objects scale linearly, configuration objects
+(health scores, segments, lifecycles, playbooks, surveys, tags) with the square root.
+Rows are plain dicts built in tight loops (no per-row objects) so 100,000 people take a few
+seconds and a million stay within a few GB. ``created_at``/``updated_at`` spread over the
+two years before the clock's now.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+from collections.abc import Callable
+
+from sandbox import generator_activity, generator_config
+from sandbox.store import Store
+from sandbox.util import ObjectIds, iso_ms
+
+TWO_YEARS_S = 2 * 365 * 86_400.0
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST = _words(
+    "Ana Ben Carla Dan Eva Farid Grace Hugo Ines Jon Kira Liam Mia Noah Olga Paul Quinn Rosa "
+    "Sam Tara Umar Vera Will Xena Yuki Zoe Ada Bruno Chloe Diego Elif Femi Gina Hana Ivan Jade"
+)
+LAST = _words(
+    "Popescu Smith Garcia Muller Rossi Novak Kim Silva Dubois Jensen Kowalski Ionescu Moreau "
+    "Tanaka Okafor Larsen Costa Fischer Horvat Petrov Walsh Nguyen Haddad Berg Lopez Meyer"
+)
+WORDS = _words(
+    "Acme Globex Initech Umbrella Stark Wayne Hooli Vandelay Soylent Tyrell Cyberdyne Wonka "
+    "Aperture Oscorp Nakatomi Gringotts Monarch Pied Piper Dunder Mifflin Sterling Cooper"
+)
+SUFFIX = ("Inc", "Ltd", "GmbH", "SRL", "Labs", "Group", "Systems", "Software", "Partners")
+INDUSTRIES = ("SaaS", "Fintech", "Healthcare", "Retail", "Education", "Logistics", "Media")
+PLANS = ("Free", "Starter", "Growth", "Business", "Enterprise")
+ROLES = ("Admin", "Manager", "Analyst", "Engineer", "Executive", "Support")
+REGIONS = ("EMEA", "NA", "LATAM", "APAC")
+
+
+class Gen:
+    """Shared state of one generation run: seed, scale, now, ids and per-table RNGs."""
+
+    def __init__(self, store: Store, seed: int, scale: float, now: float, ids: ObjectIds,
+                 ties: int = 0) -> None:  # fmt: skip
+        self.store, self.seed, self.scale, self.now = store, seed, scale, now
+        self.ids, self.ties = ids, ties
+        self.start = now - TWO_YEARS_S
+
+    def rng(self, name: str) -> random.Random:
+        return random.Random(f"custify-sandbox:{self.seed}:{name}")
+
+    def count(self, base: float, minimum: int = 1, linear: bool = True) -> int:
+        factor = self.scale if linear else math.sqrt(self.scale)
+        return max(minimum, int(round(base * factor)))
+
+    def stamper(self, rng: random.Random, n: int) -> Callable[[], tuple[float, float]]:
+        """A ``() -> (created_t, updated_t)`` source over the last two years.
+
+        With ``timestamp_ties`` the times snap to a grid of ``n // ties`` points, so about
+        ``ties`` rows share each ``updated_at`` (the tie hazard of design.md).
+        """
+        r, start, span = rng.random, self.start, TWO_YEARS_S
+        grid = span / max(1, n // self.ties) if self.ties else 0.0
+
+        def snap(t: float) -> float:
+            return start + math.floor((t - start) / grid) * grid if grid else t
+
+        def stamp() -> tuple[float, float]:
+            created = start + span * r()
+            updated = created + (start + span - created) * r()
+            return snap(created), max(snap(created), snap(updated))
+
+        return stamp
+
+    def new_id(self, t: float) -> str:
+        return self.ids.new(t)
+
+
+def generate(store: Store, *, seed: int, scale: float, now: float, ids: ObjectIds,
+             ties: int = 0) -> None:  # fmt: skip
+    """Fill ``store`` with a whole account. Order matters: ids come from one counter."""
+    g = Gen(store, seed, scale, now, ids, ties)
+    gc_was_on = gc.isenabled()
+    gc.disable()  # millions of acyclic dicts: the cyclic collector would rescan them all
+    try:
+        _generate(g, store)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _generate(g: Gen, store: Store) -> None:
+    users = _users(g)
+    tags = generator_config.tags(g)
+    config = generator_config.definitions(g, tags)
+    companies = _companies(g, users, tags, config)
+    people = _people(g, companies, tags)
+    store.table("companies").load(companies)
+    generator_config.segments_and_flows(g, tags)
+    generator_activity.generate_all(g, users, companies, people, tags)
+    store.table("users").load(users)
+
+
+def _users(g: Gen) -> list[dict]:
+    """The account's Custify team members: owners, assignees, note authors."""
+    rng, out = g.rng("users"), []
+    for i in range(8):
+        first, last = FIRST[i * 3 % len(FIRST)], LAST[i * 5 % len(LAST)]
+        t = g.start + rng.random() * 86_400 * 30
+        out.append({
+            "id": g.new_id(t), "name": f"{first} {last}",
+            "email": f"{first.lower()}.{last.lower()}@cs-team.example",
+            "role": "admin" if i == 0 else "csm", "created_at": iso_ms(t), "updated_at": iso_ms(t),
+        })  # fmt: skip
+    return out
+
+
+def _companies(g: Gen, users: list[dict], tags: dict, config: dict) -> list[dict]:
+    rng = g.rng("companies")
+    r = rng.random
+    n = g.count(200)
+    stamp = g.stamper(rng, n)
+    ctags, hs_ids, cm_ids = tags["company"], config["health_scores"], config["calculated_metrics"]
+    out: list[dict] = []
+    for i in range(n):
+        created, updated = stamp()
+        name = f"{WORDS[int(r() * len(WORDS))]} {WORDS[int(r() * len(WORDS))]} {SUFFIX[i % 9]}"
+        csm, acc = users[1 + int(r() * 7)], users[int(r() * 8)]
+        plan_i = int(r() * len(PLANS))
+        score = int(r() * 101)
+        label, color = (
+            ("good", "#2ecc71")
+            if score >= 70
+            else (("average", "#f1c40f") if score >= 40 else ("bad", "#e74c3c"))
+        )
+        upd = iso_ms(updated)
+        hs = {h: {"score": int(r() * 101), "absolute_value": round(r() * 10, 2), "label": label,
+                  "color": color, "updated_at": upd} for h in hs_ids}  # fmt: skip
+        hs["global"] = {"score": score, "absolute_value": score / 10, "label": label,
+                        "color": color, "updated_at": upd}  # fmt: skip
+        out.append({
+            "id": g.new_id(created), "company_id": f"C{i + 1:06d}", "name": name,
+            "signed_up_at": iso_ms(created - r() * 86_400 * 60),
+            "size": int(5 + r() * 2000), "website": f"https://{name.split()[0].lower()}{i}.example",
+            "industry": INDUSTRIES[int(r() * len(INDUSTRIES))], "plan": PLANS[plan_i],
+            "monthly_revenue": plan_i * 500 + int(r() * 500), "churned": r() < 0.08,
+            "owners_csm": csm["id"], "owners_csm_email": csm["email"], "owners_csm_name": csm["name"],
+            "owners_account": acc["id"], "owners_account_email": acc["email"],
+            "owners_account_name": acc["name"],
+            "parent_companies": [out[int(r() * i)]["id"]] if i > 10 and r() < 0.05 else [],
+            "custom_attributes": {
+                "region": REGIONS[int(r() * 4)], "is_enterprise": plan_i == 4,
+                "seats": int(1 + r() * 500), "renewal_at": iso_ms(updated + r() * 3e7),
+                "contract_value": {"value": round(r() * 1e5, 2), "currency": "USD"},
+            },
+            "tags": [ctags[int(r() * len(ctags))]] if r() < 0.4 else [],
+            "metrics": {"health_scores": hs,
+                        "calculated_metrics": {c: round(r() * 100, 1) for c in cm_ids},
+                        "people_count": 0},
+            "created_at": iso_ms(created), "updated_at": upd,
+        })  # fmt: skip
+    return out
+
+
+def _people(g: Gen, companies: list[dict], tags: dict) -> list[dict]:
+    rng = g.rng("people")
+    r = rng.random
+    n, nc = g.count(1000), len(companies)
+    stamp = g.stamper(rng, n)
+    ptags, counts = tags["people"], [0] * nc
+    nf, nl = len(FIRST), len(LAST)
+    out: list[dict] = []
+    for i in range(n):
+        created, updated = stamp()
+        ci = int(r() * nc)
+        counts[ci] += 1
+        links = [companies[ci]["id"]]
+        if r() < 0.08:
+            links.append(companies[int(r() * nc)]["id"])
+        first, last = FIRST[int(r() * nf)], LAST[int(r() * nl)]
+        domain = companies[ci]["website"][8:]
+        has_uid = r() < 0.9
+        out.append({
+            "id": g.new_id(created), "user_id": f"U{i + 1:07d}" if has_uid else None,
+            "email": f"{first.lower()}.{last.lower()}.{i}@{domain}", "name": f"{first} {last}",
+            "phone": f"+40 7{int(r() * 1e8):08d}" if r() < 0.5 else None,
+            "signed_up_at": iso_ms(created - r() * 86_400 * 30),
+            "session_count": int(r() * 400), "unsubscribed_from_emails": r() < 0.05,
+            "unsubscribed_from_calls": r() < 0.03, "last_seen_at": iso_ms(updated),
+            "custom_attributes": {
+                "role": ROLES[int(r() * len(ROLES))], "seats_used": int(r() * 50),
+                "satisfaction": round(r() * 5, 1), "is_admin": r() < 0.15,
+                "last_login_at": iso_ms(updated - r() * 86_400 * 3),
+            },
+            "companies": list(dict.fromkeys(links)),
+            "tags": [ptags[int(r() * len(ptags))]] if r() < 0.3 else [],
+            "created_at": iso_ms(created), "updated_at": iso_ms(updated),
+        })  # fmt: skip
+    for c, k in zip(companies, counts, strict=True):
+        c["metrics"]["people_count"] = k
+    g.store.table("people").load(out)
+    return out

@@ -1,0 +1,61 @@
+"""The route table, assembled from the registry-driven route modules.
+
+``build()`` collects ``(method, template, handler, name)`` rows from each module; the
+``Router`` matches a request by method and path, literal segments before parameters
+(``/people/all`` wins over ``/people/{id}``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sandbox.util import ApiError
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    regex: re.Pattern
+    handler: Callable
+    name: str
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        segs = self.template.strip("/").split("/")
+        return (sum(1 for s in segs if s.startswith("{")), -len(segs))
+
+
+class Router:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def add(self, method: str, template: str, handler: Callable, name: str = "") -> None:
+        pattern = "^" + _PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", template) + "/?$"
+        self.routes.append(Route(method.upper(), template, re.compile(pattern), handler, name))
+        self.routes.sort(key=lambda r: r.specificity)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        for route in self.routes:
+            if route.method == method:
+                m = route.regex.match(path)
+                if m is not None:
+                    return route, m.groupdict()
+        raise ApiError(404, f"Cannot {method} {path}")
+
+    def templates(self) -> set[tuple[str, str]]:
+        return {(r.method, r.template) for r in self.routes}
+
+
+def build() -> Router:
+    from sandbox.routes import batch, gets, lists, writes
+
+    router = Router()
+    for module in (gets, lists, writes, batch):
+        for method, template, handler, name in module.routes():
+            router.add(method, template, handler, name)
+    return router

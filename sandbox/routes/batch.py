@@ -1,0 +1,5 @@
+"""POST /batch and GET /batch/{id} (§15). Filled in below."""
+
+
+def routes():
+    return []

@@ -1,0 +1,174 @@
+"""Every list endpoint, generated from the registry (§1.7, §18 quirks 1, 2, 5, 6, 7, 17, 18).
+
+One generic handler serves each ``CustifyObject`` with a ``list_path``: page/itemsPerPage
+(clamped to the row's ``page_size_max``), sorting in the row's ``sort_style``, the row's
+envelope. What really differs per object is only *scoping* (which query or path parameters
+narrow the list, e.g. objectives need a company) and the default order; both are small
+tables below, not copies of the routing code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from models.registry import OBJECTS, CustifyObject
+from models.types import Envelope, SortStyle
+from sandbox import filters
+from sandbox.routes import render, scopes
+from sandbox.store import get_path, sort_key
+from sandbox.util import Req, Resp, bad_request
+
+if TYPE_CHECKING:
+    from sandbox.app import Sandbox
+
+#: Documented default orders (§1.7); every other list: created_at descending (INF).
+DEFAULT_SORT: dict[str, tuple[str, bool]] = {
+    "people": ("signed_up_at", True), "companies": ("signed_up_at", True),
+    "notes": ("created_at", True), "tags": ("position", False), "tickets": ("openedAt", True),
+    "lifecycles": ("position", False), "playbooks": ("position", False),
+    "customer_objectives": ("created_at", True),
+}  # fmt: skip
+#: Lists whose prose (or the MCP) also uses ``sort``+``order`` next to ``sorting`` (§1.7, §14).
+ALSO_SORT_ORDER = {"lifecycles", "playbooks", "customer_objectives"}
+
+
+@dataclass
+class Scope:
+    """What narrows a list: equality constraints (hash-indexed) and an extra predicate."""
+
+    eq: dict[str, Any] = field(default_factory=dict)
+    pred: Callable[[dict], bool] | None = None
+    key: str | None = None
+    sticky_first: bool = False
+
+
+def routes() -> list[tuple[str, str, Callable, str]]:
+    """``(method, template, handler, name)`` for every list path, from the registry."""
+    out = []
+    for obj in OBJECTS:
+        if not obj.list_path:
+            continue
+        handler = make_handler(obj)
+        for template in [obj.list_path, *scopes.EXTRA_PATHS.get(obj.name, ())]:
+            for path in scopes.aliases(template):
+                out.append(("GET", path, handler, f"{obj.name}.list"))
+    return out
+
+
+def make_handler(obj: CustifyObject) -> Callable[[Sandbox, Req], Resp]:
+    scoper = scopes.SCOPERS.get(obj.name)
+
+    def handle(sb: Sandbox, req: Req) -> Resp:
+        scope = Scope()
+        if scoper is not None:
+            scoper(sb.store, req, scope)
+        pred, key = filters.parse(obj.name, req.query.get("filters"), sb.clock.now())
+        if pred is not None:
+            scope.pred = _and(scope.pred, pred)
+            scope.key = f"{scope.key}|{key}"
+        fld, desc = sort_order(obj, req.query)
+        page, per_page = paging(obj, req.query)
+        ids, total = select(sb, obj.name, scope, fld, desc, (page - 1) * per_page, per_page)
+        rows = [render.row(obj.name, sb.store.table(obj.name).rows[i], req) for i in ids]
+        body = envelope(obj, rows, total, page, per_page)
+        if sb.faults.mutate_while_paging:
+            _mutate(sb, obj.name, sb.faults.mutate_while_paging)
+        return Resp(200, body)
+
+    return handle
+
+
+def _and(a, b):
+    return b if a is None else (lambda r: a(r) and b(r))
+
+
+def paging(obj: CustifyObject, query: dict[str, str]) -> tuple[int, int]:
+    """1-based ``page``; ``itemsPerPage`` default 20, clamped to the max (§1.7, INF clamp)."""
+    try:
+        page = int(query.get("page", 1))
+        per_page = int(query.get("itemsPerPage", 20))
+    except ValueError:
+        raise bad_request("page and itemsPerPage must be integers") from None
+    if page < 1:
+        raise bad_request("page must be 1 or more")
+    if per_page < 1:
+        raise bad_request("itemsPerPage must be 1 or more")
+    return page, min(per_page, obj.page_size_max)
+
+
+def sort_order(obj: CustifyObject, query: dict[str, str]) -> tuple[str, bool]:
+    """(field, descending) from ``sorting`` JSON or ``sort``+``order``, per the registry row."""
+    fld, desc = DEFAULT_SORT.get(obj.name, ("created_at", True))
+    style = obj.sort_style
+    if style == SortStyle.SORTING_JSON and query.get("sorting"):
+        try:
+            spec = json.loads(query["sorting"])
+        except ValueError:
+            raise bad_request("sorting: invalid JSON") from None
+        if not isinstance(spec, dict) or not isinstance(spec.get("field", fld), str):
+            raise bad_request('sorting: expected {"field": ..., "direction": asc|desc}')
+        return spec.get("field", fld), _direction("sorting.direction", spec.get("direction"), desc)
+    takes_sort_order = style == SortStyle.SORT_ORDER or (
+        style == SortStyle.SORTING_JSON and obj.name in ALSO_SORT_ORDER
+    )
+    if takes_sort_order and (query.get("sort") or query.get("order")):
+        return query.get("sort") or fld, _direction("order", query.get("order"), desc)
+    return fld, desc
+
+
+def _direction(name: str, value: Any, default_desc: bool) -> bool:
+    if value is None or value == "":
+        return default_desc
+    if str(value).lower() not in ("asc", "desc"):
+        raise bad_request(f"{name} must be asc or desc (got {value!r})")
+    return str(value).lower() == "desc"
+
+
+def select(sb: Sandbox, obj: str, scope: Scope, fld: str, desc: bool, offset: int,
+           limit: int) -> tuple[list[str], int]:  # fmt: skip
+    """One page of ids and the total, ordered by ``(fld, id)``; ties broken by id."""
+    table = sb.store.table(obj)
+    if not scope.eq and scope.pred is None and not scope.sticky_first:
+        return table.page_ids(fld, desc, offset, limit), len(table)
+    if not scope.eq:
+        pred = scope.pred
+        ordered = table.cached(
+            (fld, desc, scope.key),
+            lambda: [i for i in table.ordered_ids(fld, desc) if pred(table.rows[i])],
+        )
+        return ordered[offset : offset + limit], len(ordered)
+    cand: set[str] | None = None
+    for k, v in scope.eq.items():
+        hit = table.lookup(k, v)
+        cand = set(hit) if cand is None else cand & hit
+    recs = [table.rows[i] for i in cand or ()]
+    if scope.pred is not None:
+        recs = [r for r in recs if scope.pred(r)]
+    recs.sort(key=lambda r: (*sort_key(get_path(r, fld)), r["id"]), reverse=desc)
+    if scope.sticky_first:
+        recs.sort(key=lambda r: not r.get("sticky"))
+    return [r["id"] for r in recs[offset : offset + limit]], len(recs)
+
+
+def envelope(obj: CustifyObject, rows: list[dict], total: int, page: int, per_page: int) -> Any:
+    """The registry's envelope for this object, with its quirks."""
+    if obj.envelope == Envelope.BARE_ARRAY:
+        return rows
+    if obj.envelope == Envelope.OBJECT_OR_SINGLE and total == 1 and len(rows) == 1:
+        return rows[0]
+    body: dict[str, Any] = {obj.envelope_key: rows, "total": total}
+    if obj.name == "customer_objectives":
+        body.update(page=page, itemsPerPage=per_page)
+    if obj.envelope == Envelope.ARRAY_WRAPPED:
+        return [body]
+    return body
+
+
+def _mutate(sb: Sandbox, obj: str, n: int) -> None:
+    """The mutate-while-paging fault: bump ``updated_at`` of ``n`` random records."""
+    table = sb.store.table(obj)
+    for rid in sb.faults.sample(list(table.rows), n):
+        sb.store.touch(obj, rid)

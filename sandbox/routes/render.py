@@ -1,0 +1,40 @@
+"""How a stored record is shown in a list or get answer.
+
+Mostly the stored READ shape as is. People and companies honour ``properties`` (a JSON array
+of field names; ``id``, ``name``, ``created_at`` and ``updated_at`` always come back) and
+``includeSegments`` (§1.7); playbooks drop ``company_counts`` with ``includeCounts=false``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sandbox.util import Req, bad_request
+
+ALWAYS = ("id", "name", "created_at", "updated_at")
+
+
+def row(obj: str, rec: dict, req: Req) -> dict:
+    if obj in ("people", "companies"):
+        return entity(rec, req)
+    if obj == "playbooks" and req.query.get("includeCounts", "true").lower() == "false":
+        return {k: v for k, v in rec.items() if k != "company_counts"}
+    return rec
+
+
+def entity(rec: dict, req: Req) -> dict:
+    """A person or company with ``properties`` and ``includeSegments`` applied."""
+    out = rec
+    props = req.query.get("properties")
+    if props:
+        try:
+            names = json.loads(props)
+        except ValueError:
+            names = [p.strip() for p in props.split(",")]
+        if not isinstance(names, list):
+            raise bad_request("properties: expected a JSON array of field names")
+        keep = set(ALWAYS) | {str(n).split(".", 1)[0] for n in names}
+        out = {k: v for k, v in rec.items() if k in keep}
+    if req.query.get("includeSegments", "").lower() == "true":
+        out = {**out, "segments": []}
+    return out

@@ -68,3 +68,25 @@ def scripted(
         return client, script
 
     return make
+
+
+@pytest.fixture
+def sandbox(clock: FakeClock):
+    """An offline Custify account on the shared FakeClock (no test waits in real time)."""
+    app = pytest.importorskip("sandbox.app")
+    return app.Sandbox(seed=11, scale=0.5, clock=clock)
+
+
+@pytest.fixture
+def sb_client(sandbox, clock: FakeClock, tmp_path: Path) -> CustifyClient:
+    """A client wired in-process to ``sandbox``, sharing its clock; budget in memory."""
+    settings = ConnectionSettings(
+        api_key=ApiKey(sandbox.api_key),
+        base_url="https://sandbox.custify.invalid",
+        budget_path=tmp_path / "budget.sqlite3",
+    )
+    budget = RateBudget(settings.rate_limit, settings.rate_window_s, clock=clock)
+    with CustifyClient(
+        settings, transport=sandbox.transport(), budget=budget, clock=clock
+    ) as client:
+        yield client

@@ -1,0 +1,72 @@
+"""The rate budget holds across threads AND processes against a real HTTP sandbox.
+
+Both sides use a short scaled window (20 requests per 1 s) so the test stays fast. Three
+clients share one SQLite budget file: this process (several threads) and two subprocesses
+(several threads each, settings loaded from pipelines.toml + env). The sandbox's journal must
+never see more than 20 counted requests in any 1-second window, and no client may surface an
+error. Real clock, real sockets; no timing asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from custify.client import CustifyClient
+from custify.settings import load_settings
+from tests.client._worker import hammer
+
+LIMIT, WINDOW_S = 20, 1.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server():
+    app = pytest.importorskip("sandbox.app")
+    from sandbox.server import serve
+
+    sandbox = app.Sandbox(seed=5, scale=0.1, rate_limit=LIMIT, rate_window_s=WINDOW_S)
+    srv = serve(sandbox)
+    yield sandbox, srv.url
+    srv.stop()
+
+
+def test_threads_and_processes_share_one_budget(server, tmp_path: Path) -> None:
+    sandbox, url = server
+    config = tmp_path / "pipelines.toml"
+    config.write_text(
+        f"[custify]\nrate_limit = {LIMIT}\nrate_window_s = {WINDOW_S}\n"
+        f'budget_path = "{tmp_path / "budget.sqlite3"}"\nmax_retries = 3\n'
+    )
+    env = {**os.environ, "CUSTIFY_API_KEY": sandbox.api_key, "CUSTIFY_BASE_URL": url}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.client._worker", str(config), "30", "4"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    settings = load_settings(config, env=env).connection()
+    with CustifyClient(settings) as client:
+        errors = hammer(client, 30, 4)
+        mine = client.stats.snapshot()
+    reports = []
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, f"worker failed: {out} {err[-2000:]}"
+        reports.append(json.loads(out))
+    assert errors == [] and all(r["errors"] == [] for r in reports)
+    sent = mine["requests"] + sum(r["stats"]["requests"] for r in reports)
+    assert len(sandbox.journal) == sent >= 90
+    assert sandbox.journal.max_in_window(WINDOW_S) <= LIMIT
+    assert sandbox.journal.count(status=429) == 0  # the budget, not the retries, kept the limit

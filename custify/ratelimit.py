@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v REAL NOT NULL);
 _MIN_WAIT_S = 0.001
 #: float slack when comparing clock times: a grant exactly one span old has left the window
 _EPS = 1e-6
+#: a Retry-After block further away than this is from another clock era: ignore it
+_MAX_BLOCK_S = 3600.0
 
 
 class RateBudget:
@@ -110,9 +112,14 @@ class RateBudget:
         return self._transaction(self._decide)
 
     def _decide(self, db: sqlite3.Connection, now: float) -> float:
-        db.execute("DELETE FROM grants WHERE t <= ?", (now - self.span_s + _EPS,))
+        # grants older than a span have left; "future" ones mean the clock went back (NTP, or
+        # a FakeClock test after a real one on the same file): forget them rather than stall
+        db.execute(
+            "DELETE FROM grants WHERE t <= ? OR t > ?",
+            (now - self.span_s + _EPS, now + self.span_s),
+        )
         row = db.execute("SELECT v FROM state WHERE k = 'blocked_until'").fetchone()
-        if row and row[0] > now + _EPS:
+        if row and now + _EPS < row[0] <= now + _MAX_BLOCK_S:
             return row[0] - now
         count = db.execute("SELECT COUNT(*) FROM grants").fetchone()[0]
         if count < self.limit:

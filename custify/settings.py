@@ -332,4 +332,6 @@ def _build(
             f"no Custify API key for connection {name!r}: set {env_name(name, 'API_KEY')} "
             f"or api_key under {label} in .dlt/secrets.toml"
         )
+    if "budget_path" in options and not options["budget_path"].expanduser().is_absolute():
+        options["budget_path"] = file.parent / options["budget_path"]  # relative to the toml
     return ConnectionSettings(api_key=ApiKey(key), name=name, **options)

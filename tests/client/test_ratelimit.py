@@ -163,3 +163,15 @@ def test_shorter_retry_after_does_not_shorten_a_longer_block() -> None:
     budget.observe(retry_after=1.0)
     budget.acquire()
     assert clock.sleeps == [5.0]
+
+
+def test_a_clock_that_went_back_does_not_stall_the_budget(tmp_path: Path) -> None:
+    path = tmp_path / "b.sqlite3"
+    late = FakeClock(start=1_800_000_000.0)
+    RateBudget(2, 10.0, path=path, clock=late).acquire()
+    RateBudget(2, 10.0, path=path, clock=late).observe(retry_after=30.0)
+    early = RecordingClock()  # starts at 1_700_000_000: "the clock went back"
+    budget = RateBudget(2, 10.0, path=path, clock=early)
+    budget.acquire()
+    budget.acquire()
+    assert early.sleeps == []

@@ -192,3 +192,9 @@ class TestApiKey:
         clone = pickle.loads(pickle.dumps(ApiKey(KEY)))
         with pytest.raises(ConfigError, match="load settings in this process"):
             clone.reveal()
+
+
+def test_relative_budget_path_is_relative_to_the_config(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "conf/pipelines.toml", '[custify]\nbudget_path = "state/b.sqlite3"\n')
+    c = load_settings(cfg, env={"CUSTIFY_API_KEY": KEY}).connection()
+    assert c.budget_path == tmp_path / "conf/state/b.sqlite3"

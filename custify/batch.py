@@ -21,6 +21,8 @@ JOB_TYPES = frozenset({"people", "company", "event", "custom-data"})
 #: job-level states that mean the job will not change any more
 _DONE = frozenset({"done", "completed", "complete", "finished", "success", "failed", "error"})
 _OK = frozenset({"success", "succeeded", "ok", "done", "completed", "processed"})
+#: ``JobOutcome.reason`` of a job the status did not mention (not the row's fault: resend)
+NOT_REPORTED = "the batch status did not report this job"
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def outcomes(state: dict[str, Any], jobs: list[dict[str, Any]]) -> list[JobOutco
         ok = raw in _OK
         reason = _first(report, ("error", "reason", "message"))
         if not report:
-            reason = "the batch status did not report this job"
+            reason = NOT_REPORTED
         result = report.get("result") if isinstance(report.get("result"), dict) else {}
         rid = _first(report, ("id", "entityId")) or _first(result, ("id",))
         out.append(

@@ -147,7 +147,8 @@ class Sandbox:
                 route, req.params = self.router.match(req.method, req.path)
                 return route.handler(self, req)
             except ApiError as err:
-                return Resp(err.status, error_body(err))
+                headers = {"X-Sandbox-Fault": err.fault} if err.fault else {}
+                return Resp(err.status, error_body(err), headers)
 
     def _answer(self, request, req: Req, resp: Resp, *, counted: bool = True,
                 fault: str | None = None, truncate: bool = False) -> httpx.Response:  # fmt: skip

@@ -96,10 +96,12 @@ HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
 class ApiError(Exception):
     """An error answer: Custify's JSON ``{"error": ..., "statusCode": ...}`` (§1.9)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, fault: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        #: set when a fault knob caused the error, for the journal
+        self.fault = fault
 
 
 def bad_request(message: str) -> ApiError:
@@ -108,6 +110,11 @@ def bad_request(message: str) -> ApiError:
 
 def not_found(message: str) -> ApiError:
     return ApiError(404, message)
+
+
+def rejected() -> ApiError:
+    """The ``reject`` fault's answer: a per-record 400 (custify-api.md §1.9)."""
+    return ApiError(400, "rejected by sandbox fault", fault="rejected")
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""Writes that append rather than upsert: events (§4), NPS/CSAT scores (§11), ticket replies
+(§7). None of them deduplicates except events with a ``deduplication_id``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from models.registry import ACTIONS
+from sandbox import lookup, validation
+from sandbox.routes import render
+from sandbox.routes.shapes import check_reply
+from sandbox.routes.writes_common import check_reject, stamp_and_store
+from sandbox.util import Req, Resp, bad_request, not_found, parse_date
+
+if TYPE_CHECKING:
+    from sandbox.app import Sandbox
+
+SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5)}
+
+
+def insert_event(sb: Sandbox, req: Req) -> Resp:
+    """202 with an empty body; user_id first, then e-mail; company-only events (§4, quirk 15).
+
+    Accepted events do not change the person's ``updated_at`` (INF: usage data, not profile).
+    """
+    body = req.json_object()
+    action = ACTIONS["events.insert"]
+    check_reject(sb, action, req, body)
+    validation.check(action, body)
+    validation.check_event(body)
+    uid, email, cid = body.get("user_id"), body.get("email"), body.get("company_id")
+    person = company = None
+    if uid or email:
+        person = (
+            lookup.person(sb.store, user_id=uid) if uid else lookup.person(sb.store, email=email)
+        )
+        if person is None:
+            raise not_found("People not found")
+    if cid:
+        company = lookup.company(sb.store, company_id=cid)
+        if company is None and person is None:
+            raise not_found("Company not found")
+    if person is None and company is None:
+        raise bad_request("user_id, email or company_id is required")
+    dedup = body.get("deduplication_id")
+    if dedup and dedup in sb.store.event_dedup:
+        return Resp(202, None)  # later events with the same deduplication_id are ignored
+    if dedup:
+        sb.store.event_dedup.add(dedup)
+    sb.store.events.append({
+        **copy.deepcopy(body), "person": person["id"] if person else None,
+        "company": company["id"] if company else None, "received_at": sb.now_iso(),
+    })  # fmt: skip
+    return Resp(202, None)
+
+
+def score(kind: str) -> Callable[[Sandbox, Req], Resp]:
+    """NPS (0-10) or CSAT (1-5); only the newest score by submittedAt is kept (§11)."""
+    lo, hi = SCORE_RANGES[kind]
+    action = ACTIONS[f"scores.{kind}"]
+
+    def handle(sb: Sandbox, req: Req) -> Resp:
+        body = req.json_object()
+        q = req.query
+        ident = {"id": req.params.get("id"), "email": q.get("email"), "user_id": q.get("user_id")}
+        if not any(ident.values()):
+            raise bad_request("a person id (path), email or user_id is required")
+        person = lookup.person(sb.store, id=ident["id"], user_id=ident["user_id"],
+                               email=ident["email"])  # fmt: skip
+        if person is None:
+            raise not_found(f"User: {next(v for v in ident.values() if v)} not found")
+        check_reject(sb, action, req, {**body, "id": person["id"]})
+        validation.check(action, body)
+        value = body["score"]
+        if not lo <= value <= hi:
+            raise bad_request(f"score must be between {lo} and {hi} for {kind.upper()}")
+        entry = {"person": person["id"], "score": value, "comment": body.get("comment"),
+                 "submittedAt": body.get("submittedAt") or sb.now_iso(),
+                 "surveyId": body.get("surveyId") or q.get("surveyId")}  # fmt: skip
+        kept = sb.store.scores[kind].get(person["id"])
+        if kept is None or parse_date(entry["submittedAt"]) >= parse_date(kept["submittedAt"]):
+            sb.store.scores[kind][person["id"]] = entry
+            stamp_and_store(sb, "people", copy.deepcopy(person), creating=False)
+        return Resp(200, sb.store.scores[kind][person["id"]])
+
+    return handle
+
+
+def ticket_reply(sb: Sandbox, req: Req) -> Resp:
+    """Appends one reply (§7); replies are not deduplicated."""
+    action = ACTIONS["tickets.reply"]
+    ext = req.params["externalId"]
+    old = lookup.one(sb.store, "tickets", "externalId", ext)
+    if old is None:
+        raise not_found(f"Ticket: {ext} not found")
+    body = req.json_object()
+    check_reject(sb, action, req, body)
+    validation.check(action, body)
+    rec = copy.deepcopy(old)
+    rec["replies"] = [*(rec.get("replies") or []), check_reply(body)]
+    return Resp(200, render.row("tickets", stamp_and_store(sb, "tickets", rec, False), req))

@@ -116,10 +116,11 @@ def is_done(state: dict[str, Any]) -> bool:
 
 def outcomes(state: dict[str, Any], jobs: list[dict[str, Any]]) -> list[JobOutcome]:
     """One outcome per submitted job, in order; a missing job report counts as failed."""
-    reports = _first(state, ("jobs", "results")) or []
+    reports = [r for r in (_first(state, ("results", "jobs")) or []) if isinstance(r, dict)]
+    by_index = {r["index"]: r for r in reports if isinstance(r.get("index"), int)}
     out = []
     for i, job in enumerate(jobs):
-        report = reports[i] if i < len(reports) and isinstance(reports[i], dict) else {}
+        report = by_index.get(i) or (reports[i] if not by_index and i < len(reports) else {})
         raw = str(_first(report, ("status", "state")) or "").lower()
         ok = raw in _OK
         reason = _first(report, ("error", "reason", "message"))

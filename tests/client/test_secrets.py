@@ -70,3 +70,42 @@ def test_repr_of_client_shows_base_url_and_connection_only(scripted) -> None:
     assert repr(client) == (
         "CustifyClient(connection='default', base_url='https://api.custify.example')"
     )
+
+
+def test_key_never_logged_over_real_http(caplog, tmp_path) -> None:
+    """Over real sockets (httpcore's DEBUG trace included), success and failure alike."""
+    app = pytest.importorskip("sandbox.app")
+    from custify.client import CustifyClient
+    from custify.errors import AuthError, NotFound, RecordRejected
+    from custify.settings import ApiKey, ConnectionSettings
+    from sandbox.server import serve
+
+    caplog.set_level(logging.DEBUG)
+    sandbox = app.Sandbox(seed=2, scale=0.05, api_key=SECRET)
+    with serve(sandbox) as server:
+        settings = ConnectionSettings(
+            api_key=ApiKey(SECRET), base_url=server.url, budget_path=tmp_path / "b.sqlite3"
+        )
+        errors: list[BaseException] = []
+        with CustifyClient(settings) as client:
+            assert client.list_page("people", 1).rows
+            for call in (
+                lambda: client.people_get(email="ghost@example.com"),
+                lambda: client.tasks_create({"name": "x", "priority": "urgent", "status": "open"}),
+            ):
+                with pytest.raises((NotFound, RecordRejected)) as exc:
+                    call()
+                errors.append(exc.value)
+            texts = [repr(client), repr(settings)]
+        wrong = ConnectionSettings(
+            api_key=ApiKey(SECRET[::-1]), base_url=server.url, budget_path=tmp_path / "w.sqlite3"
+        )
+        with CustifyClient(wrong) as client, pytest.raises(AuthError) as exc:
+            client.list_page("people", 1)
+        errors.append(exc.value)
+    assert any(r.name.startswith("httpcore") for r in caplog.records)  # the trace was on
+    for err in errors:
+        texts += [str(err), repr(err), "".join(traceback.format_exception(err))]
+    for text in [*texts, caplog.text, *(r.getMessage() for r in caplog.records)]:
+        assert_clean(text)
+        assert SECRET[::-1] not in text

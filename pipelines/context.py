@@ -1,0 +1,175 @@
+"""State shared by the resources of one run: the request pool, plans, reports, id listings.
+
+A ``RunContext`` is what ties the generated resources together without globals: the client
+and its request pool (opened when the first resource starts, closed when the last one ends),
+the run id stamped on trigger events, the clock (injectable, models/clock.py), the per-object
+reports that ``run_extract`` turns into its summary, and the deletes found by reconciliation
+that are applied after the load (``reconcile.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from models.clock import Clock, RealClock
+from models.registry import CustifyObject
+from pipelines.conform import Change, Known
+from pipelines.fetch import Fetcher
+from pipelines.jobs import IdSet, Plan, list_ids, stream_keys
+from pipelines.options import ExtractOptions
+
+
+@dataclass
+class ObjectReport:
+    """One object's line in the run summary (and the progress callback's payload)."""
+
+    object: str
+    mode: str = "pending"  # incremental, full, skipped
+    status: str = "pending"  # pending, running, done, skipped, failed
+    rows: int = 0
+    pages: int = 0
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+    cursor: str | None = None
+    previous_cursor: str | None = None
+    unstable: bool = False
+    baseline: bool = False
+    note: str = ""
+    deleted: int = 0
+    reconcile: str = ""  # "", "done", or why it was not trusted
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def new_run_id(clock: Clock) -> str:
+    stamp = datetime.fromtimestamp(clock.now(), UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+class RunContext:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        options: ExtractOptions | None = None,
+        clock: Clock | None = None,
+        full_refresh: bool = False,
+        reconcile: bool = False,
+        explicit: bool = False,
+        progress: Callable[[ObjectReport], None] | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.client = client
+        self.options = options or ExtractOptions()
+        self.clock = clock or getattr(client, "clock", None) or RealClock()
+        self.full_refresh, self.reconcile, self.explicit = full_refresh, reconcile, explicit
+        self.progress_cb = progress
+        self.run_id = run_id or new_run_id(self.clock)
+        settings = getattr(client, "settings", None)
+        self.concurrency = int(getattr(settings, "concurrency", 8) or 8)
+        self.reports: dict[str, ObjectReport] = {}
+        self.changes: list[Change] = []
+        self.pending_deletes: dict[str, list[str]] = {}
+        self.known: Known | None = None
+        self._fetcher: Fetcher | None = None
+        self._active = 0
+        self._lock = threading.RLock()
+        self._id_sets: dict[str, IdSet] = {}
+        self._id_locks: dict[str, threading.Lock] = {}
+        self._sql: Any = None  # (context manager, client): one warehouse connection per run
+
+    # -- request pool, opened by the first resource and closed by the last -------------------
+    def acquire(self) -> Fetcher:
+        with self._lock:
+            if self._fetcher is None:
+                self._fetcher = Fetcher(self.client, self.concurrency)
+            self._active += 1
+            return self._fetcher
+
+    def release(self) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                if self._fetcher is not None:
+                    self._fetcher.close()
+                    self._fetcher = None
+                self.close_sql()
+
+    def sql(self, pipeline: Any) -> Any:
+        """The run's SQL client on the destination (main thread only; opened on first use).
+
+        Opening a dlt SQL client resolves the destination configuration again (tens of ms),
+        so event detection shares one per run instead of one per batch.
+        """
+        if self._sql is None:
+            manager = pipeline.sql_client()
+            self._sql = (manager, manager.__enter__())
+        return self._sql[1]
+
+    def close_sql(self) -> None:
+        if self._sql is not None:
+            manager, self._sql = self._sql[0], None
+            manager.__exit__(None, None, None)
+
+    def detected_at(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now(), UTC)
+
+    # -- planning ------------------------------------------------------------------------------
+    def plan(self, obj: CustifyObject, state: dict[str, Any]) -> Plan:
+        """Incremental from the stored cursors, full when there are none, skip when not due."""
+        cursors = dict(state.get("cursors") or {})
+        initialized = bool(state.get("initialized"))
+        report = self.report(obj.name)
+        report.previous_cursor = state.get("cursor")
+        interval = self.options.interval(obj.name)
+        last = state.get("last_scan_at")
+        if interval and last and not (self.explicit or self.full_refresh):
+            due_in = float(last) + interval - self.clock.now()
+            if due_in > 0:
+                return Plan(obj, "skip", cursors, reason=f"not due for {due_in:.0f} s")
+        full = self.full_refresh or not all(k in cursors for k in stream_keys(obj))
+        if self.reconcile and obj.name not in ("people", "companies"):
+            full = True  # the full list doubles as the id listing (one scan, not two)
+        mode = "full" if full else "incremental"
+        return Plan(obj, mode, cursors, baseline=not initialized, reconcile=self.reconcile)
+
+    def report(self, name: str) -> ObjectReport:
+        with self._lock:
+            return self.reports.setdefault(name, ObjectReport(name))
+
+    def publish(self, name: str) -> None:
+        """Refresh request counts and tell the progress callback (main thread only)."""
+        report = self.report(name)
+        if self._fetcher is not None:
+            stats = self._fetcher.stats(name)
+            report.pages = stats["pages"]
+            report.requests = stats["requests"]
+            report.rate_limited = stats["rate_limited"]
+            report.retries = stats["retries"]
+        if self.progress_cb is not None:
+            self.progress_cb(report)
+
+    def count_events(self, name: str, types: list[str]) -> None:
+        report = self.report(name)
+        report.events = dict(Counter(report.events) + Counter(types))
+
+    # -- id listings (reconcile; objectives need the company ids) ------------------------------
+    def id_set(self, obj: CustifyObject, fetcher: Fetcher, tag: str) -> IdSet:
+        """Custify's ids of ``obj``, listed once per run and shared between objects."""
+        with self._lock:
+            lock = self._id_locks.setdefault(obj.name, threading.Lock())
+        with lock:
+            if obj.name not in self._id_sets:
+                window = self.options.page_window
+                size = self.options.page_size_for(obj)
+                self._id_sets[obj.name] = list_ids(fetcher, obj, tag, window, size)
+            return self._id_sets[obj.name]

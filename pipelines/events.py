@@ -1,0 +1,166 @@
+"""Trigger events: one row per created/updated/deleted record a run detected.
+
+The event types come from the registry's triggers (models.registry.TRIGGERS: every
+created/updated pair of an extracted object, files and surveys created only, §17), named in
+the singular as in design.md: ``person.created``, ``note.updated``, ``file.created``...
+Reconciliation adds ``<object>.deleted`` (models.types.Trigger.DELETED).
+
+Detection compares each extracted row with the warehouse as it was before this run's load:
+
+- no row (or a row marked deleted) -> ``created``; a record created and then updated between
+  two runs is therefore ONE ``created`` event;
+- a row with an older ``updated_at`` -> ``updated``;
+- the same ``updated_at`` -> nothing: rows re-read because of the cursor overlap, or a page
+  shift, produce no duplicate events.
+
+The first scan of an object (no cursor in its dlt state yet) records NO per-record events: it
+is the baseline, as a polling trigger's first poll is in the integration we mirror. Otherwise
+the initial load of a million people would "create" a million events that never happened
+since the last run. A later full refresh still detects only real changes.
+
+``event_id`` makes loading idempotent (dlt ``insert-only`` merge): a hash of run, type and
+record for created/updated, and of type and record for deletes (an id is deleted once), so a
+rerun after a crash between load and mark cannot double a delete event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+import polars as pl
+
+from models.registry import TRIGGERS, CustifyObject
+from models.types import Trigger
+
+EVENTS_TABLE = "trigger_events"
+DEFAULT_ORIGIN = "custify"
+EVENT_COLUMNS = [
+    {"name": "event_id", "data_type": "text", "nullable": False, "primary_key": True},
+    {"name": "object", "data_type": "text"},
+    {"name": "record_id", "data_type": "text"},
+    {"name": "event_type", "data_type": "text"},
+    {"name": "run_id", "data_type": "text"},
+    {"name": "detected_at", "data_type": "timestamp"},
+    {"name": "updated_at", "data_type": "timestamp"},
+    {"name": "origin", "data_type": "text"},
+]
+_SCHEMA = {
+    "event_id": pl.String, "object": pl.String, "record_id": pl.String, "event_type": pl.String,
+    "run_id": pl.String, "detected_at": pl.Datetime("us", "UTC"),
+    "updated_at": pl.Datetime("us", "UTC"), "origin": pl.String,
+}  # fmt: skip
+
+
+def singular(name: str) -> str:
+    """``people`` -> ``person``, ``companies`` -> ``company``, ``notes`` -> ``note``."""
+    if name == "people":
+        return "person"
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    return name[:-1] if name.endswith("s") else name
+
+
+def event_type(obj: str, trigger: Trigger) -> str:
+    return f"{singular(obj)}.{trigger.value}"
+
+
+#: the polling triggers we mirror, derived from the registry (no hand-written list)
+TRIGGER_EVENTS: tuple[str, ...] = tuple(event_type(o, t) for o, t in TRIGGERS)
+
+
+def event_id(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def detect(obj: CustifyObject, batch: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame:
+    """``(record_id, event_type, updated_at)`` for the rows of ``batch`` that are news.
+
+    ``batch`` holds ``id`` and ``updated_at`` (timestamps); ``existing`` holds the warehouse's
+    ``id``, ``wh_updated_at`` and ``wh_deleted`` for those ids.
+    """
+    triggers = set(obj.triggers)
+    stamp = "updated_at" if "updated_at" in batch.columns else None
+    keys = batch.select(
+        pl.col("id").alias("record_id"),
+        (pl.col(stamp) if stamp else _created(batch)).alias("updated_at"),
+    )
+    joined = keys.join(existing, left_on="record_id", right_on="id", how="left")
+    is_new = pl.col("wh_present").is_null() | pl.col("wh_deleted")
+    newer = pl.col("updated_at") > pl.col("wh_updated_at")
+    created = event_type(obj.name, Trigger.CREATED) if Trigger.CREATED in triggers else None
+    updated = event_type(obj.name, Trigger.UPDATED) if Trigger.UPDATED in triggers else None
+    kind = (
+        pl.when(is_new).then(pl.lit(created))
+        .when(newer.fill_null(False)).then(pl.lit(updated))
+        .otherwise(None)
+    )  # fmt: skip
+    out = joined.with_columns(kind.alias("event_type"))
+    return out.filter(pl.col("event_type").is_not_null()).select(
+        "record_id", "event_type", "updated_at"
+    )
+
+
+def _created(batch: pl.DataFrame) -> pl.Expr:
+    if "created_at" in batch.columns:
+        return pl.col("created_at")
+    return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+
+
+def frame(
+    obj: str, found: pl.DataFrame, run_id: str, detected_at: dt.datetime, *, deleted: bool = False
+) -> pl.DataFrame:
+    """Rows for ``trigger_events`` from ``(record_id, event_type, updated_at)``."""
+    if found.is_empty():
+        return pl.DataFrame(schema=_SCHEMA)
+    ids = [
+        event_id(t, r) if deleted else event_id(run_id, t, r)
+        for t, r in zip(found["event_type"], found["record_id"], strict=True)
+    ]
+    return pl.DataFrame(
+        {
+            "event_id": ids,
+            "object": [obj] * found.height,
+            "record_id": found["record_id"],
+            "event_type": found["event_type"],
+            "run_id": [run_id] * found.height,
+            "detected_at": [detected_at] * found.height,
+            "updated_at": found["updated_at"].cast(pl.Datetime("us", "UTC")),
+            "origin": [DEFAULT_ORIGIN] * found.height,
+        },
+        schema=_SCHEMA,
+    )
+
+
+def existing_rows(
+    sql_client: Any, table: str, ids: Iterable[str], columns: set[str], deleted_column: str,
+    chunk: int = 1000,
+) -> pl.DataFrame:  # fmt: skip
+    """``id, wh_updated_at, wh_deleted, wh_present`` of the warehouse rows among ``ids``."""
+    ids = list(ids)
+    stamp = "updated_at" if "updated_at" in columns else "NULL"
+    deleted = f"{deleted_column} IS NOT NULL" if deleted_column in columns else "FALSE"
+    qualified = sql_client.make_qualified_table_name(table)
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        marks = ", ".join(["%s"] * len(part))
+        sql = f"SELECT id, {stamp}, {deleted} FROM {qualified} WHERE id IN ({marks})"
+        rows.extend(sql_client.execute_sql(sql, *part) or [])
+    return pl.DataFrame(
+        {
+            "id": [r[0] for r in rows],
+            "wh_updated_at": [r[1] for r in rows],
+            "wh_deleted": [bool(r[2]) for r in rows],
+            "wh_present": [True] * len(rows),
+        },
+        schema={
+            "id": pl.String,
+            "wh_updated_at": pl.Datetime("us", "UTC"),
+            "wh_deleted": pl.Boolean,
+            "wh_present": pl.Boolean,
+        },  # fmt: skip
+        strict=False,
+    )

@@ -1,0 +1,276 @@
+"""One object's scan, run in the background and handed to its dlt resource batch by batch.
+
+A coordinating thread per object drives the scans of ``scan.py`` (pages on the shared request
+pool), deduplicates rows on id (a row read twice because the list shifted is the same record;
+the first copy seen is the newest, see ``scan.py``), builds polars/Arrow batches of
+``batch_rows`` rows and puts them on a small bounded queue. The resource generator polls that
+queue without blocking (it yields ``None`` while nothing is ready, which lets dlt round-robin
+over all objects), so every object is fetched at once and memory stays flat.
+
+Lists with variants (segments and playbooks of both types, §18.17) are one stream per variant;
+objectives (§14, quirk 18) are one stream per company, whose ids come from an id-only company
+listing (``properties``, §1.7).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from custify.errors import NotFound
+from models.registry import CustifyObject, get_object
+from models.types import SortStyle
+from pipelines.fetch import Cancelled, Fetcher
+from pipelines.frames import build_batch
+from pipelines.scan import StreamResult, parse_ts, scan_concurrent, scan_sequential
+
+DONE = object()
+#: objects whose list takes ``properties`` (§1.7): an id-only listing costs the fewest bytes
+PROPERTIES_OBJECTS = frozenset({"people", "companies"})
+ID_PROPERTIES = '["id"]'
+
+
+@dataclass
+class Plan:
+    """What the resource will do for one object in this run."""
+
+    obj: CustifyObject
+    mode: str  # "incremental", "full" or "skip"
+    cursors: dict[str, str] = field(default_factory=dict)  # stream key -> ISO cursor
+    baseline: bool = False  # first scan of the object: no trigger events (see events.py)
+    reconcile: bool = False
+    reason: str = ""
+
+
+@dataclass
+class IdSet:
+    """Custify's current ids of one object, and whether the listing can be trusted."""
+
+    ids: set[str]
+    trusted: bool
+    reason: str = ""
+
+
+def stream_keys(obj: CustifyObject) -> list[str]:
+    if obj.per_parent:
+        return ["*"]
+    return [v.label for v in obj.variants] or [""]
+
+
+class ObjectJob:
+    """Background scan of one object; ``poll()`` returns a Batch, None (not yet) or DONE."""
+
+    def __init__(self, plan: Plan, fetcher: Fetcher, ctx: Any) -> None:
+        self.plan, self.obj, self.fetcher, self.ctx = plan, plan.obj, fetcher, ctx
+        self.tag = self.obj.name
+        self.queue: queue.Queue = queue.Queue(maxsize=ctx.options.queue_batches)
+        self.seen: set[str] = set()
+        self.rows = 0
+        self._buffer: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.results: dict[str, StreamResult] = {}
+        self.new_cursors: dict[str, str] = {}
+        self.ids: IdSet | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"scan-{self.tag}", daemon=True)
+
+    def start(self) -> ObjectJob:
+        self._thread.start()
+        return self
+
+    def poll(self) -> Any:
+        try:
+            return self.queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def join(self) -> None:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    # -- producing ---------------------------------------------------------------------------
+    def emit(self, rows: list[dict[str, Any]]) -> None:
+        """Accept rows from any pool thread: dedup on id, flush full batches."""
+        id_field = self.obj.id_field
+        with self._lock:
+            for row in rows:
+                rid = row.get(id_field)
+                if rid is None or rid in self.seen:
+                    continue
+                self.seen.add(rid)
+                self._buffer.append(row)
+            ready = None
+            if len(self._buffer) >= self.ctx.options.batch_rows:
+                ready, self._buffer = self._buffer, []
+        if ready:
+            self._put(build_batch(self.obj, ready))
+
+    def _flush(self) -> None:
+        with self._lock:
+            ready, self._buffer = self._buffer, []
+        if ready:
+            self._put(build_batch(self.obj, ready))
+
+    def _put(self, item: Any) -> None:
+        if item is not DONE:
+            self.rows += item.rows
+        while True:
+            try:
+                self.queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                if self.fetcher.cancelled and item is not DONE:
+                    raise Cancelled() from None
+
+    def _run(self) -> None:
+        try:
+            self._scan()
+            self._flush()
+            if self.plan.reconcile:
+                self.ids = self._id_set()
+        except BaseException as exc:  # surfaced by the resource generator in the main thread
+            self.error = exc
+            self.fetcher.cancel()
+        finally:
+            self._put(DONE)
+
+    # -- scanning ----------------------------------------------------------------------------
+    def _scan(self) -> None:
+        if self.obj.per_parent:
+            self._scan_parents()
+            return
+        keys = stream_keys(self.obj)
+        futures = {}
+        for key in keys:
+            options: dict[str, Any] = {"variant": key} if key else {}
+            options["page_size"] = self.ctx.options.page_size_for(self.obj)
+            threshold = self._threshold(key)
+            if self.plan.mode == "full" or threshold is None:
+                self.results[key] = scan_concurrent(
+                    self.fetcher,
+                    self.tag,
+                    self.obj,
+                    options,
+                    self.emit,
+                    self.ctx.options.page_window,
+                )
+            else:
+                futures[key] = self.fetcher.submit(
+                    scan_sequential, self.fetcher, self.tag, self.obj, options, threshold, self.emit
+                )
+        for key, fut in futures.items():
+            self.results[key] = fut.result()
+        for key, res in self.results.items():
+            self._advance(key, res, res.top_raw)
+
+    def _threshold(self, key: str) -> float | None:
+        if self.plan.mode != "incremental":
+            return None
+        cursor = parse_ts(self.plan.cursors.get(key))
+        return None if cursor is None else cursor - self.ctx.options.overlap_s
+
+    def _advance(self, key: str, res: StreamResult, top_raw: str | None) -> None:
+        """The new cursor: the top seen at the start (never the max loaded); kept if unstable."""
+        old = self.plan.cursors.get(key)
+        if res.unstable or top_raw is None:
+            if old is not None:
+                self.new_cursors[key] = old
+            return
+        if old is not None and (parse_ts(old) or 0) > (parse_ts(top_raw) or 0):
+            top_raw = old  # never move backwards (a list emptied by deletes)
+        self.new_cursors[key] = top_raw
+
+    def _scan_parents(self) -> None:
+        """One list per parent (objectives per company, §14); cursor = top - scan duration."""
+        parent_obj, _ = self.obj.per_parent  # type: ignore[misc]
+        started = time.monotonic()
+        parents = self.ctx.id_set(get_object(parent_obj), self.fetcher, self.tag)
+        total = StreamResult(complete=parents.trusted, unstable=not parents.trusted)
+        threshold = self._threshold("*")
+        window = max(2, 2 * self.ctx.concurrency)
+        run_bounded(self.fetcher, sorted(parents.ids), window,
+                    lambda pid: self._one_parent(pid, threshold), total.merge)  # fmt: skip
+        self.results["*"] = total
+        elapsed = time.monotonic() - started
+        top = None
+        if total.top is not None:
+            top = _iso(total.top - elapsed)
+        self._advance("*", total, top)
+
+    def _one_parent(self, parent_id: str, threshold: float | None) -> StreamResult:
+        try:
+            options = {
+                "parent_id": parent_id,
+                "page_size": self.ctx.options.page_size_for(self.obj),
+            }
+            return scan_sequential(self.fetcher, self.tag, self.obj, options, threshold, self.emit)
+        except NotFound:  # the company was deleted meanwhile: it has no objectives any more
+            return StreamResult(complete=True)
+
+    def _id_set(self) -> IdSet:
+        """Custify's ids for reconciliation: this run's full scan, or an id-only listing."""
+        if self.obj.name in PROPERTIES_OBJECTS:
+            return self.ctx.id_set(self.obj, self.fetcher, self.tag)
+        results = list(self.results.values())
+        trusted = all(r.complete and not r.unstable for r in results)
+        if self.obj.sort_style is SortStyle.NONE:  # no known order: any change may shift rows
+            trusted = trusted and all(r.min_total == r.max_total for r in results)
+        return IdSet(set(self.seen), trusted, "" if trusted else "list changed while scanning")
+
+
+def run_bounded(fetcher: Fetcher, items: list[Any], window: int,
+                fn: Callable[[Any], Any], sink: Callable[[Any], None]) -> None:  # fmt: skip
+    """``fn(item)`` on the request pool for every item, at most ``window`` in flight."""
+    running: set[Future] = set()
+    try:
+        for item in items:
+            running.add(fetcher.submit(fn, item))
+            if len(running) >= window:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    sink(fut.result())
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                sink(fut.result())
+    except BaseException:
+        fetcher.cancel()
+        for fut in running:
+            fut.cancel()
+        raise
+
+
+def list_ids(fetcher: Fetcher, obj: CustifyObject, tag: str, window: int, page_size: int) -> IdSet:
+    """Every id of ``obj`` via an id-only listing sorted by ``created_at`` DESCENDING.
+
+    Descending on an immutable field: creates land on top (rows shift down, never skipped),
+    updates do not move rows, so only deletes can hide a row, and they show as ``total``
+    dropping (``scan.py``). ``properties`` (§1.7) keeps the answers small.
+    """
+    ids: set[str] = set()
+
+    def collect(rows: list[dict[str, Any]]) -> None:
+        ids.update(r[obj.id_field] for r in rows if r.get(obj.id_field))
+
+    options = {
+        "params": {"properties": ID_PROPERTIES},
+        "sort_by": obj.created_field,
+        "page_size": page_size,
+    }
+    res = scan_concurrent(fetcher, tag, obj, options, collect, window)
+    trusted = res.complete and not res.unstable
+    return IdSet(ids, trusted, "" if trusted else "list changed while scanning")
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return (
+        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )

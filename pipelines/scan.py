@@ -1,0 +1,189 @@
+"""Page-number scans that never lose a change (custify-api.md §1.7, §17 "Incremental strategy").
+
+Custify pages by number over live data: no cursor token, no change feed. The scans here are
+built on three observations about a list sorted DESCENDING by a timestamp:
+
+1. A record changed while we page moves to the top (pages already read), so it is either seen
+   or caught by the next run, provided the next run re-reads everything newer than the value
+   at the top of THIS run's page 1. That value, not the newest row loaded, becomes the cursor.
+2. Creates and moves push rows down (a row is read twice: harmless, merge dedups on id).
+   Only deletes push rows up, and a row pushed up across a page boundary is skipped. A skip
+   needs more deletes than creates between two fetches, so it always shows as ``total``
+   dropping between two answers. Such a scan is ``unstable``: the cursor does not advance and
+   reconciliation does not trust its id set.
+3. Ties on the timestamp are harmless because the stop test is "this page's oldest row is
+   older than cursor - overlap" (never a strict ``>`` on the cursor itself).
+
+The early stop is taken only while every page seen so far was in descending order: files and
+surveys have no sort parameter (§10, §11) and a server that ignored ``sort`` (sorting notes by
+``updated_at`` is INF, §17) would otherwise make us stop early and lose rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from custify.pagination import Page
+from pipelines.fetch import Fetcher
+
+Emit = Callable[[list[dict[str, Any]]], None]
+
+
+def parse_ts(value: Any) -> float | None:
+    """Epoch seconds of an ISO-8601 string (§1.4), None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass
+class StreamResult:
+    """What one scan of one list (one variant, one parent) observed."""
+
+    top: float | None = None  # newest cursor value on page 1, read first
+    top_raw: str | None = None
+    ordered: bool = True  # every page (and page boundary) was descending on the cursor
+    unstable: bool = False  # total dropped between two answers: a row may have been skipped
+    complete: bool = False  # the whole list was read (no early stop)
+    pages: int = 0
+    rows: int = 0
+    max_total: int | None = None
+    min_total: int | None = None
+    _last_min: float | None = field(default=None, repr=False)
+
+    def observe(self, page: Page, cursor_field: str | None) -> tuple[float | None, float | None]:
+        """Track order, totals and the top; returns the page's (oldest, newest) cursor values."""
+        self.pages += 1
+        self.rows += len(page.rows)
+        if page.total is not None:
+            if self.max_total is not None and page.total < self.max_total:
+                self.unstable = True
+            self.max_total = max(page.total, self.max_total or 0)
+            self.min_total = min(
+                page.total, page.total if self.min_total is None else self.min_total
+            )
+        if cursor_field is None:
+            return None, None
+        values = [(parse_ts(r.get(cursor_field)), r.get(cursor_field)) for r in page.rows]
+        values = [v for v in values if v[0] is not None]
+        if not values:
+            return None, None
+        stamps = [v[0] for v in values]
+        if any(a < b for a, b in zip(stamps, stamps[1:], strict=False)):
+            self.ordered = False
+        oldest, newest = min(stamps), max(stamps)
+        if self._last_min is not None and newest > self._last_min:
+            self.ordered = False
+        if page.page == 1:
+            self.top, self.top_raw = max(values)
+        self._last_min = oldest if self._last_min is None else min(self._last_min, oldest)
+        return oldest, newest
+
+    def merge(self, other: StreamResult) -> None:
+        """Fold a sub-scan (a parent's list) into an object-level result."""
+        self.pages += other.pages
+        self.rows += other.rows
+        self.unstable = self.unstable or other.unstable
+        self.ordered = self.ordered and other.ordered
+        self.complete = self.complete and other.complete
+        for name in ("max_total", "min_total"):  # per-parent totals are not comparable
+            setattr(self, name, None)
+        if other.top is not None and (self.top is None or other.top > self.top):
+            self.top, self.top_raw = other.top, other.top_raw
+
+
+def _last_page(page: Page, seen: int) -> bool:
+    """End of list: an empty or short page, or ``total`` reached (§1.7 "End of list")."""
+    if not page.rows or (page.page_size and len(page.rows) < page.page_size):
+        return True
+    return page.total is not None and seen >= page.total
+
+
+def scan_sequential(
+    fetcher: Fetcher, tag: str, obj: Any, options: dict[str, Any], threshold: float | None,
+    emit: Emit, start: int = 1, result: StreamResult | None = None,
+) -> StreamResult:  # fmt: skip
+    """Pages in order until the end, or (``threshold`` set) until a page's oldest row is older.
+
+    Runs in one request-pool thread; the requests are sequential because each page decides
+    whether the next one is needed.
+    """
+    result = result or StreamResult()
+    page_no = start
+    while True:
+        page = fetcher.page(tag, obj, page_no, **options)
+        if page.rows:
+            emit(page.rows)
+        oldest, _ = result.observe(page, obj.cursor_field)
+        if _last_page(page, result.rows):
+            result.complete = True
+            return result
+        if threshold is not None and result.ordered and oldest is not None and oldest < threshold:
+            return result
+        page_no += 1
+
+
+def scan_concurrent(
+    fetcher: Fetcher, tag: str, obj: Any, options: dict[str, Any], emit: Emit, window: int
+) -> StreamResult:
+    """A full scan: page 1 gives ``total``, then up to ``window`` pages are in flight at once.
+
+    Called from an object's coordinating thread; pages run on the request pool. Rows pushed
+    beyond the last planned page by creates during the scan are read by a sequential tail.
+    """
+    result = StreamResult()
+    first = fetcher.submit(fetcher.page, tag, obj, 1, **options).result()
+    if first.rows:
+        emit(first.rows)
+    result.observe(first, obj.cursor_field)
+    size = first.page_size or len(first.rows) or 1
+    if first.total is None or _last_page(first, len(first.rows)):
+        if first.total is None and not _last_page(first, len(first.rows)):
+            return scan_sequential(fetcher, tag, obj, options, None, emit, 2, result)
+        result.complete = True
+        return result
+    planned = math.ceil(first.total / size)
+    _run_window(fetcher, tag, obj, options, emit, range(2, planned + 1), window, result)
+    if (result.max_total or 0) > planned * size:
+        return scan_sequential(fetcher, tag, obj, options, None, emit, planned + 1, result)
+    result.complete = True
+    return result
+
+
+def _run_window(
+    fetcher: Fetcher, tag: str, obj: Any, options: dict[str, Any], emit: Emit,
+    pages: range, window: int, result: StreamResult,
+) -> None:  # fmt: skip
+    """Fetch ``pages`` with at most ``window`` in flight; observe them in completion order."""
+    todo = iter(pages)
+    running: set[Future] = set()
+    try:
+        for page_no in todo:
+            running.add(fetcher.submit(fetcher.page, tag, obj, page_no, **options))
+            if len(running) >= window:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                _absorb(done, emit, result, obj)
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            _absorb(done, emit, result, obj)
+    except BaseException:
+        for fut in running:
+            fut.cancel()
+        raise
+
+
+def _absorb(done: set[Future], emit: Emit, result: StreamResult, obj: Any) -> None:
+    for fut in done:
+        page = fut.result()
+        if page.rows:
+            emit(page.rows)
+        result.observe(page, obj.cursor_field)
+    # a concurrent full scan has no early stop: order only matters for the next run's cursor

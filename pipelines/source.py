@@ -1,0 +1,278 @@
+"""The dlt source, generated from the registry: one resource per extracted object.
+
+Usable from any dlt pipeline on its own::
+
+    from pipelines import custify_source
+    pipeline.run(custify_source(client=client, objects=["people", "notes"]))
+
+Every resource is a merge (``delete-insert``) on the Custify ``id`` with ``dedup_sort`` on the
+cursor field, so a record read twice in one run (page shifts, §1.7) or again next run (the
+cursor overlap, §17) lands once, newest version first. Its cursor lives in the resource's dlt
+state, which dlt commits in the same load package as the rows: the cursor advances only with
+data that was loaded, a crash mid-run loses nothing, and the rerun converges.
+
+Child tables ``<object>__<field>`` (registry ``child_lists``) are dlt table variants of the
+resource: merge ``delete-insert`` with ``merge_key=_parent_id``, so every parent in a load
+replaces all of its children; a parent whose list emptied sends one tombstone row whose
+``_tombstone`` column carries dlt's ``hard_delete`` hint, so its stale children are deleted
+and nothing is inserted (verified on DuckDB and Postgres in tests/pipelines).
+
+Trigger events go to ``trigger_events`` in the same package (``insert-only`` merge on
+``event_id``), so they are exactly as durable as the rows they describe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+import polars as pl
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.extract.resource import DltResource
+
+from models.registry import EXTRACTED, CustifyObject
+from pipelines import events
+from pipelines.conform import Known, conform
+from pipelines.context import RunContext
+from pipelines.frames import CHILD_IDX, PARENT_ID, TOMBSTONE, Batch
+from pipelines.jobs import DONE, ObjectJob, Plan
+from pipelines.options import ExtractOptions, selected_objects
+from pipelines.reconcile import delete_events
+
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+class _HintNoise(logging.Filter):
+    """Drops dlt's warning that our column hints differ from the Arrow types: that is meant
+    (JSON text declared ``json``; ``id`` declared not-null), and it would print per batch."""
+
+    names = frozenset(o.name for o in EXTRACTED)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if "when merging arrow schema with dlt schema" not in msg:
+            return True
+        name = msg.split("In resource: ", 1)[-1].split(",", 1)[0]
+        return name not in self.names
+
+
+logging.getLogger("dlt").addFilter(_HintNoise())
+EVENTS_HINTS = dlt.mark.make_hints(
+    table_name=events.EVENTS_TABLE,
+    write_disposition={"disposition": "merge", "strategy": "insert-only"},
+    primary_key="event_id",
+    columns=events.EVENT_COLUMNS,
+)
+
+
+@dlt.source(name="custify", max_table_nesting=0, root_key=False)
+def custify_source(
+    client: Any = None,
+    objects: list[str] | None = None,
+    full_refresh: bool = False,
+    reconcile: bool = False,
+    options: Any = None,
+    context: Any = None,
+) -> list[DltResource]:
+    """One resource per extracted registry object (``objects`` narrows them).
+
+    ``client`` is a ``custify.CustifyClient``; the API key stays inside it (never in dlt
+    config, state or traces). ``context`` is a ``RunContext`` when ``run_extract`` drives
+    the run (it reads the reports and applies reconciled deletes after the load).
+    """
+    selected = selected_objects(objects)
+    if context is None:
+        if client is None:
+            raise ValueError("custify_source needs client=CustifyClient(...)")
+        context = RunContext(
+            client,
+            options=options or ExtractOptions(),
+            full_refresh=full_refresh,
+            reconcile=reconcile,
+            explicit=objects is not None,
+        )
+    return [object_resource(obj, context) for obj in selected]
+
+
+def object_resource(obj: CustifyObject, ctx: RunContext) -> DltResource:
+    """The resource of one object. Every item carries its table's hints as a dlt table
+    variant: a variant starts from the resource's own hints, so the resource keeps only what
+    all its tables share (children and events must not inherit the parent's columns)."""
+
+    def generate() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        plan = ctx.plan(obj, state)
+        report = ctx.report(obj.name)
+        report.mode, report.baseline = plan.mode, plan.baseline
+        if plan.mode == "skip":
+            report.status, report.note, report.cursor = "skipped", plan.reason, state.get("cursor")
+            ctx.publish(obj.name)
+            return
+        yield from _run_job(obj, ctx, plan, state)
+
+    return dlt.resource(generate, name=obj.name, write_disposition=MERGE)()
+
+
+def parent_columns(obj: CustifyObject, options: ExtractOptions) -> list[dict[str, Any]]:
+    columns: list[dict[str, Any]] = [
+        {"name": obj.id_field, "data_type": "text", "nullable": False, "primary_key": True}
+    ]
+    if obj.cursor_field:
+        columns.append({"name": obj.cursor_field, "data_type": "timestamp", "dedup_sort": "desc"})
+    columns.append({"name": options.deleted_column, "data_type": "timestamp", "nullable": True})
+    return columns
+
+
+def _run_job(obj: CustifyObject, ctx: RunContext, plan: Plan, state: Any) -> Iterator[Any]:
+    report = ctx.report(obj.name)
+    report.status = "running"
+    writer = Writer(obj, ctx, plan)
+    fetcher = ctx.acquire()
+    ok = False
+    try:
+        job = ObjectJob(plan, fetcher, ctx).start()
+        while True:
+            item = job.poll()
+            if item is None:
+                yield None  # nothing ready: let dlt serve the other objects
+                continue
+            if item is DONE:
+                break
+            yield from writer.items(item)
+            ctx.publish(obj.name)
+        job.join()
+        yield from writer.deletes(job)
+        _save_state(state, plan, job, ctx)
+        report.rows, report.status = len(job.seen), "done"
+        report.unstable = any(r.unstable for r in job.results.values())
+        report.cursor = state.get("cursor")
+        ok = True
+    finally:
+        if not ok:
+            report.status = "failed"
+            fetcher.cancel()
+        ctx.publish(obj.name)
+        ctx.release()
+
+
+def _save_state(state: Any, plan: Plan, job: ObjectJob, ctx: RunContext) -> None:
+    """Cursors per stream (variant or ``*`` for per-parent lists); ``cursor`` is the oldest."""
+    cursors = {**plan.cursors, **job.new_cursors}
+    state["cursors"] = cursors
+    state["cursor"] = min(cursors.values(), key=lambda v: v) if cursors else None
+    state["initialized"] = True
+    state["last_scan_at"] = ctx.clock.now()
+    state["last_run_id"] = ctx.run_id
+    state["last_mode"] = plan.mode
+
+
+class Writer:
+    """Turns batches into dlt items in the main thread: typing, hints, trigger events."""
+
+    def __init__(self, obj: CustifyObject, ctx: RunContext, plan: Plan) -> None:
+        self.obj, self.ctx, self.plan = obj, ctx, plan
+        schema = dlt.current.source_schema()
+        self.naming = schema.naming
+        if ctx.known is None:
+            ctx.known = Known.from_schema(schema)
+        self.known: Known = ctx.known
+        self.existed = obj.name in self.known.existing
+        self.json_hinted: dict[str, set[str]] = {}
+        self.wants_events = bool(obj.triggers) and not plan.baseline
+
+    def items(self, batch: Batch) -> Iterator[Any]:
+        frame, json_cols, changes = conform(batch.parent, self.naming, self.known)
+        self.ctx.changes.extend(changes)
+        yield self._parent_item(frame, json_cols)
+        for child in batch.children:
+            cframe, cjson, cchanges = conform(child, self.naming, self.known)
+            self.ctx.changes.extend(cchanges)
+            yield dlt.mark.with_hints(
+                _arrow(cframe), self._child_hints(child.name, cjson), create_table_variant=True
+            )
+        if self.wants_events:
+            found = events.detect(self.obj, frame, self._existing(frame["id"].to_list()))
+            if found.height:
+                self.ctx.count_events(self.obj.name, found["event_type"].to_list())
+                ev = events.frame(self.obj.name, found, self.ctx.run_id, self.ctx.detected_at())
+                yield events_item(ev)
+
+    def _parent_item(self, frame: pl.DataFrame, json_cols: set[str]) -> Any:
+        hinted = self.json_hinted.setdefault(self.obj.name, set())
+        hinted |= json_cols
+        cols = parent_columns(self.obj, self.ctx.options)
+        cols += [{"name": c, "data_type": "json"} for c in sorted(hinted)]
+        hints = dlt.mark.make_hints(
+            table_name=self.obj.name, write_disposition=MERGE, primary_key=self.obj.id_field,
+            columns=cols,
+        )  # fmt: skip
+        return dlt.mark.with_hints(_arrow(frame), hints, create_table_variant=True)
+
+    def _child_hints(self, table: str, json_cols: set[str]) -> Any:
+        hinted = self.json_hinted.setdefault(table, set())
+        hinted |= json_cols
+        cols = [
+            {"name": PARENT_ID, "data_type": "text", "nullable": False},
+            {"name": CHILD_IDX, "data_type": "bigint", "nullable": False},
+            {"name": TOMBSTONE, "data_type": "bool", "hard_delete": True},
+            *({"name": c, "data_type": "json"} for c in sorted(hinted)),
+        ]
+        return dlt.mark.make_hints(
+            table_name=table, write_disposition=MERGE, primary_key=[PARENT_ID, CHILD_IDX],
+            merge_key=PARENT_ID, columns=cols,
+        )  # fmt: skip
+
+    def _existing(self, ids: list[str]) -> pl.DataFrame:
+        """The warehouse's version of these records, before this run's load."""
+        cols = set(self.known.types.get(self.obj.name, {}))
+        if not self.existed or not ids:
+            return events.existing_rows(_NoRows(), self.obj.name, [], cols, "")
+        try:
+            client = self.ctx.sql(dlt.current.pipeline())
+            return events.existing_rows(
+                client, self.obj.name, ids, cols, self.ctx.options.deleted_column
+            )
+        except DatabaseUndefinedRelation:
+            return events.existing_rows(_NoRows(), self.obj.name, [], cols, "")
+
+    def deletes(self, job: ObjectJob) -> Iterator[Any]:
+        """Reconcile: ``*.deleted`` events now; the marks are applied after the load."""
+        if not self.plan.reconcile or job.ids is None:
+            return
+        report = self.ctx.report(self.obj.name)
+        if not job.ids.trusted:
+            report.reconcile = f"skipped: {job.ids.reason}"
+            return
+        if not self.existed:
+            report.reconcile = "done"
+            return
+        client = self.ctx.sql(dlt.current.pipeline())
+        found = delete_events(client, self.obj, job.ids.ids, self.ctx.options)
+        report.reconcile, report.deleted = "done", found.height
+        if found.height:
+            self.ctx.pending_deletes[self.obj.name] = found["record_id"].to_list()
+            self.ctx.count_events(self.obj.name, found["event_type"].to_list())
+            ev = events.frame(
+                self.obj.name, found, self.ctx.run_id, self.ctx.detected_at(), deleted=True
+            )
+            yield events_item(ev)
+
+
+def events_item(frame: pl.DataFrame) -> Any:
+    return dlt.mark.with_hints(_arrow(frame), EVENTS_HINTS, create_table_variant=True)
+
+
+def _arrow(frame: pl.DataFrame) -> Any:
+    return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+
+
+class _NoRows:
+    """Stands in for a SQL client when the table cannot hold rows yet."""
+
+    def make_qualified_table_name(self, table: str) -> str:
+        return table
+
+    def execute_sql(self, *args: Any) -> list:
+        return []

@@ -1,0 +1,169 @@
+"""Test helpers for the ELT: a client on the sandbox, and an INDEPENDENT comparison of the
+warehouse with the sandbox's state.
+
+The comparison does not reuse ``pipelines.frames``/``conform``: it flattens sandbox records
+itself (nested dicts joined with ``__``, child lists apart, lists compared as JSON values) and
+re-reads the warehouse (variant columns folded back, timestamps printed as Custify prints them,
+JSON parsed). Only dlt's naming convention is shared, because the column names are dlt's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+from custify import ApiKey, ConnectionSettings, CustifyClient, RateBudget
+from models.registry import EXTRACTED, REGISTRY
+from pipelines.events import EVENTS_TABLE
+from sandbox.routes import render
+from sandbox.util import Req
+from warehouse import Warehouse, WarehouseConfig
+
+NAMING = NamingConvention()
+
+
+def use_naming(cfg: WarehouseConfig) -> None:
+    """Postgres caps identifiers at 63 characters and dlt shortens longer ones: compare with
+    the destination's own naming convention (the flattening stays the test's own)."""
+    global NAMING
+    from warehouse import make_pipeline
+
+    caps = make_pipeline(cfg).destination.capabilities()
+    NAMING = NamingConvention(max_length=caps.max_identifier_length)
+
+
+SKIP_COLUMNS = {"_dlt_load_id", "_dlt_id", "_custify_deleted_at"}
+CHILD_META = {"_parent_id", "_idx", "_tombstone"}
+
+
+def make_client(sb: Any, clock: Any, **settings: Any) -> CustifyClient:
+    conn = ConnectionSettings(
+        api_key=ApiKey(sb.api_key), base_url="https://api.custify.test", **settings
+    )
+    budget = RateBudget(conn.rate_limit, conn.rate_window_s, clock=clock)
+    return CustifyClient(conn, transport=sb.transport(), budget=budget, clock=clock)
+
+
+# -- sandbox side ------------------------------------------------------------------------------
+def api_rows(sb: Any, name: str) -> list[dict[str, Any]]:
+    """Records as the list endpoint shows them (e.g. playbooks without company_counts)."""
+    obj = REGISTRY[name]
+    req = Req("GET", obj.list_path or "", dict(obj.list_params))
+    return [render.row(name, rec, req) for rec in sb.store.rows(name)]
+
+
+def norm(value: Any) -> Any:
+    """Nulls equal absence; timestamps print as Custify's ISO strings; dicts lose null keys."""
+    if isinstance(value, dict):
+        return {k: norm(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [norm(v) for v in value]
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value
+
+
+def flatten(rec: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in rec.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, path + "__"))
+        elif value is not None:
+            out[NAMING.normalize_path(path)] = norm(value)
+    return out
+
+
+def expected_state(sb: Any, name: str) -> dict[str, tuple[dict, dict]]:
+    """id -> (flat parent, {child field: [flat child, ...]}) from the sandbox."""
+    obj = REGISTRY[name]
+    out = {}
+    for rec in api_rows(sb, name):
+        rec = dict(rec)
+        kids = {}
+        for fld in obj.child_lists:
+            items = rec.pop(fld, None) if isinstance(rec.get(fld), list | None) else []
+            kids[fld] = [flatten(i) if isinstance(i, dict) else {"value": i} for i in items or []]
+        out[rec["id"]] = (flatten(rec), kids)
+    return out
+
+
+# -- warehouse side ----------------------------------------------------------------------------
+def _json_columns(wh: Warehouse, table: str) -> set[str]:
+    return {c for c, t in wh.columns(table).items() if t.lower() in ("json", "jsonb")}
+
+
+def read_table(wh: Warehouse, table: str) -> list[dict[str, Any]]:
+    if not wh.table_exists(table):
+        return []
+    json_cols = _json_columns(wh, table)
+    cols = [c for c in wh.columns(table) if c not in SKIP_COLUMNS]
+    select = ", ".join('"' + c.replace('"', '""') + '"' for c in cols)
+    rows = wh.query_rows(f"SELECT {select} FROM {wh.table(table)}")
+    out = []
+    for row in rows:
+        rec: dict[str, Any] = {}
+        for col, value in zip(cols, row, strict=True):
+            if value is None:
+                continue
+            if col in json_cols and isinstance(value, str):
+                value = json.loads(value)
+            base = col.split("__v_", 1)[0]
+            assert base not in rec, f"{table}.{col}: a value and its variant in one row"
+            rec[base] = norm(value)
+        out.append(rec)
+    return out
+
+
+def warehouse_state(wh: Warehouse, name: str) -> dict[str, tuple[dict, dict]]:
+    obj = REGISTRY[name]
+    parents = read_table(wh, name)
+    ids = [p["id"] for p in parents]
+    assert len(ids) == len(set(ids)), f"{name}: duplicate ids in the warehouse"
+    out = {p["id"]: (p, {f: [] for f in obj.child_lists}) for p in parents}
+    for fld in obj.child_lists:
+        rows = read_table(wh, f"{name}__{fld}")
+        assert not [r for r in rows if r.get("_tombstone")], "tombstones must not be stored"
+        rows.sort(key=lambda r: (r["_parent_id"], r["_idx"]))
+        keys = [(r["_parent_id"], r["_idx"]) for r in rows]
+        assert len(keys) == len(set(keys)), f"{name}__{fld}: duplicate child rows"
+        for r in rows:
+            child = {k: v for k, v in r.items() if k not in CHILD_META}
+            out[r["_parent_id"]][1][fld].append(child)
+    return out
+
+
+def assert_matches_sandbox(sb: Any, cfg: WarehouseConfig, names: list[str] | None = None) -> None:
+    """Every extracted table equals the sandbox, field for field."""
+    wh = Warehouse(cfg)
+    use_naming(cfg)
+    for name in names or [o.name for o in EXTRACTED]:
+        want, got = expected_state(sb, name), warehouse_state(wh, name)
+        assert set(got) == set(want), f"{name}: ids differ ({len(got)} vs {len(want)} rows)"
+        for rid, (parent, kids) in want.items():
+            assert got[rid][0] == parent, f"{name} {rid}: {_diff(got[rid][0], parent)}"
+            assert got[rid][1] == kids, f"{name} {rid}: children differ"
+
+
+def _diff(got: dict, want: dict) -> str:
+    keys = sorted(set(got) | set(want))
+    return "; ".join(
+        f"{k}: {got.get(k)!r} != {want.get(k)!r}" for k in keys if got.get(k) != want.get(k)
+    )
+
+
+def events(cfg: WarehouseConfig, run_id: str | None = None) -> list[dict[str, Any]]:
+    wh = Warehouse(cfg)
+    if not wh.table_exists(EVENTS_TABLE):
+        return []
+    where, params = ("WHERE run_id = %s", (run_id,)) if run_id else ("", ())
+    frame = wh.query_df(
+        f"SELECT object, record_id, event_type, run_id, updated_at, origin, event_id "
+        f"FROM {wh.table(EVENTS_TABLE)} {where}",
+        params,
+    )
+    return frame.to_dicts()

@@ -36,7 +36,8 @@ class Sandbox:
 
     def __init__(self, *, seed: int = 0, scale: float = 1.0, api_key: str = DEFAULT_API_KEY,
                  rate_limit: int | None = 100, rate_window_s: float = 10.0, clock: Any = None,
-                 faults: Faults | None = None) -> None:  # fmt: skip
+                 faults: Faults | None = None,
+                 sizes: dict[str, int] | None = None) -> None:  # fmt: skip
         self.seed, self.scale, self.api_key = seed, scale, api_key
         self.clock = clock if clock is not None else RealClock()
         self.faults = faults if faults is not None else Faults()
@@ -47,7 +48,7 @@ class Sandbox:
         self._lock = threading.RLock()
         self.store = Store(stamp=self.now_iso, new_id=self.new_id)
         generate(self.store, seed=seed, scale=scale, now=self.clock.now(), ids=self._ids,
-                 ties=self.faults.timestamp_ties)  # fmt: skip
+                 ties=self.faults.timestamp_ties, sizes=sizes)  # fmt: skip
         self.router = routes.build()
 
     # ---- knobs ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sandbox import generator_activity, generator_config
 from sandbox.store import Store
@@ -50,15 +50,18 @@ class Gen:
     """Shared state of one generation run: seed, scale, now, ids and per-table RNGs."""
 
     def __init__(self, store: Store, seed: int, scale: float, now: float, ids: ObjectIds,
-                 ties: int = 0) -> None:  # fmt: skip
+                 ties: int = 0, sizes: Mapping[str, int] | None = None) -> None:  # fmt: skip
         self.store, self.seed, self.scale, self.now = store, seed, scale, now
-        self.ids, self.ties = ids, ties
+        self.ids, self.ties, self.sizes = ids, ties, dict(sizes or {})
         self.start = now - TWO_YEARS_S
 
     def rng(self, name: str) -> random.Random:
         return random.Random(f"custify-sandbox:{self.seed}:{name}")
 
-    def count(self, base: float, minimum: int = 1, linear: bool = True) -> int:
+    def count(self, name: str, base: float, minimum: int = 1, linear: bool = True) -> int:
+        """Rows of ``name``: ``sizes[name]`` if given, else ``base`` scaled."""
+        if name in self.sizes:
+            return int(self.sizes[name])
         factor = self.scale if linear else math.sqrt(self.scale)
         return max(minimum, int(round(base * factor)))
 
@@ -86,9 +89,13 @@ class Gen:
 
 
 def generate(store: Store, *, seed: int, scale: float, now: float, ids: ObjectIds,
-             ties: int = 0) -> None:  # fmt: skip
-    """Fill ``store`` with a whole account. Order matters: ids come from one counter."""
-    g = Gen(store, seed, scale, now, ids, ties)
+             ties: int = 0, sizes: Mapping[str, int] | None = None) -> None:  # fmt: skip
+    """Fill ``store`` with a whole account. Order matters: ids come from one counter.
+
+    ``sizes`` overrides the row count of single tables (e.g. ``{"people": 1_000_000}`` for a
+    benchmark that needs many people but not a million-people account's worth of notes).
+    """
+    g = Gen(store, seed, scale, now, ids, ties, sizes)
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of acyclic dicts: the cyclic collector would rescan them all
     try:
@@ -127,7 +134,7 @@ def _users(g: Gen) -> list[dict]:
 def _companies(g: Gen, users: list[dict], tags: dict, config: dict) -> list[dict]:
     rng = g.rng("companies")
     r = rng.random
-    n = g.count(200)
+    n = g.count("companies", 200)
     stamp = g.stamper(rng, n)
     ctags, hs_ids, cm_ids = tags["company"], config["health_scores"], config["calculated_metrics"]
     out: list[dict] = []
@@ -174,7 +181,7 @@ def _companies(g: Gen, users: list[dict], tags: dict, config: dict) -> list[dict
 def _people(g: Gen, companies: list[dict], tags: dict) -> list[dict]:
     rng = g.rng("people")
     r = rng.random
-    n, nc = g.count(1000), len(companies)
+    n, nc = g.count("people", 1000), len(companies)
     stamp = g.stamper(rng, n)
     ptags, counts = tags["people"], [0] * nc
     nf, nl = len(FIRST), len(LAST)

@@ -68,7 +68,7 @@ def generate_all(g: Gen, users, companies, people, tags) -> None:
 def _notes(ctx: _Ctx) -> list[dict]:
     g = ctx.g
     rng = g.rng("notes")
-    r, n = rng.random, g.count(300)
+    r, n = rng.random, g.count("notes", 300)
     stamp, rows = g.stamper(rng, n), []
     for i in range(n):
         c_t, u_t = stamp()
@@ -98,7 +98,7 @@ def _notes(ctx: _Ctx) -> list[dict]:
 def _tasks(ctx: _Ctx) -> list[dict]:
     g = ctx.g
     rng = g.rng("tasks")
-    r, n = rng.random, g.count(300)
+    r, n = rng.random, g.count("tasks", 300)
     stamp, rows = g.stamper(rng, n), []
     for i in range(n):
         c_t, u_t = stamp()
@@ -133,7 +133,7 @@ def _tasks(ctx: _Ctx) -> list[dict]:
 def _tickets(ctx: _Ctx) -> None:
     g = ctx.g
     rng = g.rng("tickets")
-    r, n = rng.random, g.count(150)
+    r, n = rng.random, g.count("tickets", 150)
     stamp, rows = g.stamper(rng, n), []
     for i in range(n):
         c_t, u_t = stamp()
@@ -181,7 +181,7 @@ def _comments(ctx: _Ctx, notes: list[dict], tasks: list[dict]) -> None:
 def _files(ctx: _Ctx) -> None:
     g = ctx.g
     rng = g.rng("files")
-    r, n = rng.random, g.count(100)
+    r, n = rng.random, g.count("files", 100)
     stamp, rows = g.stamper(rng, n), []
     for i in range(n):
         c_t, u_t = stamp()
@@ -200,7 +200,7 @@ def _files(ctx: _Ctx) -> None:
 def _meetings(ctx: _Ctx) -> None:
     g = ctx.g
     rng = g.rng("meetings")
-    r, n = rng.random, g.count(200)
+    r, n = rng.random, g.count("meetings", 200)
     stamp, rows = g.stamper(rng, n), []
     for i in range(n):
         c_t, u_t = stamp()
@@ -245,7 +245,7 @@ def _meetings(ctx: _Ctx) -> None:
 def _time_tracks(ctx: _Ctx) -> None:
     g = ctx.g
     rng = g.rng("time_tracks")
-    r, n = rng.random, g.count(200)
+    r, n = rng.random, g.count("time_tracks", 200)
     stamp, rows = g.stamper(rng, n), []
     for _ in range(n):
         c_t, u_t = stamp()
@@ -289,7 +289,7 @@ def _financials(ctx: _Ctx) -> None:
     g = ctx.g
     for name, per_company in (("deals", 0.5), ("invoices", 1.5), ("subscriptions", 0.75)):
         rng = g.rng(name)
-        r, n = rng.random, g.count(200 * per_company)
+        r, n = rng.random, g.count(name, 200 * per_company)
         stamp, rows = g.stamper(rng, n), []
         for i in range(n):
             c_t, u_t = stamp()

@@ -30,7 +30,7 @@ def _stamps(g: Gen, name: str, n: int):
 def tags(g: Gen) -> dict[str, list[str]]:
     """A few tags per category; returns category -> tag ids for the other generators."""
     rng, stamp = _stamps(g, "tags", 100)
-    per_cat = g.count(4, minimum=3, linear=False)
+    per_cat = g.count("tags_per_category", 4, minimum=3, linear=False)
     rows, by_cat = [], {}
     for cat in TAG_CATEGORIES:
         by_cat[cat] = []
@@ -52,7 +52,7 @@ def definitions(g: Gen, by_cat: dict[str, list[str]]) -> dict[str, list[str]]:
     """Health-score and calculated-metric definitions (company metrics point at them)."""
     rng, stamp = _stamps(g, "health_scores", 20)
     hs = []
-    for i in range(g.count(6, minimum=3, linear=False)):
+    for i in range(g.count("health_scores", 6, minimum=3, linear=False)):
         c, u = stamp()
         hs.append({
             "id": g.new_id(c), "name": f"Health score {i + 1}",
@@ -63,7 +63,7 @@ def definitions(g: Gen, by_cat: dict[str, list[str]]) -> dict[str, list[str]]:
         })  # fmt: skip
     rng, stamp = _stamps(g, "calculated_metrics", 10)
     cms = []
-    for i in range(g.count(4, minimum=2, linear=False)):
+    for i in range(g.count("calculated_metrics", 4, minimum=2, linear=False)):
         c, u = stamp()
         cms.append({
             "id": g.new_id(c), "name": f"Metric {i + 1}", "description": "Events per week",
@@ -80,7 +80,7 @@ def segments_and_flows(g: Gen, by_cat: dict[str, list[str]]) -> None:
     rng, stamp = _stamps(g, "segments", 40)
     r = rng.random
     segs = []
-    for i in range(g.count(12, minimum=4, linear=False)):
+    for i in range(g.count("segments", 12, minimum=4, linear=False)):
         c, u = stamp()
         segs.append({
             "id": g.new_id(c), "name": f"Segment {i + 1}", "goal": "Spot accounts that need care",
@@ -94,7 +94,7 @@ def segments_and_flows(g: Gen, by_cat: dict[str, list[str]]) -> None:
     _playbooks(g, by_cat)
     rng, stamp = _stamps(g, "surveys", 20)
     surveys = []
-    for i in range(g.count(6, minimum=2, linear=False)):
+    for i in range(g.count("surveys", 6, minimum=2, linear=False)):
         c, u = stamp()
         kind = "nps" if i % 2 == 0 else "csat"
         surveys.append({"id": g.new_id(c), "name": f"{kind.upper()} survey {i + 1}", "type": kind,
@@ -106,7 +106,7 @@ def _lifecycles(g: Gen, by_cat: dict[str, list[str]], segment_ids: list[str]) ->
     rng, stamp = _stamps(g, "lifecycles", 20)
     r = rng.random
     rows = []
-    for i in range(g.count(5, minimum=3, linear=False)):
+    for i in range(g.count("lifecycles", 5, minimum=3, linear=False)):
         c, u = stamp()
         goals = [
             {"id": g.new_id(c), "name": f"Goal {k + 1}", "criteria": "segment",
@@ -136,7 +136,7 @@ def _playbooks(g: Gen, by_cat: dict[str, list[str]]) -> None:
     rng, stamp = _stamps(g, "playbooks", 30)
     r = rng.random
     rows = []
-    for i in range(g.count(10, minimum=4, linear=False)):
+    for i in range(g.count("playbooks", 10, minimum=4, linear=False)):
         c, u = stamp()
         rows.append({
             "id": g.new_id(c), "name": f"Playbook {i + 1}", "description": "Automated outreach",

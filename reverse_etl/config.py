@@ -1,0 +1,366 @@
+"""``[syncs.<name>]`` sections of pipelines.toml, checked before anything is read or sent.
+
+A sync says what Custify should hold (a warehouse table, a query, or a ready diff table), which
+registry action makes it so, and how a row finds its record (``match``). Every mistake is one
+line naming the key to fix (``SyncConfigError``, exit code 2), so a typo never turns into a
+half-applied push.
+
+```toml
+[syncs.crm_people]
+object = "people"            # registry object
+action = "upsert"            # its action (default: upsert; events: insert; tags: entity)
+match = "user_id"            # identifier of the action (people: id, user_id, email)
+table = "desired_people"     # or: query = "SELECT ...", or: diff_table = "..."
+mode = "upsert"              # upsert | update_only | create_only | mirror
+nulls = "skip"               # skip | unset ($unset where custify-api.md §1.5 allows)
+connection = "production"    # named Custify connection (default: the default one)
+allow_deletes = false        # mirror and delete_flag need true
+max_delete_share = 0.1       # stop when deletes exceed this share of the target
+max_attempts = 5             # failed rows are retried on later runs up to this many times
+[syncs.crm_people.mapping]   # warehouse column -> Custify field (dot paths for attributes)
+plan_name = "custom_attributes.plan"
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.registry import REGISTRY, Action, CustifyObject
+from models.types import ActionKind
+from reverse_etl.errors import SyncConfigError
+from reverse_etl.fields import Field, resolve
+
+MODES = ("upsert", "update_only", "create_only", "mirror")
+NULL_POLICIES = ("skip", "unset")
+#: the longest suffix the engine appends to a sync name (``<sync>__rejected``)
+_SUFFIX_MAX = len("__rejected")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_QUALIFIED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
+_KEYS = frozenset(
+    {"object", "action", "match", "mode", "table", "query", "diff_table", "mapping", "nulls",
+     "connection", "allow_deletes", "max_delete_share", "max_attempts", "delete_flag", "entity",
+     "key", "retry_backoff_s"}
+)  # fmt: skip
+_DEFAULT_VERBS = ("upsert", "insert", "entity")
+#: targets of a tag sync besides the entity identifier; ``ids``/``category`` are computed
+TAG_FIELDS = ("tag", "type")
+
+
+class Kind:
+    """How the engine diffs and sends a sync, decided by the action's registry kind."""
+
+    RECORD = "record"  # create/update/upsert of one record per row
+    APPEND = "append"  # events, scores, replies: one new item per row, never re-sent
+    TAG = "tag"  # (entity, tag) pairs, grouped into bulk tag patches
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    name: str
+    object: CustifyObject
+    action: Action
+    kind: str
+    match: str
+    mode: str = "upsert"
+    table: str | None = None
+    query: str | None = None
+    diff_table: str | None = None
+    #: warehouse column -> target path; None = columns named like the fields
+    mapping: Mapping[str, str] | None = None
+    nulls: str = "skip"
+    connection: str | None = None
+    allow_deletes: bool = False
+    max_delete_share: float = 0.1
+    max_attempts: int = 5
+    retry_backoff_s: float = 60.0
+    delete_flag: str | None = None
+    #: object whose records a tag sync tags (people, companies, ...)
+    entity: CustifyObject | None = None
+    #: columns naming one appended item (default: the match identifier + required fields)
+    key: tuple[str, ...] = ()
+    fields: Mapping[str, Field] = field(default_factory=dict, repr=False)
+
+    def where(self, key: str | None = None) -> str:
+        """``[syncs.<name>] key``: the prefix of every message about this sync."""
+        return f"[syncs.{self.name}]" + (f" {key}" if key else "")
+
+    @property
+    def delete_action(self) -> Action | None:
+        try:
+            return self.object.action("delete")
+        except KeyError:
+            return None
+
+    @property
+    def target(self) -> CustifyObject:
+        """The object whose records the rows name (the tagged entity for tag syncs)."""
+        return self.entity or self.object
+
+
+def load_syncs(raw: Mapping[str, Any]) -> dict[str, SyncConfig]:
+    """Every ``[syncs.*]`` section of the parsed pipelines.toml, validated."""
+    syncs = raw.get("syncs", {})
+    if not isinstance(syncs, dict):
+        raise SyncConfigError("[syncs] must be a table of [syncs.<name>] sections")
+    return {name: parse_sync(name, section) for name, section in syncs.items()}
+
+
+def select_syncs(raw: Mapping[str, Any], names: list[str] | None) -> list[SyncConfig]:
+    """The syncs to run, in the order asked (all when ``names`` is empty)."""
+    syncs = load_syncs(raw)
+    if not names:
+        return list(syncs.values())
+    unknown = [n for n in names if n not in syncs]
+    if unknown:
+        known = ", ".join(sorted(syncs)) or "none (add a [syncs.<name>] section)"
+        raise SyncConfigError(f"unknown sync {unknown[0]!r}; known syncs: {known}")
+    return [syncs[n] for n in names]
+
+
+def parse_sync(name: str, section: Any) -> SyncConfig:
+    where = f"[syncs.{name}]"
+    if not _NAME.match(name) or len(name) > 63 - _SUFFIX_MAX:
+        raise SyncConfigError(
+            f"{where}: sync names use letters, digits and underscores, start with a letter or "
+            f"underscore, and have at most {63 - _SUFFIX_MAX} characters"
+        )
+    if not isinstance(section, dict):
+        raise SyncConfigError(f"{where} must be a table")
+    extra = sorted(set(section) - _KEYS)
+    if extra:
+        raise SyncConfigError(f"{where} {extra[0]}: unknown key; known: {', '.join(sorted(_KEYS))}")
+    obj = _object(where, section)
+    action = _action(where, obj, section.get("action"))
+    kind = _kind(where, action)
+    entity = _entity(where, section, kind)
+    match = _match(where, section, action, kind, entity)
+    cfg = SyncConfig(
+        name=name,
+        object=obj,
+        action=action,
+        kind=kind,
+        match=match,
+        entity=entity,
+        mode=_choice(where, section, "mode", MODES, "upsert"),
+        nulls=_choice(where, section, "nulls", NULL_POLICIES, "skip"),
+        connection=_opt_str(where, section, "connection"),
+        allow_deletes=_bool(where, section, "allow_deletes", False),
+        max_delete_share=_number(where, section, "max_delete_share", 0.1, 0.0, 1.0),
+        max_attempts=int(_number(where, section, "max_attempts", 5, 1, 1000)),
+        retry_backoff_s=_number(where, section, "retry_backoff_s", 60.0, 0.0, 86400.0),
+        delete_flag=_column(where, section, "delete_flag"),
+        key=_key_columns(where, section),
+        **_source(where, section),
+    )
+    mapping = _mapping(cfg, section.get("mapping"))
+    fields = _fields(cfg, mapping)
+    cfg = _replace(cfg, mapping=mapping, fields=fields)
+    _check_modes(cfg)
+    return cfg
+
+
+def _replace(cfg: SyncConfig, **changes: Any) -> SyncConfig:
+    from dataclasses import replace
+
+    return replace(cfg, **changes)
+
+
+def _object(where: str, section: dict) -> CustifyObject:
+    name = section.get("object")
+    if not isinstance(name, str) or name not in REGISTRY:
+        writable = sorted(n for n, o in REGISTRY.items() if o.actions)
+        raise SyncConfigError(
+            f"{where} object: unknown Custify object {name!r}; known: {', '.join(writable)}"
+        )
+    return REGISTRY[name]
+
+
+def _action(where: str, obj: CustifyObject, verb: Any) -> Action:
+    """``upsert`` or ``people.upsert``; by default the object's upsert/insert/entity action."""
+    verbs = [a.verb for a in obj.actions if a.kind is not ActionKind.GET]
+    if verb is None:
+        verb = next((v for v in _DEFAULT_VERBS if v in verbs), None)
+    if isinstance(verb, str) and verb.startswith(f"{obj.name}."):
+        verb = verb.split(".", 1)[1]
+    if not isinstance(verb, str) or verb not in verbs:
+        raise SyncConfigError(
+            f"{where} action: {obj.name} has no pushable action {verb!r}; known: "
+            f"{', '.join(verbs) or 'none (read-only object)'}"
+        )
+    return obj.action(verb)
+
+
+def _kind(where: str, action: Action) -> str:
+    if action.kind in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.UPSERT):
+        return Kind.RECORD
+    if action.kind is ActionKind.APPEND:
+        return Kind.APPEND
+    if action.kind is ActionKind.TAG:
+        return Kind.TAG
+    raise SyncConfigError(
+        f"{where} action: {action.name} is a {action.kind.value} action; deletes are driven by "
+        'mode = "mirror" or delete_flag on an upsert sync'
+    )
+
+
+def _entity(where: str, section: dict, kind: str) -> CustifyObject | None:
+    if kind != Kind.TAG:
+        if "entity" in section:
+            raise SyncConfigError(f'{where} entity: only tag syncs (object = "tags") take it')
+        return None
+    name = section.get("entity", "people")
+    obj = REGISTRY.get(name) if isinstance(name, str) else None
+    if obj is None or obj.tag_category is None or not _get_action(obj):
+        taggable = sorted(n for n, o in REGISTRY.items() if o.tag_category and _get_action(o))
+        raise SyncConfigError(
+            f"{where} entity: {name!r} cannot be tagged here; use one of {', '.join(taggable)}"
+        )
+    return obj
+
+
+def _get_action(obj: CustifyObject) -> Action | None:
+    return next((a for a in obj.actions if a.kind is ActionKind.GET), None)
+
+
+def _match(
+    where: str, section: dict, action: Action, kind: str, entity: CustifyObject | None
+) -> str:
+    """The identifier rows are matched on; it must be one the action (or entity) accepts."""
+    named_by = _get_action(entity) if kind == Kind.TAG and entity else action
+    ids = [i.name for i in named_by.identifiers] if named_by else []
+    if kind == Kind.RECORD and action.kind is not ActionKind.CREATE:
+        ids = ids or list(action.required)
+    match = section.get("match", ids[0] if len(ids) == 1 else None)
+    if not isinstance(match, str) or match not in ids:
+        raise SyncConfigError(
+            f"{where} match: {match!r} is not an identifier of {named_by.name if named_by else '?'}"
+            f"; use one of {', '.join(ids) or 'none'}"
+        )
+    return match
+
+
+def _choice(where: str, section: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = section.get(key, default)
+    if value not in allowed:
+        raise SyncConfigError(f"{where} {key}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _opt_str(where: str, section: dict, key: str) -> str | None:
+    value = section.get(key)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise SyncConfigError(f"{where} {key}: expected a non-empty string")
+    return value
+
+
+def _bool(where: str, section: dict, key: str, default: bool) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise SyncConfigError(f"{where} {key}: expected true or false, got {value!r}")
+    return value
+
+
+def _number(where: str, section: dict, key: str, default: float, lo: float, hi: float) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise SyncConfigError(f"{where} {key}: expected a number from {lo:g} to {hi:g}")
+    return float(value)
+
+
+def _column(where: str, section: dict, key: str) -> str | None:
+    value = section.get(key)
+    if value is not None and (not isinstance(value, str) or not _NAME.match(value)):
+        raise SyncConfigError(f"{where} {key}: {value!r} is not a valid column name")
+    return value
+
+
+def _key_columns(where: str, section: dict) -> tuple[str, ...]:
+    value = section.get("key", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and _NAME.match(v) for v in value):
+        raise SyncConfigError(f"{where} key: expected a list of column names")
+    return tuple(value)
+
+
+def _source(where: str, section: dict) -> dict[str, str | None]:
+    given = {k: section.get(k) for k in ("table", "query", "diff_table") if section.get(k)}
+    if len(given) != 1:
+        raise SyncConfigError(f"{where}: give exactly one source: table, query or diff_table")
+    ((key, value),) = given.items()
+    if not isinstance(value, str):
+        raise SyncConfigError(f"{where} {key}: expected a string")
+    if key != "query" and not _QUALIFIED.match(value):
+        raise SyncConfigError(
+            f"{where} {key}: {value!r} is not a table name (letters, digits, underscores; "
+            "optionally schema.table)"
+        )
+    return {"table": None, "query": None, "diff_table": None, **given}
+
+
+def _mapping(cfg: SyncConfig, mapping: Any) -> dict[str, str] | None:
+    if mapping is None:
+        return None
+    where = cfg.where("mapping")
+    if not isinstance(mapping, dict) or not mapping:
+        raise SyncConfigError(f'{where}: expected a table of column = "field" pairs')
+    seen: dict[str, str] = {}
+    for column, target in mapping.items():
+        if not _NAME.match(column) or len(column) > 63:
+            raise SyncConfigError(f"{where} {column!r}: not a valid column name")
+        if not isinstance(target, str) or not target:
+            raise SyncConfigError(f"{where} {column}: expected a Custify field name")
+        if target in seen:
+            raise SyncConfigError(
+                f"{where} {column}: {target!r} is already mapped from {seen[target]!r}"
+            )
+        seen[target] = column
+    return dict(mapping)
+
+
+def _fields(cfg: SyncConfig, mapping: Mapping[str, str] | None) -> dict[str, Field]:
+    """Resolve every mapped target against the registry (known targets for an identity map)."""
+    if mapping is None:
+        return {}
+    out: dict[str, Field] = {}
+    for column, target in mapping.items():
+        out[target] = resolve_target(cfg, target, f"{cfg.where('mapping')} {column}")
+    return out
+
+
+def resolve_target(cfg: SyncConfig, target: str, where: str) -> Field:
+    """The ``Field`` a column writes, or SyncConfigError naming the mapping key."""
+    if cfg.kind == Kind.TAG:
+        if target == cfg.match or target in TAG_FIELDS:
+            return Field(target, target, None, cfg.action.body.get(target))
+        raise SyncConfigError(
+            f"{where}: a tag sync maps {cfg.match}, tag and type (add/remove), not {target!r}"
+        )
+    try:
+        return resolve(cfg.object, cfg.action, target)
+    except ValueError as exc:
+        raise SyncConfigError(f"{where}: {exc}") from None
+
+
+def _check_modes(cfg: SyncConfig) -> None:
+    where = cfg.where("mode")
+    if cfg.kind == Kind.APPEND and cfg.mode not in ("upsert", "create_only"):
+        raise SyncConfigError(f"{where}: {cfg.action.name} appends; use upsert or create_only")
+    if cfg.kind == Kind.TAG and cfg.mode not in ("upsert", "mirror"):
+        raise SyncConfigError(f"{where}: tag syncs use upsert (add/remove as listed) or mirror")
+    deletes = cfg.kind == Kind.RECORD and (cfg.mode == "mirror" or cfg.delete_flag)
+    if deletes and cfg.delete_action is None:
+        raise SyncConfigError(f"{where}: {cfg.object.name} has no delete action to mirror with")
+    if deletes and not cfg.allow_deletes:
+        raise SyncConfigError(
+            f'{cfg.where("allow_deletes")}: mode = "mirror" and delete_flag delete records in '
+            "Custify permanently; set allow_deletes = true to opt in"
+        )
+    if cfg.nulls == "unset" and "$unset" not in cfg.action.body:
+        raise SyncConfigError(f"{cfg.where('nulls')}: {cfg.action.name} cannot $unset fields")
+    if cfg.delete_flag and cfg.kind != Kind.RECORD:
+        raise SyncConfigError(f"{cfg.where('delete_flag')}: only record syncs delete records")

@@ -1,0 +1,53 @@
+"""What one push run shares across its syncs: warehouse, clock, run id and Custify clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.clock import Clock, RealClock
+from reverse_etl.config import SyncConfig
+from warehouse import Warehouse
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Context:
+    settings: Any
+    wh: Warehouse
+    client_factory: Callable[[str | None], Any]
+    clock: Clock = field(default_factory=RealClock)
+    dry_run: bool = False
+    progress: Progress | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _clients: dict[str | None, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, cfg: SyncConfig) -> Any:
+        """One client per named connection, so syncs on one account share its rate budget."""
+        with self._lock:
+            if cfg.connection not in self._clients:
+                self._clients[cfg.connection] = self.client_factory(cfg.connection)
+            return self._clients[cfg.connection]
+
+    def concurrency(self, cfg: SyncConfig) -> int:
+        settings = getattr(self.client(cfg), "settings", None)
+        return max(1, int(getattr(settings, "concurrency", 4)))
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.clock.now(), dt.UTC)
+
+    def requests(self, cfg: SyncConfig) -> int:
+        """Requests the sync's client sent so far (retries included): the cost we report."""
+        if cfg.connection not in self._clients:
+            return 0
+        return int(self._clients[cfg.connection].stats.requests)
+
+    def report_progress(self, sync: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(sync, done, total)

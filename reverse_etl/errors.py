@@ -1,0 +1,24 @@
+"""Errors of the reverse ETL that the CLI turns into one line and exit code 2.
+
+Both subclass ``custify.errors.ConfigError`` so every caller that already maps configuration
+errors (the CLI, the demo) handles them without knowing this package.
+"""
+
+from __future__ import annotations
+
+from custify.errors import ConfigError
+
+
+class SyncConfigError(ConfigError):
+    """A ``[syncs.<name>]`` section, its source or its mapping is wrong; nothing was sent.
+
+    The message is one line naming the key to fix, e.g. ``[syncs.crm_people] match``.
+    """
+
+
+class DeleteGuardError(SyncConfigError):
+    """A sync would delete more than ``max_delete_share`` of its target: the run stops unsent.
+
+    Deletes in Custify are permanent GDPR deletes (custify-api.md §2, §3); a share that large
+    usually means an empty or broken source query, not an intent.
+    """

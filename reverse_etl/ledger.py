@@ -1,0 +1,174 @@
+"""The per-record ledger and the confirmed snapshot, both warehouse tables.
+
+``_custify_ledger`` has one row per record attempt. It is written ahead: ``pending`` before the
+request leaves, then the outcome (``confirmed``, ``rejected``, ``failed``, or ``sent`` when
+Custify accepted it but never said how it ended). A crash between the two leaves ``pending``
+rows, and the rerun simply sends those rows again: every write this engine drives is idempotent
+(upserts match on an identifier, events carry a deterministic ``deduplication_id``, tag patches
+and deletes converge), so a resend neither loses nor duplicates anything.
+
+``_custify_sync_state`` is "what this tool last confirmed Custify holds", per sync and key. It
+advances only for confirmed rows; the diff compares against it when no fresh extract says
+otherwise. ``_custify_runs`` has one row per sync run (the dry-run plan lives there too).
+
+Updates are set-based (a staged table joined once per wave), never one statement per record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import polars as pl
+
+from reverse_etl.sql import select_where_sync, staged
+from warehouse import Warehouse
+
+LEDGER = "_custify_ledger"
+STATE = "_custify_sync_state"
+RUNS = "_custify_runs"
+UTC_TS = pl.Datetime("us", "UTC")
+
+LEDGER_SCHEMA: dict[str, pl.DataType] = {
+    "attempt_id": pl.String, "run_id": pl.String, "sync": pl.String, "key": pl.String,
+    "op": pl.String, "payload_hash": pl.String, "status": pl.String, "attempt": pl.Int64,
+    "http_status": pl.Int64, "error": pl.String, "custify_id": pl.String,
+    "attempted_at": UTC_TS, "finished_at": UTC_TS, "seq": pl.Int64,
+}  # fmt: skip
+STATE_SCHEMA: dict[str, pl.DataType] = {
+    "sync": pl.String, "object": pl.String, "match": pl.String, "key": pl.String,
+    "op": pl.String, "payload_hash": pl.String, "payload": pl.String, "custify_id": pl.String,
+    "created": pl.Boolean, "confirmed_at": UTC_TS, "run_id": pl.String,
+}  # fmt: skip
+RUNS_SCHEMA: dict[str, pl.DataType] = {
+    "run_id": pl.String, "sync": pl.String, "started_at": UTC_TS, "finished_at": UTC_TS,
+    "dry_run": pl.Boolean, "status": pl.String, "plan": pl.String, "sent": pl.Int64,
+    "confirmed": pl.Int64, "rejected": pl.Int64, "failed": pl.Int64, "requests": pl.Int64,
+}  # fmt: skip
+OUTCOME_COLUMNS = ("status", "http_status", "error", "custify_id", "finished_at")
+
+
+def ts(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def ensure_tables(wh: Warehouse) -> None:
+    for name, schema in ((LEDGER, LEDGER_SCHEMA), (STATE, STATE_SCHEMA), (RUNS, RUNS_SCHEMA)):
+        if not wh.table_exists(name):
+            wh.create_table(name, schema)
+
+
+def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def latest_attempts(wh: Warehouse, sync: str) -> pl.DataFrame:
+    """The newest ledger row per key of ``sync``: what the next run must retry or hold back."""
+    cols = ["key", "status", "payload_hash", "attempt", "attempted_at", "seq"]
+    q = wh.quote
+    inner = select_where_sync(wh, LEDGER, cols)
+    sql = (
+        f"SELECT {', '.join(q(c) for c in cols[:-1])} FROM ("
+        f"SELECT t.*, ROW_NUMBER() OVER (PARTITION BY {q('key')} "
+        f"ORDER BY {q('seq')} DESC, {q('attempted_at')} DESC) AS rn FROM ({inner}) t"
+        ") latest WHERE rn = 1"
+    )
+    df = wh.query_df(sql, [sync])
+    return _conform(df, {c: LEDGER_SCHEMA[c] for c in cols[:-1]})
+
+
+def load_state(wh: Warehouse, sync: str) -> pl.DataFrame:
+    cols = ["key", "op", "payload_hash", "payload", "custify_id", "created", "confirmed_at"]
+    df = wh.query_df(select_where_sync(wh, STATE, cols), [sync])
+    return _conform(df, {c: STATE_SCHEMA[c] for c in cols})
+
+
+def known_ids(wh: Warehouse, obj: str, match: str) -> pl.DataFrame:
+    """``key -> custify_id`` that any sync confirmed for ``obj`` matched on ``match``."""
+    q = wh.quote
+    sql = (
+        f"SELECT {q('key')}, {q('custify_id')} FROM {wh.table(STATE)} "
+        f"WHERE {q('object')} = %s AND {q('match')} = %s AND {q('custify_id')} IS NOT NULL"
+    )
+    df = wh.query_df(sql, [obj, match])
+    return _conform(df, {"key": pl.String, "custify_id": pl.String}).unique("key", keep="last")
+
+
+def _conform(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Same columns and types on every warehouse (drivers differ on empty results and tz)."""
+    if df.height == 0:
+        return empty(schema)
+    out = []
+    for name, dtype in schema.items():
+        col = pl.col(name)
+        if dtype == UTC_TS:
+            d = df.schema[name]
+            if isinstance(d, pl.Datetime) and d.time_zone is None:
+                col = col.dt.replace_time_zone("UTC")
+            out.append(col.cast(UTC_TS).alias(name))
+        else:
+            out.append(col.cast(dtype).alias(name))
+    return df.select(out)
+
+
+def write_pending(wh: Warehouse, rows: pl.DataFrame) -> None:
+    """Write-ahead: one ``pending`` row per record, before any request leaves."""
+    frame = rows.with_columns(
+        pl.lit("pending").alias("status"),
+        pl.lit(None, dtype=pl.Int64).alias("http_status"),
+        pl.lit(None, dtype=pl.String).alias("error"),
+        pl.lit(None, dtype=pl.String).alias("custify_id"),
+        pl.lit(None, dtype=UTC_TS).alias("finished_at"),
+        pl.lit(time.time_ns() // 1000, dtype=pl.Int64).alias("seq"),
+    )
+    wh.insert_df(LEDGER, frame.select(list(LEDGER_SCHEMA)).cast(LEDGER_SCHEMA))
+
+
+def append_final(wh: Warehouse, rows: pl.DataFrame) -> None:
+    """Rows that end without a request (validation rejects): written in their final status."""
+    frame = rows.with_columns(pl.lit(time.time_ns() // 1000, dtype=pl.Int64).alias("seq"))
+    wh.insert_df(LEDGER, frame.select(list(LEDGER_SCHEMA)).cast(LEDGER_SCHEMA))
+
+
+def write_outcomes(wh: Warehouse, outcomes: pl.DataFrame) -> None:
+    """Set the outcome of each attempt (``attempt_id`` + ``OUTCOME_COLUMNS``) in one join."""
+    if outcomes.height == 0:
+        return
+    schema = {"attempt_id": pl.String, **{c: LEDGER_SCHEMA[c] for c in OUTCOME_COLUMNS}}
+    frame = outcomes.select(list(schema)).cast(schema)
+    q = wh.quote
+    with staged(wh, frame, "custify_outcomes") as stage:
+        sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in OUTCOME_COLUMNS)
+        wh.execute(
+            f"UPDATE {wh.table(LEDGER)} AS l SET {sets} FROM {stage} AS s "
+            f"WHERE l.{q('attempt_id')} = s.{q('attempt_id')}"
+        )
+
+
+def advance_state(wh: Warehouse, sync: str, confirmed: pl.DataFrame) -> None:
+    """Replace the snapshot rows of the confirmed keys in one transaction.
+
+    Confirmed deletes stay as ``op = "delete"`` rows: they stop the next run from deleting
+    again (a wasted request), and a crash can never lose the ``created`` mark mirror relies on.
+    """
+    if confirmed.height == 0:
+        return
+    frame = confirmed.select(list(STATE_SCHEMA)).cast(STATE_SCHEMA)
+    q = wh.quote
+    cols = ", ".join(q(c) for c in STATE_SCHEMA)
+    with (
+        staged(wh, frame, "custify_state") as stage,
+        wh.client() as client,
+        client.begin_transaction(),
+    ):
+        client.execute_sql(
+            f"DELETE FROM {wh.table(STATE)} WHERE {q('sync')} = %s AND {q('key')} IN "
+            f"(SELECT {q('key')} FROM {stage})",
+            sync,
+        )
+        client.execute_sql(f"INSERT INTO {wh.table(STATE)} ({cols}) SELECT {cols} FROM {stage}")
+
+
+def record_run(wh: Warehouse, run: dict) -> None:
+    frame = pl.DataFrame([run], schema=RUNS_SCHEMA)
+    wh.insert_df(RUNS, frame)

@@ -1,0 +1,204 @@
+"""Plan one sync: read, validate, diff, guard, and write ``<sync>__diff`` / ``<sync>__rejected``.
+
+Planning sends no writes (a dry run stops here). It may read Custify when the warehouse cannot
+tell: tag names -> ids, and whether a record exists for update-only/create-only/mirror syncs
+without an extract. Every sync is planned before any is sent, so a configuration error or the
+delete guard in the last sync still leaves Custify untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from reverse_etl import ledger, lookups
+from reverse_etl.config import Kind, SyncConfig
+from reverse_etl.context import Context
+from reverse_etl.current import Extracted, load_extracted, load_tag_pairs
+from reverse_etl.diff import (
+    DIFF_SCHEMA,
+    append_changes,
+    hold_back,
+    mirror_candidates,
+    record_changes,
+    settled,
+    tag_changes,
+)
+from reverse_etl.errors import DeleteGuardError
+from reverse_etl.explicit import load_explicit
+from reverse_etl.payload import stable_hash, with_payloads
+from reverse_etl.schema import validate
+from reverse_etl.source import DELETE, ROW, Desired, load_desired
+
+log = logging.getLogger("reverse_etl")
+SAMPLE_ROWS = 5
+
+
+@dataclass
+class Plan:
+    cfg: SyncConfig
+    diff: pl.DataFrame  # DIFF_SCHEMA + attempt
+    rejected: pl.DataFrame  # key, reason, row
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    state: pl.DataFrame | None = None
+
+    def op_counts(self) -> dict[str, int]:
+        ops = self.diff.get_column("op").value_counts()
+        return {str(op): int(n) for op, n in ops.iter_rows()}
+
+    def summary(self) -> dict:
+        sample = self.diff.head(SAMPLE_ROWS).select("key", "op", "payload").to_dicts()
+        return {"ops": self.op_counts(), "counts": self.counts, "sample": sample,
+                "rejected": self.rejected.height, "warnings": self.warnings}  # fmt: skip
+
+
+def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
+    desired = load_explicit(ctx.wh, cfg) if cfg.diff_table else load_desired(ctx.wh, cfg)
+    valid, bad = validate(cfg, desired)
+    rows = with_payloads(cfg, valid)
+    state = ledger.load_state(ctx.wh, cfg.name)
+    plan = Plan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), _rejected(cfg, bad), state=state)
+    if cfg.kind == Kind.RECORD:
+        changes = _record_plan(ctx, plan, rows, valid)
+    elif cfg.kind == Kind.APPEND:
+        changes, counts = append_changes(cfg, rows, state)
+        plan.counts.update(counts)
+    else:
+        changes = _tag_plan(ctx, plan, rows)
+    latest = ledger.latest_attempts(ctx.wh, cfg.name)
+    plan.diff, held = hold_back(cfg, changes, latest, pl.lit(ctx.now()))
+    plan.counts.update(held)
+    _write_tables(ctx, plan)
+    return plan
+
+
+def _rejected(cfg: SyncConfig, bad: pl.DataFrame) -> pl.DataFrame:
+    """Rejected rows with their key (when they have one) and the whole row as JSON."""
+    payload_cols = [c for c in bad.columns if c not in (ROW, "reason")]
+    if bad.height == 0:
+        return pl.DataFrame(schema={"row": pl.Int64, "key": pl.String, "reason": pl.String,
+                                    "values": pl.String})  # fmt: skip
+    keycol = cfg.match if cfg.match in bad.columns else None
+    key = pl.col(keycol).cast(pl.String) if keycol else pl.lit(None, dtype=pl.String)
+    values = pl.struct([pl.col(c).cast(pl.String) for c in payload_cols]).struct.json_encode()
+    return bad.select(pl.col(ROW).alias("row"), key.alias("key"), "reason", values.alias("values"))
+
+
+def _record_plan(ctx: Context, plan: Plan, rows: pl.DataFrame, valid: Desired) -> pl.DataFrame:
+    cfg = plan.cfg
+    extracted = load_extracted(ctx.wh, cfg, valid.fields)
+    deleting = pl.col(DELETE).fill_null(False) if DELETE in rows.columns else pl.lit(False)
+    upserts, flagged = rows.filter(~deleting), rows.filter(deleting)
+    known = None
+    if cfg.mode != "upsert" and extracted is None:
+        known = lookups.existing(ctx, cfg, upserts, plan.state)
+    changes, counts = record_changes(cfg, upserts, valid.fields, plan.state, extracted, known)
+    plan.counts.update(counts)
+    plan.warnings += _email_warning(cfg, valid, extracted)
+    deletes = _deletes(ctx, plan, rows, flagged, extracted)
+    return pl.concat([changes, deletes], how="vertical_relaxed")
+
+
+def _deletes(
+    ctx: Context, plan: Plan, rows: pl.DataFrame, flagged: pl.DataFrame, extracted: Extracted | None
+) -> pl.DataFrame:
+    """Explicitly flagged rows plus, in mirror mode, what this sync created and no longer wants.
+
+    Keys already gone (not in a fresh extract, or confirmed deleted) cost no request.
+    """
+    cfg, state = plan.cfg, plan.state
+    keys = flagged.get_column("key")
+    if cfg.mode == "mirror":
+        desired = pl.concat([rows.get_column("key"), plan.rejected.get_column("key").drop_nulls()])
+        keys = pl.concat(
+            [keys, mirror_candidates(state, desired, ("create", "update")).get_column("key")]
+        )
+    keys = keys.unique(maintain_order=True)
+    gone = state.filter(pl.col("op") == "delete").get_column("key")
+    keys = keys.filter(~keys.is_in(gone.implode()))
+    if extracted is not None:
+        keys = keys.filter(keys.is_in(extracted.frame.get_column("key").implode()))
+    _guard(cfg, keys.len(), extracted, state)
+    payloads = [json.dumps({cfg.match: k}) for k in keys.to_list()]
+    frame = pl.DataFrame({"key": keys, "payload": payloads}, schema={"key": pl.String,
+                         "payload": pl.String}).with_columns(pl.lit("delete").alias("op"))  # fmt: skip
+    frame = frame.with_columns(stable_hash(frame.get_column("payload")).alias("payload_hash"))
+    ids = state.select("key", pl.col("custify_id"))
+    frame = frame.join(ids, on="key", how="left").with_columns(
+        pl.lit(False).alias("created"), pl.lit(None, dtype=pl.String).alias("tag_id")
+    )
+    return frame.select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
+
+
+def _guard(cfg: SyncConfig, n: int, extracted: Extracted | None, state: pl.DataFrame) -> None:
+    if n == 0:
+        return
+    live = state.filter(pl.col("op") != "delete").height
+    target = extracted.count if extracted is not None else live
+    share = n / max(target, 1)
+    if share > cfg.max_delete_share:
+        raise DeleteGuardError(
+            f"{cfg.where('max_delete_share')}: this run would delete {n} of {target} "
+            f"{cfg.object.name} ({share:.0%}), more than the allowed {cfg.max_delete_share:.0%}; "
+            "check the source, or raise max_delete_share if this is intended"
+        )
+
+
+def _email_warning(cfg: SyncConfig, valid: Desired, extracted: Extracted | None) -> list[str]:
+    """Custify's "new person" rule (custify-api.md §2): an e-mail match with a different
+    stored user_id creates a NEW person instead of updating."""
+    if cfg.target.name != "people" or cfg.match != "email":
+        return []
+    with_uid = 0
+    if "user_id" in valid.frame.columns:
+        with_uid = valid.frame.get_column("user_id").is_not_null().sum()
+    if extracted is not None and "x:user_id" in extracted.frame.columns:
+        keys = valid.frame.get_column("email").cast(pl.String).implode()
+        x = extracted.frame.filter(pl.col("key").is_in(keys) & pl.col("x:user_id").is_not_null())
+        with_uid = max(with_uid, x.height)
+    if not with_uid:
+        return []
+    message = (
+        f"{cfg.where('match')}: matching people on email while {with_uid} of them have a "
+        "user_id; Custify looks people up by user_id first, and an e-mail match whose stored "
+        'user_id differs creates a NEW person (custify-api.md §2, "new person" rule); '
+        "match on user_id to update them in place"
+    )
+    log.warning(message)
+    return [message]
+
+
+def _tag_plan(ctx: Context, plan: Plan, rows: pl.DataFrame) -> pl.DataFrame:
+    cfg = plan.cfg
+    extracted = load_extracted(ctx.wh, cfg, {})
+    rows = rows.with_columns(pl.col(cfg.match).cast(pl.String).alias("entity_key"))
+    done = settled(rows, plan.state, extracted, "entity_key")
+    desired_keys = rows.get_column("key")
+    rows = rows.filter(~done)
+    rows, bad = lookups.tag_ids(ctx, cfg, rows)
+    if bad.height:
+        plan.rejected = pl.concat([plan.rejected, bad], how="vertical_relaxed")
+    pairs = load_tag_pairs(ctx.wh, cfg, extracted) if extracted is not None else None
+    changes, counts = tag_changes(cfg, rows, plan.state, extracted, pairs)
+    plan.counts["unchanged"] = counts["unchanged"] + int(done.sum())
+    if cfg.mode == "mirror":
+        removals = lookups.tag_removals(ctx, cfg, desired_keys, plan.state)
+        changes = pl.concat([changes, removals])
+    return changes
+
+
+def _write_tables(ctx: Context, plan: Plan) -> None:
+    """``<sync>__diff`` (what this run sends) and ``<sync>__rejected`` (what it refuses)."""
+    name = plan.cfg.name
+    diff = plan.diff.select("key", "op", "payload", "payload_hash", "attempt").with_columns(
+        pl.lit(ctx.run_id).alias("run_id")
+    )
+    ctx.wh.replace_df(f"{name}__diff", diff)
+    rejected = plan.rejected.with_columns(
+        pl.lit(ctx.run_id).alias("run_id"), pl.lit(ctx.now()).alias("rejected_at")
+    )
+    ctx.wh.replace_df(f"{name}__rejected", rejected)

@@ -1,0 +1,212 @@
+"""pandera (polars) schemas generated from the registry, and the split into valid and rejected.
+
+The schema is built from the action's body field types (``Action.body``), its required fields,
+the sync's identifier, the object's read-only fields and Custify's custom-attribute rules
+(custify-api.md §1.4, §1.5): no per-object schema is written by hand, so the next action gets
+validation for free. Checks work on whatever types the warehouse delivers (a ``user_id`` that is
+an integer column, dates as strings): each check asks "can this value be sent as the field's
+type?", and the valid rows are then converted to exactly that type.
+
+A row that fails any check goes to ``<sync>__rejected`` with every reason; the others still go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from models.types import FieldType
+from reverse_etl.config import Kind, SyncConfig
+from reverse_etl.fields import (
+    ATTR_KEY_MAX,
+    ATTR_MAX_KEYS,
+    INT32,
+    Field,
+    bool_expr,
+    iso_expr,
+    payload_expr,
+)
+from reverse_etl.source import KEY_PREFIX, ROW, Desired
+
+ExprFn = Callable[[pl.Expr], pl.Expr]
+_METADATA_MAX_KEYS = 50  # custify-api.md §4
+
+
+def _check(name: str, ok: ExprFn) -> pa.Check:
+    """A vectorised column check: ``ok`` is evaluated on the column; nulls always pass."""
+
+    def run(data: pa.PolarsData) -> pl.LazyFrame:
+        col = pl.col(data.key)
+        return data.lazyframe.select((col.is_null() | ok(col)).fill_null(False))
+
+    return pa.Check(run, name=name, error=name)
+
+
+def _nested(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, (pl.List, pl.Array, pl.Struct, pl.Object))
+
+
+def _type_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
+    """Can the column's values be sent as the field's registry type?"""
+    ftype = fld.ftype
+    if fld.read_only:
+        return [_check("read-only: Custify computes this field", lambda c: c.is_null())]
+    if ftype is None:
+        return _dynamic_checks(fld, dtype)
+    if ftype is FieldType.STRING:
+        checks = [_check("not a string", lambda c: pl.lit(not _nested(dtype)))]
+        if fld.max_len and not _nested(dtype):
+            limit = fld.max_len
+            checks.append(
+                _check(f"longer than {limit} characters",
+                       lambda c: c.cast(pl.String).str.len_chars() <= limit)
+            )  # fmt: skip
+        return checks
+    if ftype is FieldType.INTEGER:
+        lo, hi = INT32
+        as_int = lambda c: payload_expr(fld, c, dtype)  # noqa: E731
+        return [
+            _check("not an integer", lambda c: as_int(c).is_not_null()),
+            _check(
+                "outside the int32 range",
+                lambda c: as_int(c).is_null() | as_int(c).is_between(lo, hi),
+            ),
+        ]
+    if ftype is FieldType.NUMBER:
+        return [_check("not a number", lambda c: payload_expr(fld, c, dtype).is_not_null())]
+    if ftype is FieldType.BOOLEAN:
+        return [_check("not a boolean", lambda c: bool_expr(c, dtype).is_not_null())]
+    if ftype is FieldType.DATETIME:
+        return [
+            _check("not a date Custify reads (§1.4)", lambda c: iso_expr(c, dtype).is_not_null())
+        ]
+    if ftype is FieldType.LIST:
+        ok = isinstance(dtype, (pl.List, pl.Array)) or dtype == pl.String
+        return [_check("not a list", lambda c: pl.lit(ok))]
+    if ftype is FieldType.OBJECT:
+        ok = isinstance(dtype, pl.Struct) or dtype == pl.String
+        return [_check("not an object", lambda c: pl.lit(ok))]
+    return []
+
+
+def _dynamic_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
+    """Custom attributes and event metadata (custify-api.md §1.5, §4)."""
+    checks: list[pa.Check] = []
+    key = fld.sub or ""
+    if fld.top == "custom_attributes":
+        bad = "." in key or "$" in key or len(key) > ATTR_KEY_MAX or key.isdigit() or not key
+        if bad:
+            reason = (f"custom attribute key {key!r} breaks Custify's rules (no . or $, at most "
+                      f"{ATTR_KEY_MAX} characters, not only digits)")  # fmt: skip
+            checks.append(_check(reason, lambda c: pl.lit(False)))
+    if isinstance(dtype, (pl.List, pl.Array)):
+        checks.append(_check("arrays are not allowed as attribute values", lambda c: pl.lit(False)))
+    elif isinstance(dtype, pl.Struct):
+        names = {f.name for f in dtype.fields}
+        ok = names == {"value", "currency"}
+        checks.append(
+            _check(
+                "objects are not allowed, except Currency {value, currency}", lambda c: pl.lit(ok)
+            )
+        )
+    elif dtype == pl.String and fld.max_len:
+        limit = fld.max_len
+        checks.append(
+            _check(f"longer than {limit} characters", lambda c: c.str.len_chars() <= limit)
+        )
+    return checks
+
+
+def _required_check(name: str) -> pa.Check:
+    return _check(f"{name} is required", lambda c: c.cast(pl.String).str.strip_chars() != "")
+
+
+def _row_checks(cfg: SyncConfig, frame: pl.DataFrame) -> list[pa.Check]:
+    """Per-row limits that span columns: at most 250 attributes, 50 metadata keys."""
+    checks: list[pa.Check] = []
+    for top, limit in (("custom_attributes", ATTR_MAX_KEYS), ("metadata", _METADATA_MAX_KEYS)):
+        cols = [c for c in frame.columns if c.startswith(f"{top}.")]
+        if len(cols) <= limit:
+            continue
+
+        def run(data: pa.PolarsData, cols: list[str] = cols, limit: int = limit) -> pl.LazyFrame:
+            count = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in cols])
+            return data.lazyframe.select(count <= limit)
+
+        name = f"more than {limit} {top} keys"
+        checks.append(pa.Check(run, name=name, error=name))
+    return checks
+
+
+def key_columns(cfg: SyncConfig) -> list[str]:
+    """Columns that name one record / pair / appended item: the row's identity in the ledger."""
+    if cfg.kind == Kind.TAG:
+        return [cfg.match, "tag"]
+    if cfg.kind == Kind.APPEND:
+        if cfg.key:
+            return [KEY_PREFIX + c for c in cfg.key]
+        return [cfg.match, *[f for f in cfg.action.required if f != cfg.match]]
+    return [cfg.match]
+
+
+def build_schema(cfg: SyncConfig, desired: Desired) -> pa.DataFrameSchema:
+    """The pandera schema for this sync's mapped frame, generated from the registry row."""
+    frame = desired.frame
+    keys = key_columns(cfg)
+    required = set(keys) | set(cfg.action.required) if cfg.kind != Kind.TAG else set(keys)
+    columns: dict[str, pa.Column] = {}
+    for path, fld in desired.fields.items():
+        checks = _type_checks(fld, frame.schema[path])
+        if path in required:
+            checks.append(_required_check(path))
+        columns[path] = pa.Column(None, checks=checks, nullable=path not in required)
+    for col in keys:
+        if col not in columns:
+            columns[col] = pa.Column(None, checks=[_required_check(col)], nullable=False)
+    return pa.DataFrameSchema(
+        columns, checks=_row_checks(cfg, frame), unique=keys, name=f"{cfg.name} rows"
+    )
+
+
+def _reasons(err: SchemaErrors) -> pl.DataFrame:
+    """``__row`` -> "column: reason; ..." from pandera's failure cases."""
+    cases = err.failure_cases.filter(pl.col("index").is_not_null())
+    label = (
+        pl.when(pl.col("check") == "not_nullable")
+        .then(pl.col("column") + pl.lit(": is required"))
+        .when(pl.col("check").str.contains("uniqueness"))
+        .then(pl.lit("duplicate key: several rows name the same record"))
+        .when(pl.col("column").is_null())
+        .then(pl.col("check"))
+        .otherwise(pl.col("column") + pl.lit(": ") + pl.col("check"))
+    )
+    return (
+        cases.select(pl.col("index").cast(pl.Int64).alias("__index"), label.alias("reason"))
+        .unique()
+        .sort("__index", "reason")
+        .group_by("__index", maintain_order=True)
+        .agg(pl.col("reason").str.join("; "))
+    )
+
+
+def validate(cfg: SyncConfig, desired: Desired) -> tuple[Desired, pl.DataFrame]:
+    """Split into rows to send (converted to payload types) and rejected rows with reasons."""
+    frame = desired.frame
+    schema = build_schema(cfg, desired)
+    try:
+        schema.validate(frame, lazy=True)
+        reasons = pl.DataFrame(schema={"__index": pl.Int64, "reason": pl.String})
+    except SchemaErrors as err:
+        reasons = _reasons(err)
+    indexed = frame.with_row_index("__index").with_columns(pl.col("__index").cast(pl.Int64))
+    bad = indexed.join(reasons, on="__index", how="inner").drop("__index")
+    good = indexed.join(reasons, on="__index", how="anti").drop("__index")
+    typed = good.with_columns(
+        payload_expr(fld, pl.col(path), good.schema[path]).alias(path)
+        for path, fld in desired.fields.items()
+        if not fld.read_only
+    )
+    return Desired(typed, desired.fields), bad.sort(ROW)

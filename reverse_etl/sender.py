@@ -1,0 +1,156 @@
+"""Turn diff rows into as few requests as Custify allows, and every answer into a row outcome.
+
+- Actions with a registry ``batch_job`` (people/company upserts, events) go through
+  ``POST /batch``, at most ``BATCH_MAX_JOBS`` jobs a request, polled until the job reports.
+- Tag changes are grouped by tag and direction into one ``PATCH /tag/entity`` per
+  ``TAG_ENTITY_MAX_IDS`` entities (custify-api.md §5).
+- Deletes go one by one (they are permanent; one failure must not hide another); a 404 means
+  the record is already gone, which is what the delete wanted.
+- Anything else is one call per row.
+
+A request that the API refuses for a group (400/404) is split in halves until the culprit row is
+alone, so one bad row costs a few requests instead of its whole group. Retriable errors reach us
+only after the client's own retries are spent: those rows are ``failed`` and the next run retries
+them. Fatal errors (bad key, bad endpoint) propagate: the run must stop.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from custify import batch as custify_batch
+from custify.errors import NotFound, RecordRejected, RetriableError
+from models.registry import BATCH_MAX_JOBS, TAG_ENTITY_MAX_IDS
+from reverse_etl.config import SyncConfig
+
+POLL_INTERVAL_S = 1.0
+POLL_TIMEOUT_S = 900.0
+
+
+@dataclass
+class Unit:
+    """One request's worth of diff rows (dicts with ``attempt_id``, ``key``, ``op``, ...)."""
+
+    how: str  # batch | tag | delete | call
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class Outcome:
+    attempt_id: str
+    status: str  # confirmed | rejected | failed | sent
+    http_status: int | None = None
+    error: str | None = None
+    custify_id: str | None = None
+
+
+def plan_units(cfg: SyncConfig, diff: pl.DataFrame) -> list[Unit]:
+    """Group the diff (with ``attempt_id``) into request-sized units."""
+    units: list[Unit] = []
+    deletes = diff.filter(pl.col("op") == "delete")
+    tags = diff.filter(pl.col("op").is_in(["tag_add", "tag_remove"]))
+    writes = diff.filter(~pl.col("op").is_in(["delete", "tag_add", "tag_remove"]))
+    units += [Unit("delete", [row]) for row in deletes.iter_rows(named=True)]
+    if cfg.action.batch_job:
+        for chunk in writes.iter_slices(BATCH_MAX_JOBS):
+            units.append(Unit("batch", chunk.to_dicts()))
+    else:
+        units += [Unit("call", [row]) for row in writes.iter_rows(named=True)]
+    for _, group in tags.sort("key").group_by(["tag_id", "op"], maintain_order=True):
+        for chunk in group.iter_slices(TAG_ENTITY_MAX_IDS):
+            units.append(Unit("tag", chunk.to_dicts()))
+    return units
+
+
+class Sender:
+    """Sends units through one client; thread-safe (the client is, and this holds no state)."""
+
+    def __init__(self, cfg: SyncConfig, client: Any) -> None:
+        self.cfg = cfg
+        self.client = client
+
+    def run(self, unit: Unit) -> list[Outcome]:
+        handler: Callable[[list[dict[str, Any]]], list[Outcome]] = {
+            "batch": self._batch,
+            "tag": self._tag,
+            "delete": self._delete,
+            "call": self._call,
+        }[unit.how]
+        return _split_on_reject(unit.rows, handler)
+
+    # -- one request each ------------------------------------------------------------------
+    def _batch(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+        jobs = [
+            {"type": self.cfg.action.batch_job, "payload": json.loads(r["payload"])} for r in rows
+        ]
+        job_id = self.client.submit_batch(jobs)
+        state = self._poll(job_id)
+        if state is None:
+            note = f"batch {job_id} accepted; no final job status after {POLL_TIMEOUT_S:g}s"
+            return [Outcome(r["attempt_id"], "sent", 202, note) for r in rows]
+        out = []
+        for row, job in zip(rows, custify_batch.outcomes(state, jobs), strict=True):
+            if job.ok:
+                out.append(Outcome(row["attempt_id"], "confirmed", 202, None, job.id))
+            else:
+                status = "failed" if job.reason == custify_batch.NOT_REPORTED else "rejected"
+                out.append(Outcome(row["attempt_id"], status, None, job.reason))
+        return out
+
+    def _poll(self, job_id: str) -> dict[str, Any] | None:
+        clock = self.client.clock
+        deadline = clock.now() + POLL_TIMEOUT_S
+        while True:
+            state = self.client.batch_status(job_id)
+            if custify_batch.is_done(state):
+                return state
+            if clock.now() >= deadline:
+                return None
+            clock.sleep(POLL_INTERVAL_S)
+
+    def _tag(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+        action = self.cfg.action
+        body = {
+            "ids": [r["custify_id"] for r in rows],
+            "type": "add" if rows[0]["op"] == "tag_add" else "remove",
+            "category": self.cfg.target.tag_category,
+            "tag": rows[0]["tag_id"],
+        }
+        self.client.call(action, {k: v for k, v in body.items() if k in action.body})
+        return [Outcome(r["attempt_id"], "confirmed", 200, None, r["custify_id"]) for r in rows]
+
+    def _delete(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+        (row,) = rows
+        action = self.cfg.delete_action
+        try:
+            self.client.call(action, by=self.cfg.match, value=row["key"])
+        except NotFound:
+            return [Outcome(row["attempt_id"], "confirmed", 404, "already gone in Custify")]
+        return [Outcome(row["attempt_id"], "confirmed", 200, None, row.get("custify_id"))]
+
+    def _call(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+        (row,) = rows
+        body = self.client.call(self.cfg.action, json.loads(row["payload"]))
+        rid = body.get("id") if isinstance(body, dict) else None
+        return [Outcome(row["attempt_id"], "confirmed", 200, None, rid or row.get("custify_id"))]
+
+
+def _split_on_reject(
+    rows: list[dict[str, Any]], handler: Callable[[list[dict[str, Any]]], list[Outcome]]
+) -> list[Outcome]:
+    """Run ``handler``; on a 400/404 for a group, bisect to find the rows Custify refuses."""
+    try:
+        return handler(rows)
+    except (RecordRejected, NotFound) as exc:
+        if len(rows) == 1:
+            return [Outcome(rows[0]["attempt_id"], "rejected", exc.status, str(exc))]
+        mid = len(rows) // 2
+        return _split_on_reject(rows[:mid], handler) + _split_on_reject(rows[mid:], handler)
+    except RetriableError as exc:
+        note = " (may have been applied)" if exc.maybe_applied else ""
+        return [Outcome(r["attempt_id"], "failed", exc.status, f"{exc}{note}") for r in rows]

@@ -1,0 +1,159 @@
+"""Read what Custify should hold from the warehouse and rename it to Custify's field paths.
+
+The source is a table, a view or a query the analytics engineer owns; the only contract is
+its columns. Every column must land on a field (or be the delete flag / an event key column),
+so a renamed or misspelt column is a configuration error before anything is sent, not a field
+that silently stops syncing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from models.types import FieldType
+from reverse_etl.config import TAG_FIELDS, Kind, SyncConfig, resolve_target
+from reverse_etl.errors import SyncConfigError
+from reverse_etl.fields import Field
+from reverse_etl.sql import source_sql
+from warehouse import Warehouse, WarehouseUnavailable
+
+ROW = "__row"
+DELETE = "__delete"
+KEY_PREFIX = "__keycol_"
+
+
+@dataclass
+class Desired:
+    """The source rows renamed to target paths, and the ``Field`` of each target column."""
+
+    frame: pl.DataFrame
+    fields: dict[str, Field]
+
+
+def read_source(wh: Warehouse, cfg: SyncConfig) -> pl.DataFrame:
+    """Run the sync's table or query; a failure names the key (``table`` / ``query``)."""
+    key = "table" if cfg.table else "query"
+    if cfg.table and "." not in cfg.table and not wh.table_exists(cfg.table):
+        raise SyncConfigError(
+            f"{cfg.where('table')}: table {cfg.table!r} does not exist in dataset "
+            f"{wh.cfg.dataset!r}"
+        )
+    try:
+        return wh.query_df(source_sql(wh, cfg))
+    except WarehouseUnavailable:
+        raise
+    except Exception as exc:  # a SQL error in the user's query: say which sync and why
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SyncConfigError(f"{cfg.where(key)}: the source failed: {reason[:300]}") from None
+
+
+def load_desired(wh: Warehouse, cfg: SyncConfig) -> Desired:
+    return map_columns(cfg, read_source(wh, cfg))
+
+
+def map_columns(cfg: SyncConfig, raw: pl.DataFrame) -> Desired:
+    """Rename source columns to target paths and check the identifier and required fields."""
+    by_lower = {c.lower(): c for c in raw.columns}
+    mapping = cfg.mapping or _identity(cfg, raw.columns)
+    exprs: list[pl.Expr] = [pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW)]
+    fields: dict[str, Field] = {}
+    for column, target in mapping.items():
+        actual = by_lower.get(column.lower())
+        if actual is None:
+            raise SyncConfigError(
+                f"{cfg.where('mapping')} {column}: unknown column {column!r} in the source; "
+                f"columns: {', '.join(raw.columns) or 'none'}"
+            )
+        fields[target] = cfg.fields.get(target) or resolve_target(cfg, target, cfg.where(column))
+        exprs.append(pl.col(actual).alias(target))
+    for extra, alias in _extra_columns(cfg):
+        actual = by_lower.get(extra.lower())
+        if actual is None:
+            raise SyncConfigError(f"{cfg.where(alias)}: unknown column {extra!r} in the source")
+        exprs.append(pl.col(actual).alias(_extra_alias(cfg, extra, alias)))
+    frame = raw.select(exprs)
+    frame, fields = _expand_objects(cfg, frame, fields)
+    _check_required(cfg, fields)
+    return Desired(frame, fields)
+
+
+def _extra_columns(cfg: SyncConfig) -> list[tuple[str, str]]:
+    extra = [(c, "key") for c in cfg.key]
+    if cfg.delete_flag:
+        extra.append((cfg.delete_flag, "delete_flag"))
+    return extra
+
+
+def _extra_alias(cfg: SyncConfig, column: str, role: str) -> str:
+    return DELETE if role == "delete_flag" else KEY_PREFIX + column
+
+
+def _identity(cfg: SyncConfig, columns: list[str]) -> dict[str, str]:
+    """No mapping: columns named like fields (``custom_attributes__x`` for attributes)."""
+    skip = {c.lower() for c in cfg.key} | ({cfg.delete_flag.lower()} if cfg.delete_flag else set())
+    out: dict[str, str] = {}
+    for column in columns:
+        if column.lower() in skip:
+            continue
+        target = column
+        if "__" in column and cfg.kind != Kind.TAG:
+            top, _, sub = column.partition("__")
+            target = f"{top}.{sub}"
+        if cfg.kind == Kind.TAG and target not in (cfg.match, *TAG_FIELDS):
+            target = ""
+        try:
+            if not target:
+                raise SyncConfigError("not a tag field")
+            resolve_target(cfg, target, "")
+        except SyncConfigError:
+            raise SyncConfigError(
+                f"{cfg.where()}: source column {column!r} is not a field of {cfg.action.name}; "
+                f"map it in [syncs.{cfg.name}.mapping] or leave it out of the source"
+            ) from None
+        out[column] = target
+    return out
+
+
+def _expand_objects(
+    cfg: SyncConfig, frame: pl.DataFrame, fields: dict[str, Field]
+) -> tuple[pl.DataFrame, dict[str, Field]]:
+    """A struct or JSON column mapped to ``custom_attributes`` becomes one column per key."""
+    for path, fld in list(fields.items()):
+        if fld.ftype is not FieldType.ATTRIBUTES:
+            continue
+        col = frame.get_column(path)
+        if col.dtype == pl.String:
+            col = col.str.json_decode(infer_schema_length=None)
+        if not isinstance(col.dtype, pl.Struct):
+            raise SyncConfigError(
+                f"{cfg.where('mapping')}: the column mapped to {path} must be a struct or JSON "
+                f"object, not {col.dtype}"
+            )
+        parts = col.struct.unnest()
+        renamed = {name: f"{path}.{name}" for name in parts.columns}
+        del fields[path]
+        for target in renamed.values():
+            if target in fields:
+                raise SyncConfigError(f"{cfg.where('mapping')}: {target} is mapped twice")
+            fields[target] = resolve_target(cfg, target, cfg.where("mapping"))
+        frame = pl.concat([frame.drop(path), parts.rename(renamed)], how="horizontal")
+    return frame, fields
+
+
+def _check_required(cfg: SyncConfig, fields: dict[str, Field]) -> None:
+    """The identifier and the action's required fields must come from some column."""
+    if cfg.diff_table:
+        return
+    needed = [cfg.match]
+    if cfg.kind == Kind.TAG:
+        needed.append("tag")
+    else:
+        needed += [f for f in cfg.action.required if f not in needed]
+    for name in needed:
+        if name not in fields:
+            raise SyncConfigError(
+                f"{cfg.where('match' if name == cfg.match else 'mapping')}: no source column "
+                f"maps to {name!r}, which {cfg.action.name} needs"
+            )

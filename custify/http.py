@@ -178,6 +178,7 @@ class HttpSession:
             replay_safe = method in IDEMPOTENT_METHODS
         headers = {} if files else {"Content-Type": "application/json"}
         retries = limited = sent = 0
+        applied_before = False  # did an earlier attempt possibly reach Custify?
         while True:
             self.budget.acquire()
             sent += 1
@@ -186,6 +187,9 @@ class HttpSession:
             )
             if err is None:
                 return response  # type: ignore[return-value]
+            if isinstance(err, RetriableError):
+                err.maybe_applied = err.maybe_applied or applied_before
+                applied_before = err.maybe_applied
             if isinstance(err, RateLimitedError):
                 limited += 1
                 self.stats.add(rate_limited=1)

@@ -169,3 +169,13 @@ def test_stats_by_status(scripted) -> None:
     client.request("GET", "/b")
     snap = client.stats.snapshot()
     assert snap["requests"] == 3 and snap["by_status"] == {502: 1, 200: 2}
+
+
+def test_maybe_applied_remembers_earlier_attempts(scripted) -> None:
+    """A 5xx that may have applied, then connect errors until the end: still maybe applied."""
+    refused = httpx.ConnectError("refused", request=REQ)
+    client, script = scripted(httpx.Response(503), refused)
+    with pytest.raises(RetriableError) as exc:
+        client.people_upsert({"email": "a@b.c"})
+    assert "ConnectError" in str(exc.value) and exc.value.maybe_applied is True
+    assert len(script.requests) == 5

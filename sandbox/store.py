@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -162,13 +164,28 @@ class Table:
         return hit
 
 
+def _locked(method: Callable) -> Callable:
+    """Run a public helper under the sandbox's state lock (tests may call helpers while the
+    HTTP server's threads answer requests)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Store:
     """All sandbox state. Public helpers return deep copies; ``table()`` is for route code.
 
-    ``stamp`` and ``new_id`` are injected by the Sandbox (they read its clock and fault knobs).
+    ``stamp`` and ``new_id`` are injected by the Sandbox (they read its clock and fault knobs),
+    and so is ``lock``, the Sandbox's state lock.
     """
 
-    def __init__(self, stamp: Callable[[], str], new_id: Callable[[], str]) -> None:
+    def __init__(self, stamp: Callable[[], str], new_id: Callable[[], str],
+                 lock: Any = None) -> None:  # fmt: skip
+        self.lock = lock if lock is not None else threading.RLock()
         self.tables: dict[str, Table] = {n: Table(n) for n in TABLE_NAMES}
         self.events: list[dict] = []
         self.event_dedup: set[str] = set()
@@ -185,13 +202,16 @@ class Store:
             raise KeyError(f"unknown sandbox table {obj!r}; known: {sorted(self.tables)}") from None
 
     # ---- inspection helpers (tests) -----------------------------------------------------
+    @_locked
     def rows(self, obj: str) -> list[dict]:
         return copy.deepcopy(list(self.table(obj).rows.values()))
 
+    @_locked
     def get(self, obj: str, rid: str) -> dict | None:
         rec = self.table(obj).rows.get(rid)
         return copy.deepcopy(rec) if rec is not None else None
 
+    @_locked
     def find(self, obj: str, **fields: Any) -> list[dict]:
         """Rows whose fields equal the given values (``a__b=`` for the dot-path ``a.b``)."""
         want = {k.replace("__", "."): v for k, v in fields.items()}
@@ -202,10 +222,12 @@ class Store:
         ]
         return copy.deepcopy(out)
 
+    @_locked
     def count(self, obj: str) -> int:
         return len(self.table(obj))
 
     # ---- mutation helpers: changes made "in Custify", bypassing the API -------------------
+    @_locked
     def create(self, obj: str, **fields: Any) -> dict:
         now = self.stamp()
         rec = {"id": fields.pop("id", None) or self.new_id(), **fields}
@@ -214,6 +236,7 @@ class Store:
         self.table(obj).put(rec)
         return copy.deepcopy(rec)
 
+    @_locked
     def update(self, obj: str, rid: str, **fields: Any) -> dict:
         old = self.table(obj).rows.get(rid)
         if old is None:
@@ -223,12 +246,14 @@ class Store:
         self.table(obj).put(rec)
         return copy.deepcopy(rec)
 
+    @_locked
     def touch(self, obj: str, rid: str) -> None:
         """Bump ``updated_at`` only (mutate-while-paging fault)."""
         old = self.table(obj).rows.get(rid)
         if old is not None:
             self.table(obj).put({**old, "updated_at": self.stamp()})
 
+    @_locked
     def delete(self, obj: str, rid: str) -> dict:
         """Hard delete (§2, §3). Deleting a tag also pulls it from every entity (§5)."""
         old = self.table(obj).remove(rid)

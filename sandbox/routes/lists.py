@@ -65,10 +65,11 @@ def make_handler(obj: CustifyObject) -> Callable[[Sandbox, Req], Resp]:
         scope = Scope()
         if scoper is not None:
             scoper(sb.store, req, scope)
-        pred, key = filters.parse(obj.name, req.query.get("filters"), sb.clock.now())
+        now = sb.clock.now()
+        pred, key = filters.parse(obj.name, req.query.get("filters"), now)
         if pred is not None:
             scope.pred = _and(scope.pred, pred)
-            scope.key = f"{scope.key}|{key}"
+            scope.key = f"{scope.key}|{key}|day={int(now // 86_400)}"  # relative date filters
         fld, desc = sort_order(obj, req.query)
         page, per_page = paging(obj, req.query)
         ids, total = select(sb, obj.name, scope, fld, desc, (page - 1) * per_page, per_page)

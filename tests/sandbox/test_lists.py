@@ -274,3 +274,38 @@ def test_scoped_lists(sb, client):
     body = client.get(f"/ticket/{ticket['company'][0]}").json()
     assert ticket["id"] in {t["id"] for t in body["tickets"]}
     assert client.get(f"/ticket/{'a' * 24}").status_code == 404
+
+
+def test_single_record_gets(sb, client):
+    task = next(t for t in sb.store.rows("tasks") if t["externalId"])
+    assert client.get(f"/task/{task['id']}").json() == {"tasks": [task], "total": 1}  # quirk 4
+    assert client.get(f"/task/{'0' * 24}").json() == {"tasks": [], "total": 0}
+    body = client.get("/task", params={"externalId": task["externalId"]}).json()
+    assert body == {"tasks": [task], "total": 1}
+    tag = sb.store.rows("tags")[0]
+    assert client.get(f"/tag/{tag['id']}").json() == tag
+    assert client.get(f"/tag/{'0' * 24}").status_code == 404
+    seg = sb.store.rows("segments")[0]
+    assert client.get(f"/segment/{seg['id']}").json() == seg
+
+
+def test_people_and_company_properties_and_segments(sb, client):
+    body = client.get("/people/all", params={"properties": '["email"]', "itemsPerPage": 3}).json()
+    assert all(
+        set(p) == {"id", "name", "created_at", "updated_at", "email"} for p in body[0]["people"]
+    )
+    co = client.get("/company/all", params={"includeSegments": "true"}).json()["companies"][0]
+    assert co["segments"] == []
+
+
+def test_async_transport(sb):
+    import asyncio
+
+    import httpx
+
+    async def go():
+        async with httpx.AsyncClient(transport=sb.async_transport(), base_url="https://x",
+                                     headers={"Authorization": f"Bearer {sb.api_key}"}) as c:  # fmt: skip
+            return (await c.get("/tag")).status_code
+
+    assert asyncio.run(go()) == 200

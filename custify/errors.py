@@ -191,15 +191,16 @@ def error_from_response(
     cls = classify(response, record=record)
     if cls is None:
         return None
+    status = response.status_code
     detail = error_detail(response)
-    if 300 <= response.status_code < 400:
+    if status < 400:
         detail = f"unexpected redirect ({detail}); check the base URL"
-    if response.status_code in _AUTH_HINT:
-        detail = f"{_AUTH_HINT[response.status_code]} ({detail})"
+    if status in _AUTH_HINT:
+        detail = f"{_AUTH_HINT[status]} ({detail})"
     kwargs: dict[str, Any] = {
         "method": method,
         "path": path,
-        "status": response.status_code,
+        "status": status,
         "attempts": attempts,
     }
     if cls is RateLimitedError:

@@ -233,8 +233,8 @@ class HttpSession:
             return err, None
         self.stats.status(response.status_code)
         self._log(method, path, response.status_code, started, sent)
-        self._observe(response)
         err = error_from_response(response, method, path, record=record, attempts=sent)
+        self._observe(response, err)
         if err is None and not _json_ok(response):
             err = RetriableError(
                 "malformed JSON body on a success response",
@@ -246,10 +246,10 @@ class HttpSession:
             )
         return err, response
 
-    def _observe(self, response: httpx.Response) -> None:
+    def _observe(self, response: httpx.Response, err: CustifyError | None) -> None:
         """Feed ``X-RateLimit-Remaining`` to the budget (not on 429: Retry-After rules there)."""
         raw = response.headers.get("x-ratelimit-remaining")
-        if raw is None or response.status_code == 429:
+        if raw is None or isinstance(err, RateLimitedError):
             return
         try:
             remaining = int(raw)

@@ -8,6 +8,7 @@ network failure.
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -37,6 +38,11 @@ class _Handler(BaseHTTPRequestHandler):
         except httpx.RemoteProtocolError:
             self.close_connection = True  # drop fault: no status line, no headers, no body
             return
+        except Exception as exc:  # a sandbox bug: answer like a real server would, visibly
+            body = json.dumps({"error": f"sandbox error: {exc!r}", "statusCode": 500}).encode()
+            response = httpx.Response(
+                500, content=body, headers={"Content-Type": "application/json"}
+            )
         content = response.content
         self.send_response(response.status_code)
         for k, v in response.headers.items():

@@ -25,8 +25,6 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("tasks", "priority"): ("low", "medium", "high"),
     ("notes", "entityModel"): ("Company", "Customer"),  # quirk 11
     ("tags", "category"): TAG_CATEGORIES,
-    ("tags", "type"): ("add", "remove"),
-    ("people", "type"): ("add", "remove"),
 }
 
 #: Fields ``$unset`` may name (§1.5), besides ``custom_attributes.<key>``.

@@ -8,6 +8,9 @@ from warehouse.config import (
     warehouse_config,
 )
 from warehouse.connection import Warehouse, WarehouseUnavailable, make_destination, make_pipeline
+from warehouse.duckdb_catalog import install as _install_duckdb_catalog
+
+_install_duckdb_catalog()
 
 __all__ = [
     "DESTINATIONS",

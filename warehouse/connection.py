@@ -93,18 +93,7 @@ class Warehouse:
         """The validated, quoted and dataset-qualified name of table ``name``."""
         check_identifier(name, "table name")
         with self.pipeline.sql_client() as client:
-            qualified = client.make_qualified_table_name(name)
-        if self.dialect == "duckdb":
-            # custify.duckdb holds dataset custify: DuckDB's binder finds the name ambiguous
-            # (catalog or schema?) unless the catalog is spelled out.
-            return f"{self._duckdb_catalog()}.{qualified}"
-        return qualified
-
-    def _duckdb_catalog(self) -> str:
-        if not hasattr(self, "_catalog"):
-            with self.client() as client, client.execute_query("SELECT current_database()") as c:
-                self._catalog = '"' + str(c.fetchone()[0]).replace('"', '""') + '"'
-        return self._catalog
+            return client.make_qualified_table_name(name)
 
     def quote(self, column: str) -> str:
         check_identifier(column, "column name")

@@ -45,3 +45,26 @@ def test_unreachable_postgres_is_one_clear_error_without_password(tmp_path):
     assert "s3cr3t-pw" not in str(info.value)
     assert "DESTINATION__POSTGRES__CREDENTIALS" in str(info.value)
     assert "s3cr3t-pw" not in repr(cfg)
+
+
+def test_dlt_loads_into_the_default_file_and_dataset_of_the_same_name(tmp_path):
+    """custify.duckdb + dataset custify is the design's default; DuckDB finds it ambiguous."""
+    import dlt
+
+    from warehouse import make_pipeline
+
+    cfg = WarehouseConfig(duckdb_path=tmp_path / "custify.duckdb", pipelines_dir=tmp_path / "d")
+    assert cfg.dataset == "custify"
+
+    @dlt.resource(primary_key="id", write_disposition="merge")
+    def people():
+        yield [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+
+    pipeline = make_pipeline(cfg)
+    pipeline.run(people())
+    pipeline.run(people())  # merge goes through the staging dataset and back
+    wh = Warehouse(cfg, pipeline)
+    assert sorted(wh.query_rows(f"SELECT id, name FROM {wh.table('people')}")) == [
+        (1, "a"),
+        (2, "b"),
+    ]

@@ -49,3 +49,64 @@ def load(config: Path, destination: str | None):
     settings = load_settings(config)
     cfg = warehouse_config(settings.raw, destination=destination)
     return settings, cfg
+
+
+def run_extract_command(
+    *,
+    config: Path,
+    objects: str | None,
+    destination: str | None,
+    full_refresh: bool,
+    reconcile: bool,
+    stream_events: bool,
+    connection: str | None,
+) -> int:
+    import sys
+
+    from custify_sync.render import ExtractProgress, extract_summary
+    from pipelines import ExtractOptions, run_extract
+
+    settings, cfg = load(config, destination)
+    names = [n.strip() for n in objects.split(",") if n.strip()] if objects else None
+    with ExtractProgress(console) as progress:
+        report = run_extract(
+            settings.connection(connection),
+            options=ExtractOptions.from_raw(settings.raw),
+            objects=names,
+            warehouse_cfg=cfg,
+            full_refresh=full_refresh,
+            reconcile=reconcile,
+            progress=progress.update,
+            events_out=sys.stdout if stream_events else None,
+        )
+    console.print(extract_summary(report))
+    return 0
+
+
+def run_push_command(
+    *, config: Path, syncs: list[str], dry_run: bool, destination: str | None
+) -> int:
+    from custify_sync.render import PushProgress, push_summary
+    from reverse_etl import run_push
+
+    settings, cfg = load(config, destination)
+    with PushProgress(console) as progress:
+        report = run_push(
+            settings, syncs or None, dry_run=dry_run, warehouse_cfg=cfg, progress=progress.update
+        )
+    console.print(push_summary(report))
+    return report.exit_code
+
+
+def run_status_command(*, config: Path, destination: str | None) -> int:
+    from custify_sync.render import extract_status_tables, sync_status_table
+    from pipelines import extract_status
+    from reverse_etl import sync_status
+
+    settings, cfg = load(config, destination)
+    out = Console()
+    for table in extract_status_tables(extract_status(cfg)):
+        out.print(table)
+    if (settings.raw or {}).get("syncs"):
+        out.print(sync_status_table(sync_status(settings, cfg)))
+    return 0

@@ -25,23 +25,19 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def _usage_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "fix your input", imported lazily to keep `--help` fast."""
-    from custify.errors import AuthError, FatalError
-    from custify.settings import ConfigError
+    from custify.errors import AuthError, ConfigError, FatalError
+    from reverse_etl import DeleteGuardError, SyncConfigError
     from warehouse import WarehouseConfigError, WarehouseUnavailable
 
-    found: list[type[BaseException]] = [
+    return (
         ConfigError,
         AuthError,
         FatalError,
+        SyncConfigError,
+        DeleteGuardError,
         WarehouseConfigError,
         WarehouseUnavailable,
-    ]
-    for module, name in (("pipelines.errors", "ExtractConfigError"), ("reverse_etl", "SyncConfigError")):
-        try:
-            found.append(getattr(__import__(module, fromlist=[name]), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(found)
+    )
 
 
 @contextmanager

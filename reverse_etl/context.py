@@ -43,10 +43,11 @@ class Context:
         return dt.datetime.fromtimestamp(self.clock.now(), dt.UTC)
 
     def requests(self, cfg: SyncConfig) -> int:
-        """Requests the sync's client sent so far (retries included): the cost we report."""
-        if cfg.connection not in self._clients:
-            return 0
-        return int(self._clients[cfg.connection].stats.requests)
+        """Requests the sync's client sent so far (retries included): the cost we report.
+
+        The client may be shared with the caller (``client_factory``), so only differences of
+        this counter mean anything."""
+        return int(self.client(cfg).stats.requests)
 
     def report_progress(self, sync: str, done: int, total: int) -> None:
         if self.progress is not None:

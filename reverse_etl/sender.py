@@ -28,7 +28,10 @@ from custify.errors import NotFound, RecordRejected, RetriableError
 from models.registry import BATCH_MAX_JOBS, TAG_ENTITY_MAX_IDS
 from reverse_etl.config import SyncConfig
 
-POLL_INTERVAL_S = 1.0
+#: first wait between batch status polls; it doubles up to POLL_MAX_S (each poll is a request
+#: against the shared budget, so a slow job should not be polled every second)
+POLL_FIRST_S = 0.25
+POLL_MAX_S = 8.0
 POLL_TIMEOUT_S = 900.0
 
 
@@ -105,13 +108,15 @@ class Sender:
     def _poll(self, job_id: str) -> dict[str, Any] | None:
         clock = self.client.clock
         deadline = clock.now() + POLL_TIMEOUT_S
+        wait = POLL_FIRST_S
         while True:
             state = self.client.batch_status(job_id)
             if custify_batch.is_done(state):
                 return state
             if clock.now() >= deadline:
                 return None
-            clock.sleep(POLL_INTERVAL_S)
+            clock.sleep(wait)
+            wait = min(wait * 2, POLL_MAX_S)
 
     def _tag(self, rows: list[dict[str, Any]]) -> list[Outcome]:
         action = self.cfg.action

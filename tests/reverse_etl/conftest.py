@@ -34,9 +34,8 @@ def sandbox(clock: FakeClock):
 
 
 def make_client(sb: Any, clock: FakeClock, **overrides: Any) -> CustifyClient:
-    settings = ConnectionSettings(
-        api_key=ApiKey(sb.api_key), base_url=BASE_URL, max_retries=12, **overrides
-    )
+    options: dict[str, Any] = {"max_retries": 12, **overrides}
+    settings = ConnectionSettings(api_key=ApiKey(sb.api_key), base_url=BASE_URL, **options)
     budget = RateBudget(settings.rate_limit, settings.rate_window_s, clock=clock)
     return CustifyClient(settings, transport=sb.transport(), budget=budget, clock=clock)
 

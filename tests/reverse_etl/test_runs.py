@@ -1,0 +1,144 @@
+"""Run-level behaviour: bad input at run time, dry runs, status, retries, explicit diffs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from reverse_etl import SyncConfigError, sync_status
+from tests.reverse_etl.conftest import Pusher, make_client, person_by
+
+DESIRED = {"user_id": ["r-1", "r-2"], "email": ["r1@x.io", "r2@x.io"]}
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ({"table": "desired", "mapping": {"uid": "user_id"}},
+         "[syncs.crm] mapping uid: unknown column 'uid'"),
+        ({"table": "desired", "mapping": {"email": "email"}},
+         "[syncs.crm] match: no source column maps to 'user_id'"),
+        ({"query": "SELECT user_id, emial FROM desired"}, "[syncs.crm] query: the source failed"),
+        ({"table": "missing_table"}, "[syncs.crm] table: table 'missing_table' does not exist"),
+        ({"query": "SELECT user_id, email, 1 AS stray FROM desired"},
+         "source column 'stray' is not a field of people.upsert"),
+    ],
+)  # fmt: skip
+def test_bad_sources_fail_before_anything_is_sent(
+    pusher: Pusher, section: dict, expected: str
+) -> None:
+    p = pusher
+    p.table("desired", DESIRED)
+    p.syncs["ok"] = {"object": "people", "match": "user_id", "table": "desired"}
+    p.syncs["crm"] = {"object": "people", "match": "user_id", **section}
+    with pytest.raises(SyncConfigError) as info:
+        p.push()
+    assert expected in str(info.value) and "\n" not in str(info.value)
+    assert p.requests() == 0  # the valid "ok" sync was planned first, and still nothing went
+
+
+def test_unknown_sync_name(pusher: Pusher) -> None:
+    pusher.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired"}
+    with pytest.raises(SyncConfigError, match="unknown sync 'crn'; known syncs: crm"):
+        pusher.push("crn")
+
+
+def test_dry_run_writes_the_diff_and_a_plan_and_sends_nothing(pusher: Pusher) -> None:
+    p = pusher
+    p.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired"}
+    p.table("desired", DESIRED)
+    report = p.push(dry_run=True)
+    assert p.requests() == 0 and report.syncs[0].planned == {"upsert": 2}
+    assert report.syncs[0].sample[0]["payload"] == '{"email":"r1@x.io","user_id":"r-1"}'
+    diff = p.wh.query_df("SELECT key, op, payload FROM crm__diff ORDER BY key").to_dicts()
+    assert [(d["key"], d["op"]) for d in diff] == [("r-1", "upsert"), ("r-2", "upsert")]
+    (run,) = p.wh.query_df("SELECT status, plan FROM _custify_runs").to_dicts()
+    assert run["status"] == "dry_run" and json.loads(run["plan"])["ops"] == {"upsert": 2}
+    assert p.wh.query_df("SELECT count(*) FROM _custify_ledger").item() == 0
+    assert person_by(p.sandbox, "user_id", "r-1") == []
+
+
+def test_explicit_diff_table(pusher: Pusher) -> None:
+    p = pusher
+    victim = next(r for r in p.sandbox.store.rows("people") if r.get("user_id"))
+    p.syncs["handed"] = {"object": "people", "match": "user_id", "diff_table": "my_diff",
+                         "allow_deletes": True, "max_delete_share": 1.0}  # fmt: skip
+    p.table(
+        "my_diff",
+        {"key": ["d-1", victim["user_id"], "d-2"],
+         "op": ["upsert", "delete", "upsert"],
+         "payload": ['{"user_id": "d-1", "name": "From Diff", "custom_attributes": {"n": 1}}',
+                     None, '{"user_id": "d-2", "session_count": "many"}']},
+    )  # fmt: skip
+    report = p.push()
+    assert report.syncs[0].confirmed == 2 and report.syncs[0].rejected == 1
+    (d1,) = person_by(p.sandbox, "user_id", "d-1")
+    assert d1["name"] == "From Diff" and d1["custom_attributes"]["n"] == 1
+    assert p.sandbox.store.get("people", victim["id"]) is None
+    assert person_by(p.sandbox, "user_id", "d-2") == []
+
+
+def test_custify_rejections_wait_for_a_change_and_status_counts_them(pusher: Pusher) -> None:
+    p = pusher
+    p.sandbox.faults.reject = {"bad-id"}
+    p.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired"}
+    p.table("desired", {"user_id": ["fine", "bad-id"], "name": ["Fine", "Refused"]})
+    report = p.push()
+    assert report.exit_code == 1
+    assert (report.syncs[0].confirmed, report.syncs[0].rejected) == (1, 1)
+    seen = p.requests()
+    assert p.push().requests == 0 and p.requests() == seen  # same payload: held back
+    (status,) = sync_status(p.settings(), p.wh_cfg)
+    assert (status.confirmed, status.rejected, status.failed, status.pending) == (1, 1, 0, 0)
+    assert status.last_run_id is not None
+    p.sandbox.faults.reject = None
+    p.table("desired", {"user_id": ["fine", "bad-id"], "name": ["Fine", "Fixed"]})
+    report = p.push()
+    assert report.exit_code == 0 and report.syncs[0].confirmed == 1
+    assert person_by(p.sandbox, "user_id", "bad-id")[0]["name"] == "Fixed"
+
+
+def test_failed_rows_back_off_and_give_up_after_max_attempts(pusher: Pusher) -> None:
+    p = pusher
+    p.client = make_client(p.sandbox, p.clock, max_retries=1)
+    p.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired",
+                      "max_attempts": 2, "retry_backoff_s": 600}  # fmt: skip
+    p.table("desired", {"user_id": ["flaky"], "name": ["Flaky"]})
+    p.sandbox.faults.error_rate_5xx = 1.0
+    first = p.push()
+    assert first.exit_code == 1 and first.syncs[0].failed == 1
+    p.sandbox.faults.error_rate_5xx = 0.0
+    seen = p.requests()
+    waiting = p.push()  # inside the backoff window: nothing is sent
+    assert p.requests() == seen and waiting.syncs[0].skipped == {"held_backoff": 1}
+    p.clock.advance(601)
+    assert p.push().exit_code == 0
+    assert person_by(p.sandbox, "user_id", "flaky")[0]["name"] == "Flaky"
+    attempts = p.wh.query_df("SELECT attempt, status FROM _custify_ledger ORDER BY seq").to_dicts()
+    assert attempts == [{"attempt": 1, "status": "failed"}, {"attempt": 2, "status": "confirmed"}]
+    # a row that keeps failing stops after max_attempts
+    p.table("desired", {"user_id": ["flaky"], "name": ["Flaky 2"]})
+    p.sandbox.faults.error_rate_5xx = 1.0
+    for _ in range(2):
+        p.push()
+        p.clock.advance(7200)
+    seen = p.requests()
+    gave_up = p.push()
+    assert p.requests() == seen and gave_up.syncs[0].skipped == {"held_gave_up": 1}
+
+
+def test_the_api_key_never_reaches_ledger_logs_or_errors(pusher: Pusher, caplog) -> None:
+    p = pusher
+    caplog.set_level(logging.DEBUG)
+    p.client = make_client(p.sandbox, p.clock, max_retries=0)
+    p.sandbox.faults.error_rate_5xx = 1.0
+    p.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired"}
+    p.table("desired", DESIRED)
+    report = p.push()
+    assert report.syncs[0].failed == 2
+    key = p.sandbox.api_key
+    errors = p.wh.query_df("SELECT error FROM _custify_ledger").get_column("error").to_list()
+    assert all(e and key not in e for e in errors)
+    assert key not in caplog.text and key not in repr(report)

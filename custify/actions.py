@@ -32,6 +32,8 @@ from models.types import ActionKind, Envelope, IdLocation
 
 #: identifiers that must travel in the body as well as in the path (tasks.update, §8 quirk 9)
 _ALSO_IN_BODY = frozenset({"_id"})
+#: actions that are replay-safe only when the payload carries Custify's dedup key (§4)
+DEDUP_KEYS = {"events.insert": "deduplication_id"}
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,21 @@ def prepare(
         json=json_body,
         files=upload,
         data=form,
-        replay_safe=not act.duplicates_on_retry,
+        replay_safe=replay_safe(act, body),
         identifier=ident,
     )
+
+
+def replay_safe(act: Action, body: Mapping[str, Any]) -> bool:
+    """May the request be sent again after it may have reached Custify?
+
+    Not for creates Custify does not deduplicate (registry ``duplicates_on_retry``), nor for
+    an event without a ``deduplication_id`` (the registry's "retries are safe" needs one, §4).
+    """
+    if act.duplicates_on_retry:
+        return False
+    key = DEDUP_KEYS.get(act.name)
+    return key is None or bool(body.get(key))
 
 
 def _place_identifier(

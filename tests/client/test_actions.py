@@ -186,4 +186,13 @@ def test_replay_safety_follows_the_registry() -> None:
         parent = {k: kwargs[k] for k in act.parent_params if k in kwargs}
         files = args[1].get("files")
         prepared = prepare(act, payload, by=by, value=value, parent=parent, files=files)
+        if name == "events.insert":  # this payload has no deduplication_id
+            assert prepared.replay_safe is False
+            continue
         assert prepared.replay_safe is (not act.duplicates_on_retry), name
+
+
+def test_events_are_replay_safe_only_with_a_deduplication_id() -> None:
+    event = {"name": "login", "created_at": "2024-01-01", "user_id": "u1"}
+    assert prepare("events.insert", event).replay_safe is False
+    assert prepare("events.insert", {**event, "deduplication_id": "e1"}).replay_safe is True

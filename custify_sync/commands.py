@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 
 from rich.console import Console
 
-console = Console(stderr=True)
+#: progress and summaries go to stderr so stdout stays clean for `extract --events`; when it
+#: is not a terminal (CI, cron, a log file) a fixed width keeps the tables readable.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 def run_sandbox_command(
@@ -61,8 +64,6 @@ def run_extract_command(
     stream_events: bool,
     connection: str | None,
 ) -> int:
-    import sys
-
     from custify_sync.render import ExtractProgress, extract_summary
     from pipelines import ExtractOptions, run_extract
 
@@ -104,7 +105,7 @@ def run_status_command(*, config: Path, destination: str | None) -> int:
     from reverse_etl import sync_status
 
     settings, cfg = load(config, destination)
-    out = Console()
+    out = Console(width=None if sys.stdout.isatty() else 140)
     for table in extract_status_tables(extract_status(cfg)):
         out.print(table)
     if (settings.raw or {}).get("syncs"):

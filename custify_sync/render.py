@@ -67,10 +67,15 @@ def extract_summary(report: Any) -> Table:
             note = f"{r.deleted} deleted; {note}".strip("; ")
         table.add_row(
             r.object, r.mode, str(r.rows), str(r.requests), _events_text(r.events),
-            r.cursor or "-", note,
+            (r.cursor or "-")[:19], note,
         )  # fmt: skip
-    for change in report.schema_changes:
-        table.caption = (table.caption or "") + f"\nschema change: {change}"
+    changes = [
+        f"{c.table}.{c.column} ({c.data_type}): "
+        + ("new field" if c.kind == "new_column" else "type changed, loaded into a variant column")
+        for c in report.schema_changes
+    ]
+    if changes:
+        table.caption = "Custify's data changed shape:\n" + "\n".join(changes)
     return table
 
 

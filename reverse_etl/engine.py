@@ -16,11 +16,12 @@ from typing import Any
 
 import polars as pl
 
-from custify.errors import FatalError
+from custify.errors import ConfigError, FatalError
 from models.clock import Clock, RealClock
 from reverse_etl import ledger, lookups
 from reverse_etl.config import Kind, SyncConfig, select_syncs
 from reverse_etl.context import Context, Progress
+from reverse_etl.errors import SyncConfigError
 from reverse_etl.payload import stable_hash
 from reverse_etl.plan import Plan, plan_sync
 from reverse_etl.report import PushReport, SyncReport
@@ -56,8 +57,7 @@ def run_push(
     raw = getattr(settings, "raw", {}) or {}
     cfgs = select_syncs(raw, sync_names)
     if client_factory is None:
-        for cfg in cfgs:  # an unknown connection is a config error before any work
-            settings.connection(cfg.connection)
+        _check_connections(settings, cfgs)
     clock = clock or RealClock()
     factory = client_factory or default_client_factory(settings, clock)
     with SessionWarehouse(warehouse_cfg or warehouse_config(raw)) as wh:
@@ -75,6 +75,15 @@ def run_push(
                 for client in ctx._clients.values():
                     client.close()
     return PushReport(run_id=ctx.run_id, dry_run=dry_run, syncs=reports)
+
+
+def _check_connections(settings: Any, cfgs: list[SyncConfig]) -> None:
+    """An unknown or incomplete connection is a config error before any work."""
+    for cfg in cfgs:
+        try:
+            settings.connection(cfg.connection)
+        except ConfigError as exc:
+            raise SyncConfigError(f"{cfg.where('connection')}: {exc}") from None
 
 
 def _run_one(ctx: Context, plan: Plan, plan_requests: int) -> SyncReport:

@@ -121,29 +121,12 @@ def person_by(sb: Any, field_name: str, value: Any) -> list[dict]:
     return [p for p in sb.store.rows("people") if p.get(field_name) == value]
 
 
-def fake_extract(p: Pusher, obj: str = "people") -> None:
-    """Land ``obj`` from the sandbox the way the ELT does: read shape, ``custom_attributes__x``
-    columns, ``tags`` as the ``<obj>__tags`` child table, ``_custify_deleted_at``."""
-    from dlt.common.normalizers.naming.snake_case import NamingConvention
+def extract(p: Pusher, *objects: str) -> None:
+    """Run the real ELT (``pipelines.run_extract``) into the pusher's warehouse, then forget
+    its requests so a test counts only what the push sends."""
+    from pipelines.run import run_extract
 
-    naming = NamingConvention()
-    parents, children = [], []
-    for rec in p.sandbox.store.rows(obj):
-        row = {"_dlt_id": rec["id"], "_custify_deleted_at": None}
-        for key, value in rec.items():
-            if key == "custom_attributes":
-                for attr, v in (value or {}).items():
-                    if not isinstance(v, dict | list):
-                        row[f"custom_attributes__{naming.normalize_identifier(attr)}"] = v
-            elif key == "tags":
-                children += [{"value": t, "_dlt_parent_id": rec["id"]} for t in value or []]
-            elif not isinstance(value, dict | list):
-                row[key] = value
-        parents.append(row)
-    frame = pl.DataFrame(parents, infer_schema_length=None)
-    for col in ("updated_at", "created_at", "signed_up_at"):
-        if col in frame.columns and frame.schema[col] == pl.String:
-            frame = frame.with_columns(pl.col(col).str.to_datetime(time_zone="UTC", strict=False))
-    p.wh.replace_df(obj, frame)
-    child_schema = {"value": pl.String, "_dlt_parent_id": pl.String}
-    p.wh.replace_df(f"{obj}__tags", pl.DataFrame(children, schema=child_schema))
+    p.close()  # the extract opens its own connections
+    run_extract(p.settings(), objects=list(objects or ("people",)), warehouse_cfg=p.wh_cfg,
+                client=p.client, clock=p.clock)  # fmt: skip
+    p.sandbox.journal.clear()

@@ -25,8 +25,8 @@ def _setup(p: Pusher) -> tuple[list[str], str]:
     return uids, tag["id"]
 
 
-def test_storm_5xx_and_drops_confirm_every_row_exactly_once(pusher: Pusher) -> None:
-    p = pusher
+def test_storm_5xx_and_drops_confirm_every_row_exactly_once(any_pusher: Pusher) -> None:
+    p = any_pusher
     uids, tag_id = _setup(p)
     faults = p.sandbox.faults
     faults.storm(40, retry_after=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reverse_etl import DeleteGuardError
-from tests.reverse_etl.conftest import Pusher, fake_extract, person_by
+from tests.reverse_etl.conftest import Pusher, extract, person_by
 
 
 def _mirror(p: Pusher, share: float = 0.5) -> None:
@@ -52,7 +52,7 @@ def test_delete_guard_stops_the_run_before_anything_is_sent(pusher: Pusher) -> N
 def test_delete_flag_deletes_listed_records_with_an_extract_as_target(pusher: Pusher) -> None:
     p = pusher
     victims = [r for r in p.sandbox.store.rows("people") if r.get("user_id")][:2]
-    fake_extract(p)
+    extract(p)
     p.syncs["gdpr"] = {"object": "people", "match": "user_id", "table": "forget",
                        "delete_flag": "forget", "allow_deletes": True,
                        "mapping": {"user_id": "user_id"}}  # fmt: skip

@@ -142,3 +142,28 @@ def test_the_api_key_never_reaches_ledger_logs_or_errors(pusher: Pusher, caplog)
     errors = p.wh.query_df("SELECT error FROM _custify_ledger").get_column("error").to_list()
     assert all(e and key not in e for e in errors)
     assert key not in caplog.text and key not in repr(report)
+
+
+def test_syncs_target_named_connections_and_report_progress(pusher: Pusher) -> None:
+    p = pusher
+    asked: list[str | None] = []
+    p.syncs["prod"] = {"object": "people", "match": "user_id", "table": "desired"}
+    p.syncs["stage"] = {"object": "people", "match": "user_id", "table": "desired",
+                        "connection": "staging"}  # fmt: skip
+    p.table("desired", DESIRED)
+    seen: list[tuple[str, int, int]] = []
+
+    def factory(name: str | None):
+        asked.append(name)
+        return p.client
+
+    from reverse_etl import run_push
+
+    report = run_push(p.settings(), None, warehouse_cfg=p.wh_cfg, client_factory=factory,
+                      clock=p.clock, progress=lambda *a: seen.append(a))  # fmt: skip
+    assert report.exit_code == 0 and sorted(asked, key=str) == [None, "staging"]
+    assert ("prod", 2, 2) in seen
+    with pytest.raises(
+        SyncConfigError, match=r"\[syncs.stage\] connection: unknown Custify connection .staging."
+    ):
+        run_push(p.settings(), ["stage"], warehouse_cfg=p.wh_cfg, clock=p.clock)

@@ -68,26 +68,23 @@ def map_columns(cfg: SyncConfig, raw: pl.DataFrame) -> Desired:
             )
         fields[target] = cfg.fields.get(target) or resolve_target(cfg, target, cfg.where(column))
         exprs.append(pl.col(actual).alias(target))
-    for extra, alias in _extra_columns(cfg):
+    for extra, role, alias in _extra_columns(cfg):
         actual = by_lower.get(extra.lower())
         if actual is None:
-            raise SyncConfigError(f"{cfg.where(alias)}: unknown column {extra!r} in the source")
-        exprs.append(pl.col(actual).alias(_extra_alias(cfg, extra, alias)))
+            raise SyncConfigError(f"{cfg.where(role)}: unknown column {extra!r} in the source")
+        exprs.append(pl.col(actual).alias(alias))
     frame = raw.select(exprs)
     frame, fields = _expand_objects(cfg, frame, fields)
     _check_required(cfg, fields)
     return Desired(frame, fields)
 
 
-def _extra_columns(cfg: SyncConfig) -> list[tuple[str, str]]:
-    extra = [(c, "key") for c in cfg.key]
+def _extra_columns(cfg: SyncConfig) -> list[tuple[str, str, str]]:
+    """Columns that are not fields: (column, config key naming it, alias in the frame)."""
+    extra = [(c, "key", KEY_PREFIX + c) for c in cfg.key]
     if cfg.delete_flag:
-        extra.append((cfg.delete_flag, "delete_flag"))
+        extra.append((cfg.delete_flag, "delete_flag", DELETE))
     return extra
-
-
-def _extra_alias(cfg: SyncConfig, column: str, role: str) -> str:
-    return DELETE if role == "delete_flag" else KEY_PREFIX + column
 
 
 def _identity(cfg: SyncConfig, columns: list[str]) -> dict[str, str]:

@@ -33,11 +33,14 @@ def sandbox(clock: FakeClock):
     return Sandbox(seed=7, scale=0.05, clock=clock)
 
 
-def make_client(sb: Any, clock: FakeClock, **overrides: Any) -> CustifyClient:
+def make_client(
+    sb: Any, clock: FakeClock, transport: Any = None, **overrides: Any
+) -> CustifyClient:
     options: dict[str, Any] = {"max_retries": 12, **overrides}
     settings = ConnectionSettings(api_key=ApiKey(sb.api_key), base_url=BASE_URL, **options)
     budget = RateBudget(settings.rate_limit, settings.rate_window_s, clock=clock)
-    return CustifyClient(settings, transport=sb.transport(), budget=budget, clock=clock)
+    transport = transport or sb.transport()
+    return CustifyClient(settings, transport=transport, budget=budget, clock=clock)
 
 
 @pytest.fixture

@@ -33,8 +33,8 @@ def test_mirror_deletes_what_it_created_and_nothing_else(any_pusher: Pusher) -> 
     assert p.push().requests == 0 and p.requests() == seen  # a confirmed delete is not repeated
 
 
-def test_delete_guard_stops_the_run_before_anything_is_sent(pusher: Pusher) -> None:
-    p = pusher
+def test_delete_guard_stops_the_run_before_anything_is_sent(any_pusher: Pusher) -> None:
+    p = any_pusher
     _mirror(p, share=0.5)
     p.table("desired", {"user_id": ["g-1", "g-2", "g-3", "g-4"], "name": ["A", "B", "C", "D"]})
     assert p.push().exit_code == 0

@@ -60,8 +60,8 @@ def test_upsert_by_user_id_creates_updates_and_second_push_is_free(any_pusher: P
     assert again.syncs[0].skipped == {"unchanged": 4}
 
 
-def test_upsert_by_email_and_by_id(pusher: Pusher) -> None:
-    p = pusher
+def test_upsert_by_email_and_by_id(any_pusher: Pusher) -> None:
+    p = any_pusher
     a, b = _existing_people(p, 2)
     p.syncs["by_email"] = {"object": "people", "match": "email", "table": "by_email"}
     p.syncs["by_id"] = {"object": "people", "match": "id", "table": "by_id"}
@@ -93,8 +93,8 @@ def test_companies_by_company_id_and_by_id(any_pusher: Pusher) -> None:
 
 
 @pytest.mark.parametrize("with_extract", [False, True])
-def test_update_only_never_creates(pusher: Pusher, with_extract: bool) -> None:
-    p = pusher
+def test_update_only_never_creates(any_pusher: Pusher, with_extract: bool) -> None:
+    p = any_pusher
     (old,) = _existing_people(p, 1)
     if with_extract:
         extract(p)
@@ -111,8 +111,8 @@ def test_update_only_never_creates(pusher: Pusher, with_extract: bool) -> None:
     assert lookups == (0 if with_extract else 2)  # the extract answers what gets would ask
 
 
-def test_create_only_leaves_existing_records_alone(pusher: Pusher) -> None:
-    p = pusher
+def test_create_only_leaves_existing_records_alone(any_pusher: Pusher) -> None:
+    p = any_pusher
     (old,) = _existing_people(p, 1)
     p.syncs["new"] = {"object": "people", "match": "user_id", "table": "desired",
                       "mode": "create_only"}  # fmt: skip
@@ -122,8 +122,8 @@ def test_create_only_leaves_existing_records_alone(pusher: Pusher) -> None:
     assert person_by(p.sandbox, "user_id", "fresh-1")[0]["name"] == "Fresh"
 
 
-def test_nulls_unset_clears_only_what_custify_allows(pusher: Pusher) -> None:
-    p = pusher
+def test_nulls_unset_clears_only_what_custify_allows(any_pusher: Pusher) -> None:
+    p = any_pusher
     p.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired",
                       "nulls": "unset"}  # fmt: skip
     p.table(

@@ -167,3 +167,20 @@ def test_syncs_target_named_connections_and_report_progress(pusher: Pusher) -> N
         SyncConfigError, match=r"\[syncs.stage\] connection: unknown Custify connection .staging."
     ):
         run_push(p.settings(), ["stage"], warehouse_cfg=p.wh_cfg, clock=p.clock)
+
+
+def test_a_batch_that_never_reports_is_unconfirmed_then_resent_once(pusher: Pusher) -> None:
+    p = pusher
+    p.sandbox.faults.batch_delay_s = 10_000  # longer than the engine polls (clock time)
+    p.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired"}
+    p.table("desired", DESIRED)
+    first = p.push()
+    assert first.exit_code == 1 and first.syncs[0].unconfirmed == 2
+    statuses = p.wh.query_df("SELECT status FROM _custify_ledger").get_column("status")
+    assert statuses.to_list() == ["sent", "sent"]
+    (status,) = sync_status(p.settings(), p.wh_cfg)
+    assert status.pending == 2
+    p.sandbox.faults.batch_delay_s = 0
+    second = p.push()  # accepted-but-unknown rows go again at once; upserts converge
+    assert second.exit_code == 0 and second.syncs[0].confirmed == 2
+    assert len(person_by(p.sandbox, "user_id", "r-1")) == 1

@@ -1,0 +1,361 @@
+"""results.json -> results.md (the table, each figure against its target) and PNG plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+GIB_MB = 1024.0
+
+
+def _f(x: float | None, nd: int = 2) -> str:
+    if x is None:
+        return "-"
+    return f"{x:,.{nd}f}"
+
+
+def _ok(flag: bool | None) -> str:
+    return "-" if flag is None else ("met" if flag else "**missed**")
+
+
+def marginal(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """Extraction seconds per extra 100k people between two growth points (fixed cost out)."""
+    return (b["work_s"] - a["work_s"]) / (b["people"] - a["people"]) * 1e5
+
+
+# -- figures ------------------------------------------------------------------------------------
+def figures(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the summary table: benchmark, measure, ours, baseline, ratio, target, verdict."""
+    rows: list[dict[str, Any]] = []
+    cpu = res.get("cpu")
+    if cpu:
+        ours = cpu["ours"]
+        per = 1e5 / ours["records"]
+        o_proc, o_work = ours["process_cpu_s"] * per, ours["work_cpu_s"] * per
+        for variant, base in (cpu.get("rest_api") or {}).items():
+            bper = 1e5 / base["records"]
+            b_proc, b_work = base["process_cpu_s"] * bper, base["work_cpu_s"] * bper
+            rows.append(dict(
+                bench="1 Extraction CPU", measure=f"CPU s / 100k records, whole client process "
+                f"(baseline: rest_api {variant})", ours=_f(o_proc), base=_f(b_proc),
+                ratio=f"{b_proc / o_proc:.1f}x less", target=">= 10x less",
+                ok=b_proc / o_proc >= 10))  # fmt: skip
+            rows.append(dict(
+                bench="1 Extraction CPU", measure=f"CPU s / 100k records, extraction call only "
+                f"(baseline: rest_api {variant})", ours=_f(o_work), base=_f(b_work),
+                ratio=f"{b_work / o_work:.1f}x less", target=">= 10x less",
+                ok=b_work / o_work >= 10))  # fmt: skip
+        if not cpu.get("rest_api"):
+            rows.append(dict(bench="1 Extraction CPU", measure="CPU s / 100k records",
+                             ours=_f(o_proc), base="-", ratio="-", target=">= 10x less",
+                             ok=None))  # fmt: skip
+    rate = res.get("rate")
+    if rate:
+        o = rate["ours"]
+        b = rate.get("rest_api")
+        rows.append(dict(
+            bench="2 Rate budget", measure=f"wall / bound ({rate['pages']} pages / 10 per s = "
+            f"{rate['bound_s']:.0f} s)", ours=_f(o["ratio"]), base=_f(b["ratio"]) if b else "-",
+            ratio=f"{b['work_s'] / o['work_s']:.1f}x faster" if b else "-", target="<= 1.05",
+            ok=o["ratio"] <= 1.05))  # fmt: skip
+        rows.append(dict(
+            bench="2 Rate budget", measure="429 answers", ours=str(o["rate_limited"]),
+            base=str(b["rate_limited"]) if b else "-", ratio="-", target="0 (or almost)",
+            ok=o["rate_limited"] <= 2))  # fmt: skip
+    push = res.get("push")
+    if push:
+        n = push["rows"]
+        loop = (push.get("loop") or {}).get("actions", {})
+        for name, s in push["batched"]["syncs"].items():
+            lp = loop.get(name)
+            rows.append(dict(
+                bench="3 Push", measure=f"{name}: requests / record ({s['requests']} for {n:,})",
+                ours=_f(s["per_record"], 3), base=_f(lp["per_record"], 2) if lp else "-",
+                ratio=f"{lp['per_record'] / s['per_record']:.0f}x fewer" if lp else "-",
+                target="<= 0.02", ok=s["per_record"] <= 0.02))  # fmt: skip
+            rows.append(dict(
+                bench="3 Push", measure=f"{name}: wall s / bound (bound {s['bound_s']:.1f} s); "
+                "baseline = loop extrapolated", ours=f"{s['work_s']:.1f} / {s['bound_s']:.1f} = "
+                f"{s['work_s'] / s['bound_s']:.2f}",
+                base=f"{lp['extrapolated_s']:,.0f} s" if lp else "-",
+                ratio=f"{lp['extrapolated_s'] / s['work_s']:.0f}x faster" if lp else "-",
+                target="<= 1.1", ok=s["work_s"] / s["bound_s"] <= 1.1))  # fmt: skip
+    idle = (res.get("cpu") or {}).get("idle")
+    if idle:
+        objs = idle["default"]["objects"]
+        ran = [k for k, v in objs.items() if v.get("mode") != "skip"]
+        rows.append(dict(
+            bench="4 Nothing to do", measure=f"extract requests, {len(ran)} objects polled "
+            "(objectives on their 6 h interval)", ours=str(idle["default"]["requests"]),
+            base=f"{idle['full_requests']} (first run)",
+            ratio=f"{idle['full_requests'] / max(1, idle['default']['requests']):.0f}x fewer",
+            target=f"~1 per object ({len(ran)}+variants)", ok=None))  # fmt: skip
+        ex = idle["explicit"]
+        rows.append(dict(
+            bench="4 Nothing to do", measure=f"extract requests, objectives due "
+            f"({idle['companies']:,} companies)", ours=str(ex["requests"]),
+            base=f"{idle['full_requests']} (first run)",
+            ratio=f"{idle['full_requests'] / max(1, ex['requests']):.1f}x fewer",
+            target="~1 per object + 1 per company", ok=None))  # fmt: skip
+    if push and push.get("idle"):
+        rows.append(dict(
+            bench="4 Nothing to do", measure="push requests, empty diff (3 syncs)",
+            ours=str(push["idle"]["requests"]), base=f"{push['batched']['requests']} (first push)",
+            ratio="-", target="0", ok=push["idle"]["requests"] == 0))  # fmt: skip
+    growth = res.get("growth")
+    if growth and growth["points"]:
+        pts = growth["points"]
+        big, small = pts[-1], pts[0]
+        rows.append(dict(
+            bench="5 Memory", measure=f"peak RSS extracting {big['people']:,} people (MB)",
+            ours=_f(big["max_rss_mb"], 0), base=f"{small['max_rss_mb']:.0f} at {small['people']:,}",
+            ratio=f"{big['max_rss_mb'] / small['max_rss_mb']:.2f}x for "
+            f"{big['people'] / small['people']:.0f}x rows", target="< 1024 MB, flat",
+            ok=big["max_rss_mb"] < GIB_MB))  # fmt: skip
+        if len(pts) >= 3:
+            (lo, mid, hi) = pts[-3:]
+            s1 = marginal(lo, mid)
+            s2 = marginal(mid, hi)
+            rows.append(dict(
+                bench="5 Growth", measure=f"marginal extraction s per 100k people, "
+                f"{mid['people']:,}->{hi['people']:,} vs {lo['people']:,}->{mid['people']:,}",
+                ours=_f(s2), base=_f(s1), ratio=f"{s2 / s1:.2f}", target="~1 (linear)",
+                ok=None))  # fmt: skip
+        elif len(pts) == 2:
+            rows.append(dict(
+                bench="5 Growth", measure=f"marginal extraction s per 100k people, "
+                f"{pts[0]['people']:,}->{pts[1]['people']:,}", ours=_f(marginal(*pts)),
+                base="-", ratio="-", target="~1 (linear)", ok=None))  # fmt: skip
+    return rows
+
+
+def markdown(res: dict[str, Any]) -> str:
+    meta = res["meta"]
+    out = [
+        "# custify-sync benchmarks",
+        "",
+        f"`{meta['command']}` on {meta['machine']}, {meta['date']}, code {meta.get('code', '?')}; "
+        f"{meta['total_s'] / 60:.1f} min{' (QUICK mode: smaller data, not the issue sizes)' if meta['quick'] else ''}.",
+        "",
+        "| benchmark | measure | ours | baseline | ratio | target | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in figures(res):
+        out.append(f"| {r['bench']} | {r['measure']} | {r['ours']} | {r['base']} | {r['ratio']} "
+                   f"| {r['target']} | {_ok(r['ok'])} |")  # fmt: skip
+    out += ["", *details(res)]
+    return "\n".join(out) + "\n"
+
+
+def details(res: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    cpu = res.get("cpu")
+    if cpu:
+        c = cpu["sandbox"]["counts"]
+        lines += ["## 1. Extraction CPU", "",
+                  f"Dataset: {sum(c.values()):,} records ({', '.join(f'{k} {v:,}' for k, v in c.items())}).",
+                  "", "| source | records | requests | process CPU s | of which user/sys | extraction-call CPU s | wall s | peak RSS MB | dlt steps (s) |",
+                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        entries = [("custify-sync", cpu["ours"])] + [
+            (f"rest_api {k}", v) for k, v in (cpu.get("rest_api") or {}).items()]  # fmt: skip
+        for name, e in entries:
+            steps = ", ".join(
+                f"{k} {v:.1f}" for k, v in (e.get("steps") or {}).items() if k != "run"
+            )
+            lines.append(f"| {name} | {e['records']:,} | {e['requests']:,} | {e['process_cpu_s']:.2f} "
+                         f"| {e['user_s']:.2f}/{e['sys_s']:.2f} | {e['work_cpu_s']:.2f} "
+                         f"| {e['work_s']:.1f} | {e['max_rss_mb']:.0f} | {steps} |")  # fmt: skip
+        for k, v in (cpu.get("rest_api") or {}).items():
+            lines.append(f"\nrest_api {k}: {v['child_rows']:,} rows in child tables besides the "
+                         "parent records.")  # fmt: skip
+        lines.append("")
+    idle = (cpu or {}).get("idle")
+    if idle:
+        lines += ["## 4. Nothing to do (extract)", "",
+                  "| run | requests | per object |", "|---|---|---|"]  # fmt: skip
+        for key in ("default", "explicit"):
+            per = ", ".join(f"{k} {v['requests']}" for k, v in idle[key]["objects"].items())
+            lines.append(f"| {key} | {idle[key]['requests']} | {per} |")
+        lines.append("")
+    rate = res.get("rate")
+    if rate:
+        lines += ["## 2. Rate-budget use", "",
+                  f"Sizes {rate['sizes']}; {rate['pages']} pages at the maximum page size; bound "
+                  f"{rate['bound_s']:.0f} s; the server's fixed windows alone allow the last page "
+                  f"to start at {rate['windows_s']:.0f} s.", "",
+                  "| source | requests | 429s | most in any 10 s | last request at s | run wall s | wall / bound |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for key in ("ours", "rest_api"):
+            e = rate.get(key)
+            if e:
+                lines.append(f"| {key} | {e['requests']} | {e['rate_limited']} | {e['max_in_window']} "
+                             f"| {e['requests_span_s']:.1f} | {e['work_s']:.1f} | {e['ratio']:.2f} |")  # fmt: skip
+        lines.append("")
+    push = res.get("push")
+    if push:
+        b = push["batched"]
+        lines += ["## 3. Push", "",
+                  f"{push['rows']:,} rows per sync; sandbox check: {push['check']}.", "",
+                  "| sync | requests | per record | wall s | bound s | wall / bound | confirmed |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for name, s in b["syncs"].items():
+            lines.append(f"| {name} | {s['requests']} | {s['per_record']:.3f} | {s['work_s']:.1f} "
+                         f"| {s['bound_s']:.1f} | {s['work_s'] / s['bound_s']:.2f} | {s['confirmed']:,} |")  # fmt: skip
+        lines.append(f"\nRequests by path: {b['paths']}; 429s: {b['rate_limited']}; most in any "
+                     f"10 s: {b['max_in_window']}.")  # fmt: skip
+        loop = push.get("loop")
+        if loop:
+            lines += ["", f"Per-row loop, measured on {loop['rows']} rows per action and "
+                      f"extrapolated to {push['rows']:,} (requests and seconds scale per row):", "",
+                      "| action | requests | s per row | extrapolated requests | extrapolated s |",
+                      "|---|---|---|---|---|"]  # fmt: skip
+            for name, a in loop["actions"].items():
+                lines.append(f"| {name} | {a['requests']} | {a['s_per_record']:.3f} "
+                             f"| {a['extrapolated_requests']:,.0f} | {a['extrapolated_s']:,.0f} |")  # fmt: skip
+        lines.append("")
+    growth = res.get("growth")
+    if growth:
+        lines += ["## 5. Memory and growth", "",
+                  "| people | requests | extraction wall s | s per 100k | process CPU s | peak RSS MB | dlt steps (s) | sandbox generation s |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for p in growth["points"]:
+            steps = ", ".join(f"{k} {v:.1f}" for k, v in (p.get("steps") or {}).items())
+            lines.append(f"| {p['people']:,} | {p['requests']} | {p['work_s']:.1f} "
+                         f"| {p['work_s'] / p['people'] * 1e5:.2f} | {p['process_cpu_s']:.1f} "
+                         f"| {p['max_rss_mb']:.0f} | {steps} | {p['sandbox_generate_s']:.1f} |")  # fmt: skip
+        lines.append("")
+    return lines
+
+
+# -- plots --------------------------------------------------------------------------------------
+def plots(res: dict[str, Any], outdir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made: list[Path] = []
+
+    def save(fig: Any, name: str) -> None:
+        path = outdir / name
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        made.append(path)
+
+    cpu = res.get("cpu")
+    if cpu and cpu.get("rest_api"):
+        entries = [("custify-sync", cpu["ours"])] + [
+            (f"rest_api\n{k}", v) for k, v in cpu["rest_api"].items()]  # fmt: skip
+        fig, ax = plt.subplots(figsize=(7, 4))
+        xs = range(len(entries))
+        proc = [e["process_cpu_s"] * 1e5 / e["records"] for _, e in entries]
+        work = [e["work_cpu_s"] * 1e5 / e["records"] for _, e in entries]
+        ax.bar([x - 0.2 for x in xs], proc, 0.4, label="whole client process")
+        ax.bar([x + 0.2 for x in xs], work, 0.4, label="extraction call only")
+        for x, v in zip(xs, proc, strict=True):
+            ax.text(x - 0.2, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(list(xs), [n for n, _ in entries])
+        ax.set_ylabel("CPU seconds per 100,000 records")
+        ax.set_title(f"1. Extraction CPU ({cpu['ours']['records']:,} records, all objects)")
+        ax.legend()
+        save(fig, "cpu_per_record.png")
+    rate = res.get("rate")
+    if rate:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for key, label in (("ours", "custify-sync"), ("rest_api", "dlt rest_api")):
+            e = rate.get(key)
+            if not e:
+                continue
+            ok = [t for t, status in e["times"] if status != 429]
+            ax.plot(ok, range(1, len(ok) + 1), label=f"{label}: {e['work_s']:.0f} s run")
+            bad = [t for t, status in e["times"] if status == 429]
+            if bad:
+                ax.plot(bad, [0] * len(bad), "rx", label=f"{label}: 429 ({len(bad)})")
+        t_end = max(
+            rate["bound_s"],
+            *(rate[k]["requests_span_s"] for k in ("ours", "rest_api") if k in rate),
+        )
+        ax.plot([0, t_end], [0, t_end * 10], "k--", lw=1, label="bound: 10 requests / s")
+        ax.axhline(rate["pages"], color="grey", lw=0.8, ls=":")
+        ax.set_xlabel("seconds since the first request")
+        ax.set_ylabel("requests answered (cumulative)")
+        ax.set_title(f"2. Rate budget: {rate['pages']} pages, 100 per 10 s, "
+                     f"{rate['latency_ms']:.0f} ms latency")  # fmt: skip
+        ax.legend(fontsize=8)
+        save(fig, "rate_budget.png")
+    push = res.get("push")
+    if push:
+        syncs = push["batched"]["syncs"]
+        loop = (push.get("loop") or {}).get("actions", {})
+        names = list(syncs)
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+        xs = range(len(names))
+        a1.bar(
+            [x - 0.2 for x in xs],
+            [syncs[n]["per_record"] for n in names],
+            0.4,
+            label="custify-sync",
+        )
+        if loop:
+            a1.bar(
+                [x + 0.2 for x in xs],
+                [loop[n]["per_record"] for n in names],
+                0.4,
+                label="per-row loop",
+            )
+        a1.axhline(0.02, color="k", ls="--", lw=1, label="target 0.02")
+        a1.set_yscale("log")
+        a1.set_xticks(list(xs), names)
+        a1.set_ylabel("requests per record")
+        a1.legend(fontsize=8)
+        a1.set_title(f"3. Push {push['rows']:,} rows: requests")
+        a2.bar(
+            [x - 0.27 for x in xs],
+            [syncs[n]["work_s"] for n in names],
+            0.27,
+            label="custify-sync wall",
+        )
+        a2.bar(
+            list(xs),
+            [syncs[n]["bound_s"] for n in names],
+            0.27,
+            label="bound (requests / 10 per s)",
+        )
+        if loop:
+            a2.bar([x + 0.27 for x in xs], [loop[n]["extrapolated_s"] for n in names], 0.27,
+                   label="per-row loop (extrapolated)")  # fmt: skip
+        a2.set_yscale("log")
+        a2.set_xticks(list(xs), names)
+        a2.set_ylabel("seconds")
+        a2.legend(fontsize=8)
+        a2.set_title("wall time")
+        save(fig, "push.png")
+    growth = res.get("growth")
+    if growth and growth["points"]:
+        pts = growth["points"]
+        ns = [p["people"] for p in pts]
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+        a1.plot(ns, [p["work_s"] for p in pts], "o-", label="extraction wall s")
+        a1.plot(ns, [p["process_cpu_s"] for p in pts], "s-", label="client process CPU s")
+        if len(pts) >= 2:
+            import numpy as np
+
+            slope, icpt = np.polyfit(ns, [p["work_s"] for p in pts], 1)
+            a1.plot([0, ns[-1]], [icpt, icpt + slope * ns[-1]], "k:", lw=1,
+                    label=f"least squares: {icpt:.1f} s + {slope * 1e5:.2f} s per 100k")  # fmt: skip
+        a1.set_xlabel("people")
+        a1.set_ylabel("seconds")
+        a1.set_title("5. Extraction time vs rows")
+        a1.legend(fontsize=8)
+        for p in pts:
+            tl = p.get("rss_timeline") or []
+            a2.plot([t for t, _ in tl], [m for _, m in tl], label=f"{p['people']:,} people "
+                    f"(peak {p['max_rss_mb']:.0f} MB)")  # fmt: skip
+        a2.axhline(GIB_MB, color="r", ls="--", lw=1, label="1 GiB target")
+        a2.set_xlabel("seconds since the client process started")
+        a2.set_ylabel("client RSS (MB)")
+        a2.set_title("client memory over the run")
+        a2.legend(fontsize=8)
+        save(fig, "growth_memory.png")
+    return made

@@ -1,0 +1,146 @@
+"""``python -m bench.run`` (``make bench``): the whole benchmark suite of issue 6.
+
+    python -m bench.run                     # everything, issue sizes (~20-30 min)
+    python -m bench.run --quick             # smaller data, a few minutes
+    python -m bench.run --only cpu,idle     # some benchmarks: cpu rate push idle growth
+    python -m bench.run --no-baseline       # skip the dlt rest_api runs
+    python -m bench.run --replot            # results.md and PNGs again from results.json
+
+Writes ``bench/results/results.json``, ``results.md`` and ``*.png`` (gitignored).
+See bench/README.md for what each benchmark measures and the figures of the last full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def _ensure_bench_extra() -> None:
+    """``make bench`` installs the ``test`` extra only: add the ``bench`` extra's packages
+    (read from pyproject.toml) to this interpreter when one is missing."""
+    import importlib.util
+    import subprocess
+    import tomllib
+
+    missing = [m for m in ("psutil", "matplotlib") if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    root = Path(__file__).resolve().parent.parent
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["bench"]  # fmt: skip
+    print(f"bench: installing the bench extra ({', '.join(extra)})", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *extra], check=True)
+
+
+_ensure_bench_extra()
+
+import psutil  # noqa: E402
+
+from bench import report, suite  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BENCHES = ("cpu", "rate", "push", "idle", "growth")
+
+
+def _code() -> str:
+    """Which code was measured: the commit, and whether files outside bench/ were changed."""
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    if os.environ.get("BENCH_CODE_REF"):
+        return os.environ["BENCH_CODE_REF"]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", ".",
+                                ":!bench"], capture_output=True, text=True).stdout.split("\n")  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout; set BENCH_CODE_REF)"
+    changed = [line[3:] for line in dirty if line.strip() and not line.startswith("??")]
+    return head + (f" with uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
+def _machine() -> str:
+    mem = psutil.virtual_memory().total / 2**30
+    return f"{platform.machine()}, {psutil.cpu_count()} CPUs, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap.add_argument("--quick", action="store_true", help="smaller data; a few minutes")
+    ap.add_argument("--only", default=",".join(BENCHES),
+                    help=f"comma-separated subset of {', '.join(BENCHES)}")  # fmt: skip
+    ap.add_argument("--no-baseline", action="store_true", help="skip the dlt rest_api baseline")
+    ap.add_argument("--no-loop", action="store_true", help="skip the per-row push loop")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--tmp", type=Path, default=None, help="where the runs' warehouses go")
+    ap.add_argument("--replot", action="store_true", help="only re-render results.json")
+    args = ap.parse_args(argv)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    if args.replot:
+        res = json.loads((out / "results.json").read_text())
+        _render(res, out)
+        return 0
+    selected = [b.strip() for b in args.only.split(",") if b.strip()]
+    unknown = sorted(set(selected) - set(BENCHES))
+    if unknown:
+        ap.error(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHES)}")
+    sizes = suite.QUICK if args.quick else suite.FULL
+    started = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)
+
+    res: dict = {}
+    work = suite.Workdir(args.tmp)
+    baseline = not args.no_baseline
+    try:
+        if "cpu" in selected or "idle" in selected:
+            res["cpu"] = suite.bench_cpu(sizes, work, log, baseline=baseline and "cpu" in selected,
+                                         idle="idle" in selected)  # fmt: skip
+            _save(res, out, args, started)
+        if "rate" in selected:
+            res["rate"] = suite.bench_rate(sizes, work, log, baseline=baseline)
+            _save(res, out, args, started)
+        if "push" in selected or "idle" in selected:
+            res["push"] = suite.bench_push(
+                sizes, work, log, loop="push" in selected and not args.no_loop
+            )
+            _save(res, out, args, started)
+        if "growth" in selected:
+            res["growth"] = suite.bench_growth(sizes, work, log)
+            _save(res, out, args, started)
+    finally:
+        work.cleanup()
+    _save(res, out, args, started)
+    _render(res, out)
+    log(f"done: {out / 'results.md'}")
+    print((out / "results.md").read_text().split("\n## ", 1)[0])
+    return 0
+
+
+def _save(res: dict, out: Path, args: argparse.Namespace, started: float) -> None:
+    cmd = "python -m bench.run" + "".join(f" {a}" for a in sys.argv[1:])
+    res["meta"] = {"command": cmd, "quick": args.quick, "machine": _machine(), "code": _code(),
+                   "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                   "total_s": time.perf_counter() - started}  # fmt: skip
+    (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
+
+
+def _render(res: dict, out: Path) -> None:
+    (out / "results.md").write_text(report.markdown(res))
+    for path in report.plots(res, out):
+        print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -101,7 +101,32 @@ def conform(table: Table, naming: Any, known: Known) -> tuple[pl.DataFrame, set[
             if kind == "json":
                 final_json.add(target)
             out.append(series)
-    return pl.DataFrame(out), final_json, changes
+    return complete(pl.DataFrame(out), types), final_json, changes
+
+
+_DTYPES = {
+    "text": pl.String, "json": pl.String, "bigint": pl.Int64, "double": pl.Float64,
+    "bool": pl.Boolean, "timestamp": TS_DTYPE, "date": pl.Date,
+}  # fmt: skip
+
+
+def complete(frame: pl.DataFrame, types: dict[str, str]) -> pl.DataFrame:
+    """Every known column of the table, in one order, with one Arrow type per column.
+
+    dlt writes the Arrow batches of a table into one parquet file and fills a column a batch
+    lacks with ITS type for that column (``string``), which clashes with polars'
+    ``large_string`` of the batches that have it ("Schema at index 1 was different"). Batches
+    that all carry every column, typed here, never need filling.
+    """
+    missing = [
+        pl.lit(None, dtype=_DTYPES.get(kind, pl.String)).alias(name)
+        for name, kind in types.items()
+        if name not in frame.columns and not name.startswith("_dlt")
+    ]
+    if missing:
+        frame = frame.with_columns(missing)
+    order = [n for n in types if n in frame.columns]
+    return frame.select(order + [c for c in frame.columns if c not in types])
 
 
 def _normalise_names(table: Table, naming: Any) -> tuple[pl.DataFrame, set[str], dict]:

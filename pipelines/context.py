@@ -86,6 +86,8 @@ class RunContext:
         self._id_sets: dict[str, IdSet] = {}
         self._id_locks: dict[str, threading.Lock] = {}
         self._sql: Any = None  # (context manager, client): one warehouse connection per run
+        #: the first error of any object: the one to report when the others were cancelled
+        self.first_error: BaseException | None = None
 
     # -- request pool, opened by the first resource and closed by the last -------------------
     def acquire(self) -> Fetcher:
@@ -119,6 +121,11 @@ class RunContext:
         if self._sql is not None:
             manager, self._sql = self._sql[0], None
             manager.__exit__(None, None, None)
+
+    def fail(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.first_error is None:
+                self.first_error = exc
 
     def detected_at(self) -> datetime:
         return datetime.fromtimestamp(self.clock.now(), UTC)

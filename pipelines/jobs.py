@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +90,10 @@ class ObjectJob:
             return None
 
     def join(self) -> None:
+        """Wait for the scan; raise its error, or the error that cancelled the whole run."""
         self._thread.join()
+        if isinstance(self.error, Cancelled | CancelledError) and self.ctx.first_error:
+            raise self.ctx.first_error
         if self.error is not None:
             raise self.error
 
@@ -136,6 +139,8 @@ class ObjectJob:
                 self.ids = self._id_set()
         except BaseException as exc:  # surfaced by the resource generator in the main thread
             self.error = exc
+            if not isinstance(exc, Cancelled | CancelledError):
+                self.ctx.fail(exc)
             self.fetcher.cancel()
         finally:
             self._put(DONE)

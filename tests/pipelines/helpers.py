@@ -20,7 +20,7 @@ from models.registry import EXTRACTED, REGISTRY
 from pipelines.events import EVENTS_TABLE
 from sandbox.routes import render
 from sandbox.util import Req
-from warehouse import Warehouse, WarehouseConfig
+from warehouse import WarehouseConfig, make_pipeline
 
 NAMING = NamingConvention()
 
@@ -29,8 +29,6 @@ def use_naming(cfg: WarehouseConfig) -> None:
     """Postgres caps identifiers at 63 characters and dlt shortens longer ones: compare with
     the destination's own naming convention (the flattening stays the test's own)."""
     global NAMING
-    from warehouse import make_pipeline
-
     caps = make_pipeline(cfg).destination.capabilities()
     NAMING = NamingConvention(max_length=caps.max_identifier_length)
 
@@ -52,7 +50,12 @@ def api_rows(sb: Any, name: str) -> list[dict[str, Any]]:
     """Records as the list endpoint shows them (e.g. playbooks without company_counts)."""
     obj = REGISTRY[name]
     req = Req("GET", obj.list_path or "", dict(obj.list_params))
-    return [render.row(name, rec, req) for rec in sb.store.rows(name)]
+    rows = sb.store.rows(name)
+    if obj.per_parent:  # listed per parent: a record whose parent is gone is unreachable
+        parent, fld = obj.per_parent
+        alive = {r["id"] for r in sb.store.rows(parent)}
+        rows = [r for r in rows if r.get(fld) in alive]
+    return [render.row(name, rec, req) for rec in rows]
 
 
 def norm(value: Any) -> Any:
@@ -93,19 +96,46 @@ def expected_state(sb: Any, name: str) -> dict[str, tuple[dict, dict]]:
 
 
 # -- warehouse side ----------------------------------------------------------------------------
-def _json_columns(wh: Warehouse, table: str) -> set[str]:
-    return {c for c, t in wh.columns(table).items() if t.lower() in ("json", "jsonb")}
+class Reader:
+    """One SQL connection for a whole comparison (opening one costs dlt a config resolution)."""
+
+    def __init__(self, cfg: WarehouseConfig) -> None:
+        self.cfg = cfg
+        self._manager = make_pipeline(cfg, pipeline_name="custify_test_reader").sql_client()
+
+    def __enter__(self) -> Reader:
+        self.client = self._manager.__enter__()
+        rows = self.client.execute_sql(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE lower(table_schema) = lower(%s) ORDER BY table_name, ordinal_position",
+            self.client.dataset_name,
+        )
+        self.columns: dict[str, dict[str, str]] = {}
+        for table, col, kind in rows or []:
+            self.columns.setdefault(str(table).lower(), {})[str(col).lower()] = str(kind)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._manager.__exit__(*exc)
+
+    def table(self, name: str) -> str:
+        return self.client.make_qualified_table_name(name)
+
+    def rows(self, sql: str, *params: Any) -> list[tuple]:
+        return list(self.client.execute_sql(sql, *params) or [])
 
 
-def read_table(wh: Warehouse, table: str) -> list[dict[str, Any]]:
-    if not wh.table_exists(table):
+def read_table(db: Reader, table: str) -> list[dict[str, Any]]:
+    """The table's rows, variants folded back; rows marked deleted by reconcile left out."""
+    columns = db.columns.get(table, {})
+    if not columns:
         return []
-    json_cols = _json_columns(wh, table)
-    cols = [c for c in wh.columns(table) if c not in SKIP_COLUMNS]
+    json_cols = {c for c, t in columns.items() if t.lower() in ("json", "jsonb")}
+    cols = [c for c in columns if c not in SKIP_COLUMNS]
     select = ", ".join('"' + c.replace('"', '""') + '"' for c in cols)
-    rows = wh.query_rows(f"SELECT {select} FROM {wh.table(table)}")
+    live = " WHERE _custify_deleted_at IS NULL" if "_custify_deleted_at" in columns else ""
     out = []
-    for row in rows:
+    for row in db.rows(f"SELECT {select} FROM {db.table(table)}{live}"):
         rec: dict[str, Any] = {}
         for col, value in zip(cols, row, strict=True):
             if value is None:
@@ -119,14 +149,14 @@ def read_table(wh: Warehouse, table: str) -> list[dict[str, Any]]:
     return out
 
 
-def warehouse_state(wh: Warehouse, name: str) -> dict[str, tuple[dict, dict]]:
+def warehouse_state(db: Reader, name: str) -> dict[str, tuple[dict, dict]]:
     obj = REGISTRY[name]
-    parents = read_table(wh, name)
+    parents = read_table(db, name)
     ids = [p["id"] for p in parents]
     assert len(ids) == len(set(ids)), f"{name}: duplicate ids in the warehouse"
     out = {p["id"]: (p, {f: [] for f in obj.child_lists}) for p in parents}
     for fld in obj.child_lists:
-        rows = read_table(wh, f"{name}__{fld}")
+        rows = [r for r in read_table(db, f"{name}__{fld}") if r["_parent_id"] in out]
         assert not [r for r in rows if r.get("_tombstone")], "tombstones must not be stored"
         rows.sort(key=lambda r: (r["_parent_id"], r["_idx"]))
         keys = [(r["_parent_id"], r["_idx"]) for r in rows]
@@ -139,14 +169,14 @@ def warehouse_state(wh: Warehouse, name: str) -> dict[str, tuple[dict, dict]]:
 
 def assert_matches_sandbox(sb: Any, cfg: WarehouseConfig, names: list[str] | None = None) -> None:
     """Every extracted table equals the sandbox, field for field."""
-    wh = Warehouse(cfg)
     use_naming(cfg)
-    for name in names or [o.name for o in EXTRACTED]:
-        want, got = expected_state(sb, name), warehouse_state(wh, name)
-        assert set(got) == set(want), f"{name}: ids differ ({len(got)} vs {len(want)} rows)"
-        for rid, (parent, kids) in want.items():
-            assert got[rid][0] == parent, f"{name} {rid}: {_diff(got[rid][0], parent)}"
-            assert got[rid][1] == kids, f"{name} {rid}: children differ"
+    with Reader(cfg) as db:
+        for name in names or [o.name for o in EXTRACTED]:
+            want, got = expected_state(sb, name), warehouse_state(db, name)
+            assert set(got) == set(want), f"{name}: ids differ ({len(got)} vs {len(want)} rows)"
+            for rid, (parent, kids) in want.items():
+                assert got[rid][0] == parent, f"{name} {rid}: {_diff(got[rid][0], parent)}"
+                assert got[rid][1] == kids, f"{name} {rid}: children differ"
 
 
 def _diff(got: dict, want: dict) -> str:
@@ -156,14 +186,21 @@ def _diff(got: dict, want: dict) -> str:
     )
 
 
+EVENT_FIELDS = ("object", "record_id", "event_type", "run_id", "updated_at", "origin", "event_id")
+
+
 def events(cfg: WarehouseConfig, run_id: str | None = None) -> list[dict[str, Any]]:
-    wh = Warehouse(cfg)
-    if not wh.table_exists(EVENTS_TABLE):
-        return []
-    where, params = ("WHERE run_id = %s", (run_id,)) if run_id else ("", ())
-    frame = wh.query_df(
-        f"SELECT object, record_id, event_type, run_id, updated_at, origin, event_id "
-        f"FROM {wh.table(EVENTS_TABLE)} {where}",
-        params,
-    )
-    return frame.to_dicts()
+    with Reader(cfg) as db:
+        if EVENTS_TABLE not in db.columns:
+            return []
+        where, params = ("WHERE run_id = %s", (run_id,)) if run_id else ("", ())
+        rows = db.rows(
+            f"SELECT {', '.join(EVENT_FIELDS)} FROM {db.table(EVENTS_TABLE)} {where}", *params
+        )
+    return [dict(zip(EVENT_FIELDS, r, strict=True)) for r in rows]
+
+
+def marked_deleted(cfg: WarehouseConfig, name: str) -> set[str]:
+    with Reader(cfg) as db:
+        rows = db.rows(f"SELECT id FROM {db.table(name)} WHERE _custify_deleted_at IS NOT NULL")
+    return {r[0] for r in rows}

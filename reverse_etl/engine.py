@@ -26,8 +26,7 @@ from reverse_etl.payload import stable_hash
 from reverse_etl.plan import Plan, plan_sync
 from reverse_etl.report import PushReport, SyncReport
 from reverse_etl.sender import Outcome, Sender, Unit, plan_units
-from reverse_etl.warehouse_io import SessionWarehouse
-from warehouse import WarehouseConfig, warehouse_config
+from warehouse import SessionWarehouse, WarehouseConfig, warehouse_config
 
 
 def default_client_factory(settings: Any, clock: Clock) -> Callable[[str | None], Any]:

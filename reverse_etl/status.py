@@ -9,8 +9,7 @@ import polars as pl
 from reverse_etl import ledger
 from reverse_etl.config import load_syncs
 from reverse_etl.report import SyncStatus
-from reverse_etl.warehouse_io import SessionWarehouse
-from warehouse import Warehouse, WarehouseConfig, warehouse_config
+from warehouse import SessionWarehouse, Warehouse, WarehouseConfig, warehouse_config
 
 
 def sync_status(settings: Any, warehouse_cfg: WarehouseConfig | None = None) -> list[SyncStatus]:

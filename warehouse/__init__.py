@@ -9,11 +9,13 @@ from warehouse.config import (
 )
 from warehouse.connection import Warehouse, WarehouseUnavailable, make_destination, make_pipeline
 from warehouse.duckdb_catalog import install as _install_duckdb_catalog
+from warehouse.session import SessionWarehouse
 
 _install_duckdb_catalog()
 
 __all__ = [
     "DESTINATIONS",
+    "SessionWarehouse",
     "Warehouse",
     "WarehouseConfig",
     "WarehouseConfigError",

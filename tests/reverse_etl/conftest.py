@@ -15,8 +15,7 @@ from custify.ratelimit import RateBudget
 from custify.settings import ApiKey, ConnectionSettings, Settings
 from models.clock import FakeClock
 from reverse_etl import PushReport, run_push
-from reverse_etl.warehouse_io import SessionWarehouse
-from warehouse import Warehouse, WarehouseConfig
+from warehouse import SessionWarehouse, Warehouse, WarehouseConfig
 
 BASE_URL = "https://sandbox.custify.example"
 

@@ -21,8 +21,7 @@ import pytest
 
 from custify.settings import load_settings
 from reverse_etl import run_push
-from reverse_etl.warehouse_io import SessionWarehouse
-from warehouse import WarehouseConfig
+from warehouse import SessionWarehouse, WarehouseConfig
 
 REPO = Path(__file__).resolve().parents[2]
 N = 1000

@@ -8,8 +8,8 @@ import re
 import pytest
 import sqlglot
 
-from reverse_etl.warehouse_io import SessionWarehouse
 from tests.reverse_etl.conftest import Pusher
+from warehouse import SessionWarehouse
 
 
 def test_engine_sql_parses_as_snowflake(pusher: Pusher, monkeypatch: pytest.MonkeyPatch) -> None:

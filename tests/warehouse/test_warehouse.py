@@ -68,3 +68,18 @@ def test_dlt_loads_into_the_default_file_and_dataset_of_the_same_name(tmp_path):
         (1, "a"),
         (2, "b"),
     ]
+
+
+def test_session_warehouse_keeps_one_client_and_the_warehouse_api(warehouse_cfg):
+    """The session (shared by both directions) answers like ``Warehouse`` on one connection."""
+    from warehouse import SessionWarehouse
+
+    with SessionWarehouse(warehouse_cfg) as wh:
+        wh.insert_df("things", pl.DataFrame({"key": ["a"], "n": [1]}))
+        with wh.client() as first, wh.client() as second:
+            assert first is second
+        assert wh.quote("key") == wh.quote("key") and wh.table("things") == wh.table("things")
+        assert wh.query_rows(f"SELECT n FROM {wh.table('things')}") == [(1,)]
+        with pytest.raises(WarehouseConfigError):
+            wh.quote('key"; DROP TABLE things; --')
+    assert Warehouse(warehouse_cfg).query_rows(f"SELECT n FROM {wh.table('things')}") == [(1,)]

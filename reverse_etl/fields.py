@@ -1,8 +1,8 @@
 """Writable fields of a registry action, and how their values look in a payload and a diff.
 
-Everything here is read from the registry row (``Action.body`` types, ``CustifyObject.read_only``)
-so that a new action works without new code. The few API facts the registry does not carry yet
-are the tables below, each with its source in ``shared/custify-api.md``.
+Everything here is read from the registry row (``Action.body`` types, ``CustifyObject.read_only``,
+``unsettable`` and ``string_max`` for §1.4/§1.5) so that a new action works without new code;
+the custom-attribute key rules and date forms below are API-wide.
 
 Two value forms matter:
 
@@ -23,20 +23,6 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 from models.registry import Action, CustifyObject
 from models.types import FieldType
 
-#: Fields Custify lets ``$unset`` clear (custify-api.md §1.5); custom attributes can always be.
-UNSETTABLE: dict[str, frozenset[str]] = {
-    "people": frozenset(
-        {"name", "phone", "signed_up_at", "session_count", "unsubscribed_from_emails",
-         "unsubscribed_from_calls"}
-    ),
-    "companies": frozenset(
-        {"name", "plan", "signed_up_at", "owners_csm", "owners_account", "size", "website",
-         "industry", "monthly_revenue"}
-    ),
-}  # fmt: skip
-#: Longest string Custify stores per object (custify-api.md §1.4: 255 on people and companies,
-#: 100 on events, including event metadata values).
-STRING_MAX: dict[str, int] = {"people": 255, "companies": 255, "events": 100}
 #: Custom-attribute key rules (custify-api.md §1.5).
 ATTR_KEY_MAX = 190
 ATTR_MAX_KEYS = 250
@@ -95,7 +81,7 @@ def resolve(obj: CustifyObject, action: Action, path: str) -> Field:
     """
     top, _, sub = path.partition(".")
     sub_or_none = sub or None
-    max_len = STRING_MAX.get(obj.name)
+    max_len = obj.string_max
     if top in obj.read_only or path in obj.read_only:
         return Field(path, top, sub_or_none, None, read_only=True)
     if top not in action.body or top == "$unset":
@@ -111,7 +97,7 @@ def resolve(obj: CustifyObject, action: Action, path: str) -> Field:
         raise ValueError(f"{path!r}: file uploads are not driven from warehouse rows")
     if ftype is FieldType.ATTRIBUTES:  # one struct/JSON column holding many attributes
         return Field(path, top, None, ftype)
-    unset = "$unset" in action.body and top in UNSETTABLE.get(obj.name, frozenset())
+    unset = "$unset" in action.body and top in obj.unsettable
     str_max = max_len if ftype is FieldType.STRING else None
     return Field(path, top, None, ftype, unsettable=unset, max_len=str_max)
 

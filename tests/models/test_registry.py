@@ -104,3 +104,43 @@ def test_lookups_name_what_is_known():
         get_object("persons")
     with pytest.raises(KeyError, match="known actions: .*people.upsert"):
         get_action("people.upset")
+
+
+@pytest.mark.parametrize("action", list(ACTIONS.values()), ids=lambda a: a.name)
+def test_refs_name_real_fields_objects_and_identifiers(action):
+    """Identifier resolution reads these rows: every ref fills a request field from an object
+    that can be found by the identifier the row column holds."""
+    request_fields = {*action.body, *action.parent_params, *action.query,
+                      *(i.name for i in action.identifiers)}  # fmt: skip
+    for ref in action.refs:
+        assert ref.field in request_fields, ref
+        assert ref.object in REGISTRY, ref
+        target = REGISTRY[ref.object]
+        assert ref.by == "id" or ref.by in target.find_by, ref
+        assert set(ref.sets) | set(ref.when) <= request_fields, ref
+
+
+@pytest.mark.parametrize("action", list(ACTIONS.values()), ids=lambda a: a.name)
+def test_every_create_custify_does_not_deduplicate_has_a_recovery(action):
+    if action.duplicates_on_retry and action.kind is not ActionKind.GET:
+        rec = action.recovery
+        assert rec is not None, f"{action.name}: no way to find an unconfirmed create"
+        request_fields = {*action.body, *action.parent_params, *action.query,
+                          *(i.name for i in action.identifiers)}  # fmt: skip
+        assert set(rec.match) | set(rec.params.values()) <= request_fields
+        assert rec.marker is None or action.body.get(rec.marker) is not None
+        assert rec.match or rec.marker, "a recovery must compare something"
+    else:
+        assert action.recovery is None
+
+
+def test_unset_and_string_limits_live_in_the_registry():
+    """§1.4/§1.5: what $unset may clear and how long strings may be (the reverse ETL reads them)."""
+    people, companies = REGISTRY["people"], REGISTRY["companies"]
+    assert "phone" in people.unsettable and "email" not in people.unsettable
+    assert "monthly_revenue" in companies.unsettable and "company_id" not in companies.unsettable
+    for obj in (people, companies):
+        assert set(obj.unsettable) <= set(obj.action("upsert").body)
+    assert (people.string_max, companies.string_max, REGISTRY["events"].string_max) == (
+        255, 255, 100,
+    )  # fmt: skip

@@ -1,0 +1,417 @@
+"""Registry rows of people, companies, events, notes, tags and scores (custify-api.md §2–§6, §11).
+
+Read through ``models.registry``; the row types are in ``models.rows``.
+"""
+
+from __future__ import annotations
+
+from models.rows import Action, CustifyObject, Finder, Identifier, Recovery, Ref
+from models.types import ActionKind, Envelope, FieldType, IdLocation, SortStyle, Trigger
+
+S, I, N, B, D, L, O, A, F = (  # noqa: E741 -- one-letter type table, read as a legend
+    FieldType.STRING,
+    FieldType.INTEGER,
+    FieldType.NUMBER,
+    FieldType.BOOLEAN,
+    FieldType.DATETIME,
+    FieldType.LIST,
+    FieldType.OBJECT,
+    FieldType.ATTRIBUTES,
+    FieldType.FILE,
+)
+
+PEOPLE_BODY = {
+    "id": S, "user_id": S, "email": S, "name": S, "phone": S, "signed_up_at": D,
+    "session_count": I, "unsubscribed_from_emails": B, "unsubscribed_from_calls": B,
+    "custom_attributes": A, "companies": L, "$unset": L,
+}  # fmt: skip
+COMPANY_BODY = {
+    "id": S, "company_id": S, "name": S, "signed_up_at": D, "size": I, "website": S,
+    "industry": S, "plan": S, "monthly_revenue": I, "churned": B, "owners_csm": S,
+    "owners_account": S, "parent_companies": L, "custom_attributes": A, "$unset": L,
+}  # fmt: skip
+EVENT_BODY = {
+    "name": S, "created_at": D, "user_id": S, "email": S, "company_id": S,
+    "deduplication_id": S, "metadata": O,
+}  # fmt: skip
+NOTE_BODY = {
+    "text": S, "entity": S, "entityModel": S, "sticky": B, "showInPortal": B, "tags": L,
+    "files": L, "metadata": O, "subject": S,
+}  # fmt: skip
+TAG_BODY = {"name": S, "category": S, "description": S}
+TAG_ENTITY_BODY = {"ids": L, "type": S, "category": S, "tag": S}
+PEOPLE_TAG_BODY = {"ids": L, "type": S, "tag": S}
+SCORE_BODY = {"score": I, "comment": S, "submittedAt": D, "surveyId": S}
+
+ID_PATH = Identifier("id", IdLocation.PATH)
+ID_BODY = Identifier("id", IdLocation.BODY)
+EXTERNAL_ID_PATH = Identifier("externalId", IdLocation.PATH)
+
+#: Custify's longest stored string on people and companies (§1.4).
+PROFILE_STRING_MAX = 255
+#: A note names its person or company by Custify id; rows may name it by the user's ids (§6).
+NOTE_REFS = (
+    Ref("company_id", "entity", "companies", "company_id", {"entityModel": "Company"}),
+    Ref("user_id", "entity", "people", "user_id", {"entityModel": "Customer"}),
+    Ref("email", "entity", "people", "email", {"entityModel": "Customer"}),
+    Ref("entity", "entity", "companies", "id", when={"entityModel": "Company"}),
+    Ref("entity", "entity", "people", "id", when={"entityModel": "Customer"}),
+)
+#: Notes are not deduplicated (§16): each carries a hidden token in its HTML text, and an
+#: unconfirmed create is looked for among the notes of its entity before it is sent again.
+NOTE_RECOVERY = Recovery("/note/{entity}", marker="text")
+#: Tag names are unique per category (§1.6): an unconfirmed create is found by name.
+TAG_RECOVERY = Recovery(
+    "/tag", params={"category": "category"}, match={"name": "name", "category": "category"}
+)
+
+CRM_OBJECTS: tuple[CustifyObject, ...] = (
+    CustifyObject(
+        name="people",
+        list_path="/people/all",
+        envelope=Envelope.ARRAY_WRAPPED,
+        envelope_key="people",
+        page_size_max=200,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="people",
+        read_only=("segments", "tags", "created_at", "updated_at"),
+        unsettable=(
+            "name",
+            "phone",
+            "signed_up_at",
+            "session_count",
+            "unsubscribed_from_emails",
+            "unsubscribed_from_calls",
+        ),
+        string_max=PROFILE_STRING_MAX,
+        find_by={
+            "id": Finder("get", "id"),
+            "user_id": Finder("get", "user_id"),
+            "email": Finder("get", "email"),
+        },
+        actions=(
+            Action(
+                "people.create",
+                "People",
+                ActionKind.CREATE,
+                "POST",
+                "/people",
+                (Identifier("user_id", IdLocation.BODY), Identifier("email", IdLocation.BODY)),
+                PEOPLE_BODY,
+                batch_job="people",
+            ),
+            Action(
+                "people.update",
+                "People",
+                ActionKind.UPDATE,
+                "POST",
+                "/people",
+                (ID_BODY,),
+                PEOPLE_BODY,
+                ("id",),
+                batch_job="people",
+            ),
+            Action(
+                "people.upsert",
+                "People",
+                ActionKind.UPSERT,
+                "POST",
+                "/people",
+                (
+                    ID_BODY,
+                    Identifier("user_id", IdLocation.BODY),
+                    Identifier("email", IdLocation.BODY),
+                ),
+                PEOPLE_BODY,
+                batch_job="people",
+                doc="lookup order id -> user_id -> email; an email match with another "
+                "user_id creates a NEW person (§2)",
+            ),
+            Action(
+                "people.get",
+                "People",
+                ActionKind.GET,
+                "GET",
+                "/people",
+                (
+                    Identifier("id", IdLocation.PATH, "/people/{id}"),
+                    Identifier("user_id", IdLocation.QUERY),
+                    Identifier("email", IdLocation.QUERY),
+                ),
+                response=Envelope.ARRAY_WRAPPED,
+                response_key="people",
+                doc="by id: bare object; by user_id/email: [{people: [...]}] (§18.2)",
+            ),
+            Action(
+                "people.delete",
+                "People",
+                ActionKind.DELETE,
+                "DELETE",
+                "/people",
+                (
+                    Identifier("id", IdLocation.PATH, "/people/{id}"),
+                    Identifier("user_id", IdLocation.QUERY),
+                    Identifier("email", IdLocation.QUERY),
+                ),
+            ),
+            Action(
+                "people.tag",
+                "People",
+                ActionKind.TAG,
+                "POST",
+                "/people/tag",
+                (),
+                PEOPLE_TAG_BODY,
+                ("ids", "type", "tag"),
+            ),
+        ),  # fmt: skip
+        doc="§2",
+    ),
+    CustifyObject(
+        name="companies",
+        list_path="/company/all",
+        envelope=Envelope.OBJECT,
+        envelope_key="companies",
+        page_size_max=200,
+        extracted=True,
+        tag_category="company",
+        read_only=("metrics", "segments", "tags", "created_at", "updated_at"),
+        unsettable=(
+            "name",
+            "plan",
+            "signed_up_at",
+            "owners_csm",
+            "owners_account",
+            "size",
+            "website",
+            "industry",
+            "monthly_revenue",
+        ),
+        string_max=PROFILE_STRING_MAX,
+        find_by={"id": Finder("get", "id"), "company_id": Finder("get", "company_id")},
+        actions=(
+            Action(
+                "companies.create",
+                "Companies",
+                ActionKind.CREATE,
+                "POST",
+                "/company",
+                (Identifier("company_id", IdLocation.BODY),),
+                COMPANY_BODY,
+                ("company_id",),
+                batch_job="company",
+            ),
+            Action(
+                "companies.update",
+                "Companies",
+                ActionKind.UPDATE,
+                "POST",
+                "/company",
+                (ID_BODY, Identifier("company_id", IdLocation.BODY)),
+                COMPANY_BODY,
+                batch_job="company",
+            ),
+            Action(
+                "companies.upsert",
+                "Companies",
+                ActionKind.UPSERT,
+                "POST",
+                "/company",
+                (ID_BODY, Identifier("company_id", IdLocation.BODY)),
+                COMPANY_BODY,
+                batch_job="company",
+                doc="company_id is immutable through the API (§18.13)",
+            ),
+            Action(
+                "companies.get",
+                "Companies",
+                ActionKind.GET,
+                "GET",
+                "/company",
+                (
+                    Identifier("id", IdLocation.PATH, "/company/{id}"),
+                    Identifier("company_id", IdLocation.QUERY),
+                ),
+                response=Envelope.OBJECT,
+                response_key="companies",
+                doc="both forms answer with the companies envelope (§18.1)",
+            ),
+            Action(
+                "companies.delete",
+                "Companies",
+                ActionKind.DELETE,
+                "DELETE",
+                "/company",
+                (
+                    Identifier("id", IdLocation.PATH, "/company/{id}"),
+                    Identifier("company_id", IdLocation.QUERY),
+                ),
+            ),
+        ),  # fmt: skip
+        doc="§3; no trigger, extracted because everything links to companies",
+    ),
+    CustifyObject(
+        name="events",
+        list_path=None,
+        envelope=Envelope.EMPTY,
+        cursor_field=None,
+        string_max=100,  # event strings and metadata values (§4)
+        actions=(
+            Action(
+                "events.insert",
+                "People",
+                ActionKind.APPEND,
+                "POST",
+                "/event",
+                (
+                    Identifier("user_id", IdLocation.BODY),
+                    Identifier("email", IdLocation.BODY),
+                    Identifier("company_id", IdLocation.BODY),
+                ),
+                EVENT_BODY,
+                ("name", "created_at"),
+                response=Envelope.EMPTY,
+                batch_job="event",
+                doc="202 empty body; deduplication_id makes retries safe (§4)",
+            ),
+        ),  # fmt: skip
+        doc="§4; write-only",
+    ),
+    CustifyObject(
+        name="notes",
+        list_path="/note",
+        envelope_key="notes",
+        page_size_max=50,  # no documented max; the MCP uses 50 (§1.7)
+        sort_style=SortStyle.SORT_ORDER,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="note",
+        actions=(
+            Action(
+                "notes.create",
+                "Notes",
+                ActionKind.CREATE,
+                "POST",
+                "/note",
+                (),
+                NOTE_BODY,
+                ("text", "entity", "entityModel"),
+                duplicates_on_retry=True,
+                refs=NOTE_REFS,
+                recovery=NOTE_RECOVERY,
+            ),
+            Action(
+                "notes.update",
+                "Notes",
+                ActionKind.UPDATE,
+                "POST",
+                "/note/{id}",
+                (ID_PATH,),
+                NOTE_BODY,
+                refs=NOTE_REFS,
+            ),
+            Action(
+                "notes.upsert",
+                "Notes",
+                ActionKind.UPSERT,
+                "POST",
+                "/note/{id}",
+                (ID_PATH,),
+                NOTE_BODY,
+                duplicates_on_retry=True,
+                refs=NOTE_REFS,
+                recovery=NOTE_RECOVERY,
+                doc="POST /note/{id} when an id is known, else POST /note (§16)",
+            ),
+        ),  # fmt: skip
+        doc="§6; text is HTML",
+    ),
+    CustifyObject(
+        name="tags",
+        list_path="/tag",
+        envelope_key="tags",
+        page_size_max=100,  # no documented max; the MCP uses 100 (§1.7)
+        sort_style=SortStyle.SORT_ORDER,
+        find_by={"id": Finder("one", "id"), "name": Finder("scan", "name")},
+        actions=(
+            Action(
+                "tags.create",
+                "Tags",
+                ActionKind.CREATE,
+                "POST",
+                "/tag",
+                (),
+                TAG_BODY,
+                ("name", "category"),
+                duplicates_on_retry=True,
+                recovery=TAG_RECOVERY,
+            ),
+            Action(
+                "tags.update", "Tags", ActionKind.UPDATE, "POST", "/tag/{id}", (ID_PATH,), TAG_BODY
+            ),
+            Action(
+                "tags.upsert",
+                "Tags",
+                ActionKind.UPSERT,
+                "POST",
+                "/tag/{id}",
+                (ID_PATH,),
+                TAG_BODY,
+                duplicates_on_retry=True,
+                recovery=TAG_RECOVERY,
+                doc="no upsert by name: look the name up in the list first (§5)",
+            ),
+            Action("tags.delete", "Tags", ActionKind.DELETE, "DELETE", "/tag/{id}", (ID_PATH,)),
+            Action(
+                "tags.entity",
+                "Tags",
+                ActionKind.TAG,
+                "PATCH",
+                "/tag/entity",
+                (),
+                TAG_ENTITY_BODY,
+                ("ids", "type", "category", "tag"),
+                doc="up to 100 ids a request (§5)",
+            ),
+        ),  # fmt: skip
+        doc="§5",
+    ),
+    CustifyObject(
+        name="scores",
+        list_path=None,
+        cursor_field=None,
+        actions=(
+            Action(
+                "scores.nps",
+                "Scores",
+                ActionKind.APPEND,
+                "POST",
+                "/nps_score",
+                (
+                    Identifier("id", IdLocation.PATH, "/nps_score/{id}"),
+                    Identifier("email", IdLocation.QUERY),
+                    Identifier("user_id", IdLocation.QUERY),
+                ),
+                SCORE_BODY,
+                ("score",),
+                doc="only the newest score by submittedAt is kept per person (§11)",
+            ),
+            Action(
+                "scores.csat",
+                "Scores",
+                ActionKind.APPEND,
+                "POST",
+                "/csat_score",
+                (
+                    Identifier("id", IdLocation.PATH, "/csat_score/{id}"),
+                    Identifier("email", IdLocation.QUERY),
+                    Identifier("user_id", IdLocation.QUERY),
+                ),
+                SCORE_BODY,
+                ("score",),
+            ),
+        ),  # fmt: skip
+        doc="§11; write-only (the survey responses carry the scores back)",
+    ),
+)

@@ -1,0 +1,104 @@
+"""Registry rows of the read-only objects the ELT extracts for their triggers (§11, §14, §15).
+
+Read through ``models.registry``; the row types are in ``models.rows``.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from models.rows import CustifyObject, ListVariant
+from models.types import Envelope, SortStyle, Trigger
+
+READ_OBJECTS: tuple[CustifyObject, ...] = (
+    CustifyObject(
+        name="surveys",
+        list_path="/survey",
+        envelope=Envelope.BARE_ARRAY,
+        page_size_max=50,
+        sort_style=SortStyle.NONE,
+        cursor_field="created_at",
+        triggers=(Trigger.CREATED,),
+        extracted=True,
+        tag_category="survey",
+        doc="§11; a bare array, no total",
+    ),
+    CustifyObject(
+        name="meetings",
+        list_path="/calendar/meeting",
+        envelope_key="meetings",
+        page_size_max=50,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="meeting",
+        child_lists=("participants",),
+        doc="§14",
+    ),
+    CustifyObject(
+        name="health_scores",
+        list_path="/health_score",
+        envelope_key="health_scores",
+        page_size_max=50,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="health_score",
+        doc="§14; definitions, not values",
+    ),
+    CustifyObject(
+        name="segments",
+        list_path="/segment",
+        envelope_key="segments",
+        page_size_max=50,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="segment",
+        variants=(
+            ListVariant(MappingProxyType({"type": "people"}), "people"),
+            ListVariant(MappingProxyType({"type": "company"}), "company"),
+        ),
+        doc="§14; default type is people, so both types are polled (quirk 17)",
+    ),
+    CustifyObject(
+        name="lifecycles",
+        list_path="/lifecycle",
+        envelope_key="lifecycles",
+        page_size_max=200,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="lifecycle",
+        child_lists=("goals",),
+        doc="§14",
+    ),
+    CustifyObject(
+        name="playbooks",
+        list_path="/playbook",
+        envelope_key="playbooks",
+        page_size_max=200,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="playbook",
+        list_params=MappingProxyType({"includeCounts": "false"}),
+        variants=(
+            ListVariant(MappingProxyType({"type": "companies"}), "companies"),
+            ListVariant(MappingProxyType({"type": "people"}), "people"),
+        ),
+        doc="§14; default type is companies, so both types are polled (quirk 17)",
+    ),
+    CustifyObject(
+        name="customer_objectives",
+        list_path="/objective",
+        envelope_key="objectives",
+        page_size_max=50,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        per_parent=("companies", "company"),
+        doc="§14; no global list: one scan per company, 400 without company (quirk 18)",
+    ),
+    CustifyObject(
+        name="batch_jobs",
+        list_path=None,
+        cursor_field=None,
+        actions=(),
+        doc="§15; POST /batch (202 + job id, at most 100 jobs), GET /batch/{id} for status",
+    ),
+)

@@ -1,0 +1,416 @@
+"""Registry rows of tickets, tasks, comments, files, financials, time tracks and the read-only
+objects (custify-api.md §7–§10, §12–§15).
+
+Read through ``models.registry``; the row types are in ``models.rows``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from models.catalog_crm import EXTERNAL_ID_PATH, ID_BODY, ID_PATH
+from models.rows import Action, CustifyObject, Finder, Identifier, Recovery, Ref
+from models.types import ActionKind, Envelope, FieldType, IdLocation, SortStyle, Trigger
+
+S, I, N, B, D, L, O, A, F = (  # noqa: E741 -- one-letter type table, read as a legend
+    FieldType.STRING,
+    FieldType.INTEGER,
+    FieldType.NUMBER,
+    FieldType.BOOLEAN,
+    FieldType.DATETIME,
+    FieldType.LIST,
+    FieldType.OBJECT,
+    FieldType.ATTRIBUTES,
+    FieldType.FILE,
+)
+
+TICKET_BODY = {
+    "externalId": S, "title": S, "description": S, "ticketStatus": S, "priority": S,
+    "assignedToName": S, "openedAt": D, "lastModifiedAt": D, "replies": L, "company": S,
+    "people": S,
+}  # fmt: skip
+REPLY_BODY = {"body": S, "from": S, "submittedAt": D, "type": S}
+TASK_BODY = {
+    "name": S, "priority": S, "status": S, "description": S, "dueDate": D, "company": S,
+    "company_id": S, "people": S, "user_id": S, "assignedTo": S, "assignedToCustomer": B,
+    "collaborators": L, "checklist": L, "tags": L, "files": L, "showInPortal": B,
+    "externalId": S,
+}  # fmt: skip
+COMMENT_BODY = {"id": S, "text": S, "createdBy": S}
+FILE_UPLOAD_BODY = {"file": F, "companyId": S, "peopleId": S}
+FILE_UNLINK_BODY = {"fileId": S, "companyId": S, "peopleId": S}
+FINANCIAL_LINKS = {"externalId": S, "company": S, "company_id": S, "people": S, "user_id": S}
+DEAL_BODY = {
+    **FINANCIAL_LINKS, "name": S, "status": S, "value": I, "addedAt": D, "wonAt": D,
+    "lostAt": D,
+}  # fmt: skip
+INVOICE_BODY = {
+    **FINANCIAL_LINKS, "status": S, "total": N, "amountPaid": N, "invoicedAt": D, "paidAt": D,
+}  # fmt: skip
+SUBSCRIPTION_BODY = {
+    **FINANCIAL_LINKS, "plan": S, "mrr": N, "billingPeriod": I, "billingPeriodUnit": S,
+    "startedAt": D, "canceledAt": D, "currentCycleStartAt": D, "currentCycleEndAt": D,
+    "nextBillingAt": D, "lastInvoiceStatus": S, "lastTransactionStatus": S,
+    "dueInvoicesCount": I, "dueInvoicesSince": D, "dueInvoicesTotal": N,
+    "paidInvoicesCount": I, "paidInvoicesTotal": N, "metadata": O,
+}  # fmt: skip
+TIME_TRACK_BODY = {
+    "name": S, "duration": I, "startedDate": D, "company": S, "people": S, "tags": L,
+}  # fmt: skip
+
+
+#: A person or company named by Custify id in a body field, or by the user's own ids (§1.3).
+def _entity_refs(company: str, person: str) -> tuple[Ref, ...]:
+    return (
+        Ref("company_id", company, "companies", "company_id"),
+        Ref("user_id", person, "people", "user_id"),
+        Ref("email", person, "people", "email"),
+    )
+
+
+#: A comment's parent is a note or a task (§9): by Custify id, or a task by its externalId.
+COMMENT_REFS = (
+    Ref("note_id", "entity", "notes", "id", {"entityModel": "Note"}),
+    Ref("task_id", "entity", "tasks", "id", {"entityModel": "Task"}),
+    Ref("task_external_id", "entity", "tasks", "externalId", {"entityModel": "Task"}),
+    Ref("entity", "entity", "notes", "id", when={"entityModel": "Note"}),
+    Ref("entity", "entity", "tasks", "id", when={"entityModel": "Task"}),
+)
+#: Comments, replies, files and time tracks are not deduplicated and carry no key of ours
+#: (§16): an unconfirmed create is looked for by content among its parent's records.
+COMMENT_RECOVERY = Recovery("/comment/{entityModel}/{entity}", match={"text": "text"})
+REPLY_RECOVERY = Recovery(
+    "/ticket",
+    params={"externalId": "externalId"},
+    match={"body": "body", "from": "from", "type": "type", "submittedAt": "submittedAt"},
+    items="replies",
+)
+FILE_RECOVERY = Recovery(
+    "/file", params={"companyId": "companyId", "peopleId": "peopleId"}, match={"file": "name"}
+)
+TIME_TRACK_RECOVERY = Recovery(
+    "/time-track",
+    params={"user": "user"},
+    match={"name": "name", "duration": "duration", "startedDate": "startDate"},
+)
+#: Tasks take an ``externalId`` but Custify does not deduplicate on it (§8): the engine gives
+#: each created task a deterministic one and looks it up before sending again.
+TASK_RECOVERY = Recovery(
+    "/task", params={"externalId": "externalId"}, match={"externalId": "externalId"},
+    external_key="externalId",
+)  # fmt: skip
+
+
+def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> CustifyObject:
+    """Deals, invoices and subscriptions share one shape (custify-api.md §12)."""
+    base = f"/financial/{kind}"
+    family = "Financials"
+    return CustifyObject(
+        name=plural,
+        list_path=base,
+        envelope=Envelope.OBJECT_OR_SINGLE,
+        envelope_key=plural,
+        page_size_max=50,
+        sort_style=SortStyle.SORT_ORDER,
+        find_by={"id": Finder("scan", "id"), "externalId": Finder("scan", "externalIds.custify")},
+        actions=(
+            Action(
+                f"{plural}.create",
+                family,
+                ActionKind.CREATE,
+                "POST",
+                base,
+                (Identifier("externalId", IdLocation.BODY),),
+                body,
+                ("externalId",),
+            ),
+            Action(
+                f"{plural}.update",
+                family,
+                ActionKind.UPDATE,
+                "POST",
+                base + "/{id}",
+                (ID_PATH,),
+                body,
+            ),
+            Action(
+                f"{plural}.upsert",
+                family,
+                ActionKind.UPSERT,
+                "POST",
+                base,
+                (Identifier("externalId", IdLocation.BODY),),
+                body,
+                ("externalId",),
+            ),
+            Action(
+                f"{plural}.delete",
+                family,
+                ActionKind.DELETE,
+                "DELETE",
+                base,
+                (
+                    Identifier("externalId", IdLocation.QUERY),
+                    Identifier("id", IdLocation.PATH, base + "/{id}"),
+                ),
+                response=Envelope.EMPTY,
+            ),
+        ),  # fmt: skip
+        doc="§12; no generic timestamps documented, the sandbox serves created_at/updated_at",
+    )
+
+
+WORK_OBJECTS: tuple[CustifyObject, ...] = (
+    CustifyObject(
+        name="tickets",
+        list_path="/ticket",
+        envelope_key="tickets",
+        page_size_max=200,
+        sort_style=SortStyle.SORT_ORDER,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        child_lists=("replies",),
+        find_by={"externalId": Finder("query", "externalId")},
+        actions=(
+            Action(
+                "tickets.create",
+                "Tickets",
+                ActionKind.CREATE,
+                "POST",
+                "/ticket",
+                (),
+                TICKET_BODY,
+                ("externalId",),
+                doc="company = YOUR company_id, people = user_id or e-mail (§18.10)",
+            ),
+            Action(
+                "tickets.update",
+                "Tickets",
+                ActionKind.UPDATE,
+                "PUT",
+                "/ticket/{externalId}",
+                (EXTERNAL_ID_PATH,),
+                TICKET_BODY,
+                doc="works as a PATCH; replies replaces the whole array (§7)",
+            ),
+            Action(
+                "tickets.delete",
+                "Tickets",
+                ActionKind.DELETE,
+                "DELETE",
+                "/ticket/{externalId}",
+                (EXTERNAL_ID_PATH,),
+            ),
+            Action(
+                "tickets.reply",
+                "Tickets",
+                ActionKind.APPEND,
+                "POST",
+                "/ticket/{externalId}/reply",
+                (EXTERNAL_ID_PATH,),
+                REPLY_BODY,
+                ("body",),
+                duplicates_on_retry=True,
+                recovery=REPLY_RECOVERY,
+            ),
+        ),  # fmt: skip
+        doc="§7",
+    ),
+    CustifyObject(
+        name="tasks",
+        list_path="/task",
+        envelope_key="tasks",
+        page_size_max=50,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="task",
+        child_lists=("checklist",),
+        find_by={
+            "id": Finder("one", "id"),
+            "_id": Finder("one", "id"),
+            "externalId": Finder("query", "externalId"),
+        },
+        actions=(
+            Action(
+                "tasks.create",
+                "Tasks",
+                ActionKind.CREATE,
+                "POST",
+                "/task",
+                (),
+                TASK_BODY,
+                ("name", "priority", "status"),
+                duplicates_on_retry=True,
+                recovery=TASK_RECOVERY,
+            ),
+            Action(
+                "tasks.update",
+                "Tasks",
+                ActionKind.UPDATE,
+                "PUT",
+                "/task/{_id}",
+                (Identifier("_id", IdLocation.PATH),),
+                TASK_BODY,
+                doc="the body carries _id as well (§8, quirk 9)",
+            ),
+        ),  # fmt: skip
+        doc="§8; GET /task/{id} answers with the tasks envelope",
+    ),
+    CustifyObject(
+        name="comments",
+        list_path="/comment/{entityModel}/{entity}",
+        envelope_key="comments",
+        page_size_max=50,
+        sort_style=SortStyle.SORT_ORDER,
+        actions=(
+            Action(
+                "comments.create",
+                "Comments",
+                ActionKind.CREATE,
+                "POST",
+                "/comment/{entityModel}/{entity}",
+                (),
+                COMMENT_BODY,
+                ("text",),
+                parent_params=("entityModel", "entity"),
+                duplicates_on_retry=True,
+                refs=COMMENT_REFS,
+                recovery=COMMENT_RECOVERY,
+            ),
+            Action(
+                "comments.update",
+                "Comments",
+                ActionKind.UPDATE,
+                "POST",
+                "/comment/{entityModel}/{entity}",
+                (ID_BODY,),
+                COMMENT_BODY,
+                ("id", "text"),
+                parent_params=("entityModel", "entity"),
+                refs=COMMENT_REFS,
+            ),
+            Action(
+                "comments.upsert",
+                "Comments",
+                ActionKind.UPSERT,
+                "POST",
+                "/comment/{entityModel}/{entity}",
+                (ID_BODY,),
+                COMMENT_BODY,
+                ("text",),
+                parent_params=("entityModel", "entity"),
+                duplicates_on_retry=True,
+                refs=COMMENT_REFS,
+                recovery=COMMENT_RECOVERY,
+            ),
+        ),  # fmt: skip
+        doc="§9; entityModel is Note or Task; listed per parent only",
+    ),
+    CustifyObject(
+        name="files",
+        list_path="/file",
+        envelope_key="files",
+        page_size_max=50,
+        sort_style=SortStyle.NONE,
+        cursor_field="created_at",
+        triggers=(Trigger.CREATED,),
+        extracted=True,
+        find_by={"id": Finder("scan", "id")},
+        actions=(
+            Action(
+                "files.upload",
+                "Files",
+                ActionKind.CREATE,
+                "POST",
+                "/file",
+                (),
+                FILE_UPLOAD_BODY,
+                ("file",),
+                multipart=True,
+                duplicates_on_retry=True,
+                refs=(
+                    *_entity_refs("companyId", "peopleId"),
+                    Ref("companyId", "companyId", "companies", "id"),
+                    Ref("peopleId", "peopleId", "people", "id"),
+                ),
+                recovery=FILE_RECOVERY,
+            ),
+            Action(
+                "files.unlink",
+                "Files",
+                ActionKind.UPDATE,
+                "POST",
+                "/file/unlink",
+                (Identifier("fileId", IdLocation.BODY),),
+                FILE_UNLINK_BODY,
+                ("fileId",),
+                refs=(
+                    *_entity_refs("companyId", "peopleId"),
+                    Ref("companyId", "companyId", "companies", "id"),
+                    Ref("peopleId", "peopleId", "people", "id"),
+                ),
+            ),
+            Action(
+                "files.show_in_portal",
+                "Files",
+                ActionKind.UPDATE,
+                "PUT",
+                "/file/{id}/showInPortal",
+                (ID_PATH,),
+                {"showInPortal": B},
+                ("showInPortal",),
+            ),
+        ),  # fmt: skip
+        doc="§10; linked people are in `peoples` (plural); no sort parameter",
+    ),
+    _financial("deal", "deals", DEAL_BODY),
+    _financial("invoice", "invoices", INVOICE_BODY),
+    _financial("subscription", "subscriptions", SUBSCRIPTION_BODY),
+    CustifyObject(
+        name="time_tracks",
+        list_path="/time-track",
+        envelope_key="time_track",
+        page_size_max=50,
+        triggers=(Trigger.CREATED, Trigger.UPDATED),
+        extracted=True,
+        tag_category="time_tracker",
+        find_by={"id": Finder("scan", "id")},
+        actions=(
+            Action(
+                "time_tracks.create",
+                "Time Tracks",
+                ActionKind.CREATE,
+                "POST",
+                "/time-track",
+                (),
+                TIME_TRACK_BODY,
+                ("name", "duration", "startedDate"),
+                query=("user",),
+                duplicates_on_retry=True,
+                refs=_entity_refs("company", "people"),
+                recovery=TIME_TRACK_RECOVERY,
+                doc="query `user` (required): the Custify user who logged the time (§13)",
+            ),
+            Action(
+                "time_tracks.update",
+                "Time Tracks",
+                ActionKind.UPDATE,
+                "PUT",
+                "/time-track",
+                (Identifier("id", IdLocation.QUERY),),
+                TIME_TRACK_BODY,
+                query=("user",),
+                refs=_entity_refs("company", "people"),
+            ),
+            Action(
+                "time_tracks.delete",
+                "Time Tracks",
+                ActionKind.DELETE,
+                "DELETE",
+                "/time-track",
+                (Identifier("id", IdLocation.QUERY),),
+            ),
+        ),  # fmt: skip
+        doc="§13; list key `time_track`; write startedDate, read startDate",
+    ),
+)

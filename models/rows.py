@@ -1,0 +1,183 @@
+"""The row types of the object registry (``models.registry``): pure frozen data, no I/O.
+
+One ``CustifyObject`` per Custify object, each with its ``Action`` rows; the reverse ETL's
+identifier resolution (``Finder``, ``Ref``) and exactly-once creates (``Recovery``) are
+described here too, so that a new action needs a registry row rather than new engine code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from models.types import ActionKind, Envelope, FieldType, IdLocation, SortStyle, Trigger
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """One way an action can name its target record.
+
+    ``path`` overrides the action's path template when this identifier is used, e.g. people
+    get by ``id`` is ``GET /people/{id}`` while by ``email`` it is ``GET /people?email=``.
+    """
+
+    name: str
+    location: IdLocation
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Finder:
+    """How one record is found by an identifier the user knows (reverse-ETL resolution).
+
+    ``how``: ``get`` = the object's registry get action; ``one`` = ``GET <list_path>/<value>``;
+    ``query`` = ``GET <list_path>?<identifier>=<value>``; ``scan`` = list everything once and
+    match ``field`` (the read field holding the identifier; financials keep theirs in
+    ``externalIds.custify``, §1.3).
+    """
+
+    how: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A request field that holds another record's Custify id, and the row column that may
+    name that record by an identifier the user knows instead (custify-api.md §1.3).
+
+    The reverse ETL resolves ``column`` (``by`` of ``object``) to the found record's ``take``
+    field, writes it to ``field`` and adds ``sets`` (e.g. ``entityModel = "Company"``). A row
+    whose value finds nothing, or several records, is rejected before anything is sent.
+    ``when`` limits a ref to rows whose fields hold these values (polymorphic parents: a
+    comment's ``entity`` is a note when ``entityModel`` is ``Note``).
+    """
+
+    column: str
+    field: str
+    object: str
+    by: str
+    sets: Mapping[str, str] = field(default_factory=dict)
+    when: Mapping[str, str] = field(default_factory=dict)
+    take: str = "id"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How to tell whether an unconfirmed create reached Custify, which does not deduplicate
+    it (§16): list the candidates and look for the one this attempt made.
+
+    ``list_path`` is filled from the request's fields; ``params`` maps list query parameters
+    to request fields; ``match`` maps request fields to the read fields that must hold the same
+    value (a ``FILE`` field compares the file's name and byte size). ``marker`` names a body
+    field that carries a hidden, deterministic token (a note's HTML text); ``external_key``
+    one that gets a deterministic value when the row has none (a task's ``externalId``).
+    ``items`` names the list inside the found record that holds the created item (a ticket's
+    ``replies``).
+    """
+
+    list_path: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    match: Mapping[str, str] = field(default_factory=dict)
+    marker: str | None = None
+    external_key: str | None = None
+    items: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One Custify write (or get) action, as the integration we mirror exposes it."""
+
+    name: str  # "<object>.<verb>", unique, e.g. "people.upsert"
+    family: str  # the design's action family ("People", "Financials", ...), for the 49 count
+    kind: ActionKind
+    method: str
+    path: str  # template; ``{name}`` placeholders are path parameters
+    identifiers: tuple[Identifier, ...] = ()
+    body: Mapping[str, FieldType] = field(default_factory=dict)
+    required: tuple[str, ...] = ()  # body fields that must be present
+    #: query parameters that are not identifiers (e.g. time tracks' ``user``)
+    query: tuple[str, ...] = ()
+    #: path parameters that name a parent (comments: entityModel + entity)
+    parent_params: tuple[str, ...] = ()
+    response: Envelope = Envelope.ENTITY
+    response_key: str | None = None
+    #: ``POST /batch`` job type that can carry this action's payload, if any (§15)
+    batch_job: str | None = None
+    multipart: bool = False
+    #: Custify does not deduplicate this create (notes, tasks, comments, replies, files, ...)
+    duplicates_on_retry: bool = False
+    #: other records the request names by Custify id, and how rows may name them instead
+    refs: tuple[Ref, ...] = ()
+    #: how the reverse ETL finds an unconfirmed create before sending it again
+    recovery: Recovery | None = None
+    doc: str = ""
+
+    @property
+    def object(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def verb(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        import string
+
+        return tuple(f for _, f, _, _ in string.Formatter().parse(self.path) if f)
+
+
+@dataclass(frozen=True)
+class ListVariant:
+    """One extra query a list needs to cover the whole object (segments of both types)."""
+
+    params: Mapping[str, str]
+    label: str
+
+
+@dataclass(frozen=True)
+class CustifyObject:
+    """One Custify object: how to list it, how to page and sort it, and how to write it."""
+
+    name: str  # registry key and warehouse table name
+    list_path: str | None
+    envelope: Envelope = Envelope.OBJECT
+    envelope_key: str | None = None
+    page_size_max: int = 50
+    sort_style: SortStyle = SortStyle.SORTING_JSON
+    id_field: str = "id"
+    #: field the incremental scan orders and filters on; None = not incrementally listable
+    cursor_field: str | None = "updated_at"
+    created_field: str = "created_at"
+    triggers: tuple[Trigger, ...] = ()
+    #: extracted by the ELT source into a warehouse table of the same name
+    extracted: bool = False
+    #: listed per parent record: the parent object and the query parameter that names it
+    per_parent: tuple[str, str] | None = None
+    variants: tuple[ListVariant, ...] = ()
+    #: fixed list parameters (e.g. ``includeCounts=false`` to save Custify work)
+    list_params: Mapping[str, str] = field(default_factory=dict)
+    #: tag category of this object's tags (custify-api.md §1.6)
+    tag_category: str | None = None
+    #: fields holding lists of objects that the ELT source lands as ``<table>__<field>``
+    child_lists: tuple[str, ...] = ()
+    #: fields that Custify computes; the reverse ETL refuses to write them
+    read_only: tuple[str, ...] = ()
+    #: fields ``$unset`` may clear (custify-api.md §1.5); custom attributes always can
+    unsettable: tuple[str, ...] = ()
+    #: longest string Custify stores in this object's fields and attribute values (§1.4)
+    string_max: int | None = None
+    #: identifiers one record can be found by, and how (identifier resolution)
+    find_by: Mapping[str, Finder] = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()
+    doc: str = ""
+
+    @property
+    def sort_field(self) -> str | None:
+        return self.cursor_field
+
+    def action(self, verb: str) -> Action:
+        for action in self.actions:
+            if action.verb == verb:
+                return action
+        raise KeyError(f"object {self.name!r} has no action {verb!r}")

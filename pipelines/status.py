@@ -59,11 +59,15 @@ def record_run(pipeline: Any, report: Any) -> None:
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             client.create_dataset()
-        table = client.make_qualified_table_name(RUNS_TABLE)
-        cols = ", ".join(f"{client.escape_column_name(n)} {t}" for n, t in RUN_COLUMNS)
-        client.execute_sql(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
-        marks = ", ".join(["%s"] * len(values))
-        client.execute_sql(f"INSERT INTO {table} VALUES ({marks})", *values)
+        write_run(client, values)
+
+
+def write_run(client: Any, values: tuple[Any, ...]) -> None:
+    table = client.make_qualified_table_name(RUNS_TABLE)
+    cols = ", ".join(f"{client.escape_column_name(n)} {t}" for n, t in RUN_COLUMNS)
+    client.execute_sql(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+    marks = ", ".join(["%s"] * len(values))
+    client.execute_sql(f"INSERT INTO {table} VALUES ({marks})", *values)
 
 
 def extract_status(warehouse_cfg: WarehouseConfig) -> ExtractStatus:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import httpx
 import pytest
 
 from models.registry import EXTRACTED
@@ -99,7 +100,7 @@ def test_a_delete_while_paging_keeps_the_cursor_so_nothing_is_skipped(duckdb_cfg
         victim = people[-1]["id"]  # the newest untouched row sits on page 1
         inner = client._session._client._transport
 
-        class DeleteOnPageTwo:
+        class DeleteOnPageTwo(httpx.BaseTransport):
             def handle_request(self, request):
                 page = request.url.params.get("page")
                 if (

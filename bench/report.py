@@ -262,27 +262,29 @@ def plots(res: dict[str, Any], outdir: Path) -> list[Path]:
         save(fig, "cpu_per_record.png")
     rate = res.get("rate")
     if rate:
-        fig, ax = plt.subplots(figsize=(7, 4))
-        for key, label in (("ours", "custify-sync"), ("rest_api", "dlt rest_api")):
-            e = rate.get(key)
-            if not e:
-                continue
-            ok = [t for t, status in e["times"] if status != 429]
-            ax.plot(ok, range(1, len(ok) + 1), label=f"{label}: {e['work_s']:.0f} s run")
-            bad = [t for t, status in e["times"] if status == 429]
-            if bad:
-                ax.plot(bad, [0] * len(bad), "rx", label=f"{label}: 429 ({len(bad)})")
-        t_end = max(
-            rate["bound_s"],
-            *(rate[k]["requests_span_s"] for k in ("ours", "rest_api") if k in rate),
-        )
-        ax.plot([0, t_end], [0, t_end * 10], "k--", lw=1, label="bound: 10 requests / s")
-        ax.axhline(rate["pages"], color="grey", lw=0.8, ls=":")
-        ax.set_xlabel("seconds since the first request")
-        ax.set_ylabel("requests answered (cumulative)")
-        ax.set_title(f"2. Rate budget: {rate['pages']} pages, 100 per 10 s, "
-                     f"{rate['latency_ms']:.0f} ms latency")  # fmt: skip
-        ax.legend(fontsize=8)
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for i, ax in enumerate(axes):
+            for key, label, color in (("ours", "custify-sync", "C0"),
+                                      ("rest_api", "dlt rest_api", "C1")):  # fmt: skip
+                e = rate.get(key)
+                if not e or (i == 1 and key != "ours"):
+                    continue
+                ok = [t for t, status in e["times"] if status != 429]
+                ax.plot(ok, range(1, len(ok) + 1), color=color, label=f"{label} requests")
+                ax.axvline(e["work_s"], color=color, ls=":", lw=1,
+                           label=f"{label} run ends ({e['work_s']:.0f} s)")  # fmt: skip
+                bad = [t for t, status in e["times"] if status == 429]
+                if bad:
+                    ax.plot(bad, [0] * len(bad), "rx", label=f"{label}: 429 ({len(bad)})")
+            ax.plot([0, rate["bound_s"]], [0, rate["pages"]], "k--", lw=1,
+                    label=f"bound: {rate['pages']} pages at 10 / s")  # fmt: skip
+            ax.set_xlabel("seconds since the first request")
+            ax.set_ylabel("requests answered (cumulative)")
+            ax.legend(fontsize=7, loc="lower right")
+        axes[0].set_title(f"2. Rate budget: {rate['pages']} pages, 100 / 10 s, "
+                          f"{rate['latency_ms']:.0f} ms latency")  # fmt: skip
+        axes[1].set_title("custify-sync against the bound (zoom)")
+        axes[1].set_xlim(0, rate["bound_s"] * 1.15)
         save(fig, "rate_budget.png")
     push = res.get("push")
     if push:

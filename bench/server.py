@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import sys
 import time
@@ -29,11 +30,13 @@ from typing import Any
 
 from sandbox import Faults, Sandbox, serve
 
+_ID = re.compile(r"[0-9a-f]{24}")
+
 
 def _journal_summary(sb: Sandbox, times: bool = False) -> dict[str, Any]:
     entries = list(sb.journal)
     statuses = Counter(e.status for e in entries)
-    paths = Counter(f"{e.method} {e.path}" for e in entries)
+    paths = Counter(f"{e.method} {_ID.sub('{id}', e.path)}" for e in entries)
     objectives = sum(1 for e in entries if e.path == "/objective")
     stamps = [e.t for e in entries]
     first = min(stamps) if stamps else 0.0

@@ -333,7 +333,10 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
         envelope_key="tags",
         page_size_max=100,  # no documented max; the MCP uses 100 (§1.7)
         sort_style=SortStyle.SORT_ORDER,
-        find_by={"id": Finder("one", "id"), "name": Finder("scan", "name")},
+        find_by={
+            "id": Finder("scan", "id"),
+            "name": Finder("scan", "name", within=("category",)),
+        },
         actions=(
             Action(
                 "tags.create",

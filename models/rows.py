@@ -33,11 +33,13 @@ class Finder:
     ``how``: ``get`` = the object's registry get action; ``one`` = ``GET <list_path>/<value>``;
     ``query`` = ``GET <list_path>?<identifier>=<value>``; ``scan`` = list everything once and
     match ``field`` (the read field holding the identifier; financials keep theirs in
-    ``externalIds.custify``, §1.3).
+    ``externalIds.custify``, §1.3). ``within`` names fields a row may add to narrow the match
+    (tag names are unique per category only, §1.6).
     """
 
     how: str
     field: str
+    within: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

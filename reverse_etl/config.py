@@ -17,6 +17,9 @@ connection = "production"    # named Custify connection (default: the default on
 allow_deletes = false        # mirror and delete_flag need true
 max_delete_share = 0.1       # stop when deletes exceed this share of the target
 max_attempts = 5             # failed rows are retried on later runs up to this many times
+max_deletes = 100            # stop when a run would delete more records than this
+key = ["source_id"]          # creates: the columns naming one record to create (default: content)
+files_dir = "exports/files"  # files.upload: the directory every uploaded path must stay inside
 [syncs.crm_people.mapping]   # warehouse column -> Custify field (dot paths for attributes)
 plan_name = "custom_attributes.plan"
 ```
@@ -27,10 +30,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from models.registry import REGISTRY, Action, CustifyObject
 from models.types import ActionKind
+from reverse_etl import config_values as values
 from reverse_etl.errors import SyncConfigError
 from reverse_etl.fields import Field, resolve
 
@@ -39,11 +44,10 @@ NULL_POLICIES = ("skip", "unset")
 #: the longest suffix the engine appends to a sync name (``<sync>__rejected``)
 _SUFFIX_MAX = len("__rejected")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_QUALIFIED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
 _KEYS = frozenset(
     {"object", "action", "match", "mode", "table", "query", "diff_table", "mapping", "nulls",
      "connection", "allow_deletes", "max_delete_share", "max_attempts", "delete_flag", "entity",
-     "key", "retry_backoff_s"}
+     "key", "retry_backoff_s", "max_deletes", "files_dir"}
 )  # fmt: skip
 _DEFAULT_VERBS = ("upsert", "insert", "entity")
 #: targets of a tag sync besides the entity identifier; ``ids``/``category`` are computed
@@ -56,6 +60,8 @@ class Kind:
     RECORD = "record"  # create/update/upsert of one record per row
     APPEND = "append"  # events, scores, replies: one new item per row, never re-sent
     TAG = "tag"  # (entity, tag) pairs, grouped into bulk tag patches
+    DELETE = "delete"  # every row names a record to delete (opt-in, guarded)
+    GET = "get"  # every row names a record to read into ``<sync>__records``
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,8 @@ class SyncConfig:
     object: CustifyObject
     action: Action
     kind: str
-    match: str
+    #: identifier the rows name their record by; None = a create keyed by ``key`` or content
+    match: str | None
     mode: str = "upsert"
     table: str | None = None
     query: str | None = None
@@ -77,11 +84,14 @@ class SyncConfig:
     max_delete_share: float = 0.1
     max_attempts: int = 5
     retry_backoff_s: float = 60.0
+    max_deletes: int = 100
     delete_flag: str | None = None
     #: object whose records a tag sync tags (people, companies, ...)
     entity: CustifyObject | None = None
     #: columns naming one appended item (default: the match identifier + required fields)
     key: tuple[str, ...] = ()
+    #: files.upload: every path column value must resolve inside this directory
+    files_dir: Path | None = None
     fields: Mapping[str, Field] = field(default_factory=dict, repr=False)
 
     def where(self, key: str | None = None) -> str:
@@ -99,6 +109,14 @@ class SyncConfig:
     def target(self) -> CustifyObject:
         """The object whose records the rows name (the tagged entity for tag syncs)."""
         return self.entity or self.object
+
+    @property
+    def native_match(self) -> bool:
+        """The action takes ``match`` itself (or only keys rows by it, as creates do);
+        otherwise the engine resolves it to the id the action needs."""
+        if self.match is None or self.action.kind is ActionKind.CREATE:
+            return True
+        return self.match in {i.name for i in self.action.identifiers}
 
 
 def load_syncs(raw: Mapping[str, Any]) -> dict[str, SyncConfig]:
@@ -145,16 +163,18 @@ def parse_sync(name: str, section: Any) -> SyncConfig:
         kind=kind,
         match=match,
         entity=entity,
-        mode=_choice(where, section, "mode", MODES, "upsert"),
-        nulls=_choice(where, section, "nulls", NULL_POLICIES, "skip"),
-        connection=_opt_str(where, section, "connection"),
-        allow_deletes=_bool(where, section, "allow_deletes", False),
-        max_delete_share=_number(where, section, "max_delete_share", 0.1, 0.0, 1.0),
-        max_attempts=int(_number(where, section, "max_attempts", 5, 1, 1000)),
-        retry_backoff_s=_number(where, section, "retry_backoff_s", 60.0, 0.0, 86400.0),
-        delete_flag=_column(where, section, "delete_flag"),
-        key=_key_columns(where, section),
-        **_source(where, section),
+        mode=values.choice(where, section, "mode", MODES, "upsert"),
+        nulls=values.choice(where, section, "nulls", NULL_POLICIES, "skip"),
+        connection=values.opt_str(where, section, "connection"),
+        allow_deletes=values.flag(where, section, "allow_deletes", False),
+        max_delete_share=values.number(where, section, "max_delete_share", 0.1, 0.0, 1.0),
+        max_attempts=int(values.number(where, section, "max_attempts", 5, 1, 1000)),
+        retry_backoff_s=values.number(where, section, "retry_backoff_s", 60.0, 0.0, 86400.0),
+        max_deletes=int(values.number(where, section, "max_deletes", 100, 0, 10_000_000)),
+        files_dir=values.files_dir(where, section, action),
+        delete_flag=values.column(where, section, "delete_flag"),
+        key=values.key_columns(where, section),
+        **values.source(where, section),
     )
     mapping = _mapping(cfg, section.get("mapping"))
     fields = _fields(cfg, mapping)
@@ -181,7 +201,7 @@ def _object(where: str, section: dict) -> CustifyObject:
 
 def _action(where: str, obj: CustifyObject, verb: Any) -> Action:
     """``upsert`` or ``people.upsert``; by default the object's upsert/insert/entity action."""
-    verbs = [a.verb for a in obj.actions if a.kind is not ActionKind.GET]
+    verbs = [a.verb for a in obj.actions]
     if verb is None:
         verb = next((v for v in _DEFAULT_VERBS if v in verbs), None)
     if isinstance(verb, str) and verb.startswith(f"{obj.name}."):
@@ -194,17 +214,15 @@ def _action(where: str, obj: CustifyObject, verb: Any) -> Action:
     return obj.action(verb)
 
 
+_KINDS = {
+    ActionKind.CREATE: Kind.RECORD, ActionKind.UPDATE: Kind.RECORD, ActionKind.UPSERT: Kind.RECORD,
+    ActionKind.APPEND: Kind.APPEND, ActionKind.TAG: Kind.TAG, ActionKind.DELETE: Kind.DELETE,
+    ActionKind.GET: Kind.GET,
+}  # fmt: skip
+
+
 def _kind(where: str, action: Action) -> str:
-    if action.kind in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.UPSERT):
-        return Kind.RECORD
-    if action.kind is ActionKind.APPEND:
-        return Kind.APPEND
-    if action.kind is ActionKind.TAG:
-        return Kind.TAG
-    raise SyncConfigError(
-        f"{where} action: {action.name} is a {action.kind.value} action; deletes are driven by "
-        'mode = "mirror" or delete_flag on an upsert sync'
-    )
+    return _KINDS[action.kind]
 
 
 def _entity(where: str, section: dict, kind: str) -> CustifyObject | None:
@@ -228,78 +246,34 @@ def _get_action(obj: CustifyObject) -> Action | None:
 
 def _match(
     where: str, section: dict, action: Action, kind: str, entity: CustifyObject | None
-) -> str:
-    """The identifier rows are matched on; it must be one the action (or entity) accepts."""
+) -> str | None:
+    """The identifier rows are matched on: one the action (or entity) takes, or one the
+    registry can find the record by (``find_by``), which the engine resolves to an id.
+
+    Creates with no identifier, and upserts whose only identifier is the internal ``id``
+    (notes, comments, tags: create first, then update the id this tool remembers), may go
+    without: their rows are keyed by ``key`` columns or, by default, by their content.
+    """
     named_by = _get_action(entity) if kind == Kind.TAG and entity else action
     ids = [i.name for i in named_by.identifiers] if named_by else []
     if kind == Kind.RECORD and action.kind is not ActionKind.CREATE:
         ids = ids or list(action.required)
-    match = section.get("match", ids[0] if len(ids) == 1 else None)
+    if kind != Kind.TAG:
+        ids += [i for i in REGISTRY[action.object].find_by if i not in ids]
+    keyless = kind == Kind.RECORD and (
+        action.kind is ActionKind.CREATE or set(i.name for i in action.identifiers) == {"id"}
+    )
+    own = [i.name for i in named_by.identifiers] if named_by else []
+    default = None if keyless else (ids[0] if len(ids) == 1 else own[0] if len(own) == 1 else None)
+    if "match" not in section and (keyless or default is not None):
+        return default
+    match = section.get("match", default)
     if not isinstance(match, str) or match not in ids:
         raise SyncConfigError(
             f"{where} match: {match!r} is not an identifier of {named_by.name if named_by else '?'}"
             f"; use one of {', '.join(ids) or 'none'}"
         )
     return match
-
-
-def _choice(where: str, section: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
-    value = section.get(key, default)
-    if value not in allowed:
-        raise SyncConfigError(f"{where} {key}: {value!r} is not one of {', '.join(allowed)}")
-    return value
-
-
-def _opt_str(where: str, section: dict, key: str) -> str | None:
-    value = section.get(key)
-    if value is not None and (not isinstance(value, str) or not value):
-        raise SyncConfigError(f"{where} {key}: expected a non-empty string")
-    return value
-
-
-def _bool(where: str, section: dict, key: str, default: bool) -> bool:
-    value = section.get(key, default)
-    if not isinstance(value, bool):
-        raise SyncConfigError(f"{where} {key}: expected true or false, got {value!r}")
-    return value
-
-
-def _number(where: str, section: dict, key: str, default: float, lo: float, hi: float) -> float:
-    value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise SyncConfigError(f"{where} {key}: expected a number from {lo:g} to {hi:g}")
-    return float(value)
-
-
-def _column(where: str, section: dict, key: str) -> str | None:
-    value = section.get(key)
-    if value is not None and (not isinstance(value, str) or not _NAME.match(value)):
-        raise SyncConfigError(f"{where} {key}: {value!r} is not a valid column name")
-    return value
-
-
-def _key_columns(where: str, section: dict) -> tuple[str, ...]:
-    value = section.get("key", [])
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and _NAME.match(v) for v in value):
-        raise SyncConfigError(f"{where} key: expected a list of column names")
-    return tuple(value)
-
-
-def _source(where: str, section: dict) -> dict[str, str | None]:
-    given = {k: section.get(k) for k in ("table", "query", "diff_table") if section.get(k)}
-    if len(given) != 1:
-        raise SyncConfigError(f"{where}: give exactly one source: table, query or diff_table")
-    ((key, value),) = given.items()
-    if not isinstance(value, str):
-        raise SyncConfigError(f"{where} {key}: expected a string")
-    if key != "query" and not _QUALIFIED.match(value):
-        raise SyncConfigError(
-            f"{where} {key}: {value!r} is not a table name (letters, digits, underscores; "
-            "optionally schema.table)"
-        )
-    return {"table": None, "query": None, "diff_table": None, **given}
 
 
 def _mapping(cfg: SyncConfig, mapping: Any) -> dict[str, str] | None:
@@ -348,6 +322,13 @@ def resolve_target(cfg: SyncConfig, target: str, where: str) -> Field:
 
 def _check_modes(cfg: SyncConfig) -> None:
     where = cfg.where("mode")
+    if cfg.kind in (Kind.DELETE, Kind.GET) and cfg.mode != "upsert":
+        raise SyncConfigError(f"{where}: {cfg.action.name} takes no mode (every row is one call)")
+    if cfg.kind == Kind.DELETE and not cfg.allow_deletes:
+        raise SyncConfigError(
+            f"{cfg.where('allow_deletes')}: {cfg.action.name} deletes records in Custify "
+            "permanently; set allow_deletes = true to opt in"
+        )
     if cfg.kind == Kind.APPEND and cfg.mode not in ("upsert", "create_only"):
         raise SyncConfigError(f"{where}: {cfg.action.name} appends; use upsert or create_only")
     if cfg.kind == Kind.TAG and cfg.mode not in ("upsert", "mirror"):

@@ -25,6 +25,10 @@ class Context:
     dry_run: bool = False
     progress: Progress | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: lookups answered once per run (finders, tag listings), keyed by what was asked
+    cache: dict[Any, Any] = field(default_factory=dict)
+    #: the sync being planned or sent: lookups go through its connection
+    current: SyncConfig | None = None
     _clients: dict[str | None, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -34,6 +38,15 @@ class Context:
             if cfg.connection not in self._clients:
                 self._clients[cfg.connection] = self.client_factory(cfg.connection)
             return self._clients[cfg.connection]
+
+    def client_for(self, obj: Any = None) -> Any:
+        """The client of the sync being worked on (lookups of other objects share it)."""
+        if self.current is None:
+            raise RuntimeError("no current sync")
+        return self.client(self.current)
+
+    def concurrency_for(self, obj: Any = None) -> int:
+        return self.concurrency(self.current) if self.current is not None else 4
 
     def concurrency(self, cfg: SyncConfig) -> int:
         settings = getattr(self.client(cfg), "settings", None)

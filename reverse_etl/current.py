@@ -39,7 +39,7 @@ def _match_field(cfg: SyncConfig) -> Field:
     obj = cfg.target
     action = cfg.action if cfg.entity is None else obj.action("get")
     try:
-        return resolve(obj, action, cfg.match)
+        return resolve(obj, action, cfg.match or "")
     except ValueError:  # identifiers such as "id" need not be body fields
         return Field(cfg.match, cfg.match, None, None)
 
@@ -50,7 +50,7 @@ def load_extracted(
     """The extracted table of the sync's target, projected on the mapped fields; None if the
     object is not extracted, the table is missing, or it lacks the match column."""
     obj = cfg.target
-    if not obj.extracted or not wh.table_exists(obj.name):
+    if cfg.match is None or not obj.extracted or not wh.table_exists(obj.name):
         return None
     columns = wh.columns(obj.name)
     match_col = _match_field(cfg).extracted_column

@@ -22,8 +22,10 @@ from reverse_etl.fields import Field, compare_expr
 
 DIFF_SCHEMA: dict[str, pl.DataType] = {
     "key": pl.String, "op": pl.String, "payload": pl.String, "payload_hash": pl.String,
-    "custify_id": pl.String, "created": pl.Boolean, "tag_id": pl.String,
+    "custify_id": pl.String, "created": pl.Boolean, "tag_id": pl.String, "row_hash": pl.String,
 }  # fmt: skip
+#: what ``hold_back`` adds to each diff row for the sender
+RETRY_COLUMNS = ("attempt", "recheck", "since", "prev_hash")
 _STATE_PREFIX = "s_"
 _MAX_BACKOFF_S = 86_400.0
 
@@ -50,7 +52,7 @@ def _differs(cfg: SyncConfig, fields: dict[str, Field], joined: pl.DataFrame) ->
     parts: list[pl.Expr] = []
     schema = joined.schema
     for path, fld in fields.items():
-        if fld.read_only or path not in schema:
+        if fld.read_only or fld.ident or not fld.send or path not in schema:
             continue
         mine = compare_expr(fld, pl.col(path), schema[path])
         xcol = X_PREFIX + path
@@ -70,13 +72,28 @@ def _equal_confirmed() -> pl.Expr:
 
 
 def settled(
-    rows: pl.DataFrame, state: pl.DataFrame, extracted: Extracted | None, on: str = "key"
+    rows: pl.DataFrame,
+    state: pl.DataFrame,
+    extracted: Extracted | None,
+    on: str = "key",
+    pairs: pl.DataFrame | None = None,
 ) -> pl.Series:
-    """Rows whose exact payload this tool confirmed and Custify has not changed since: they
-    need no further work at all (not even resolving their tag names)."""
+    """Rows whose exact payload this tool confirmed and that need no further work at all (not
+    even resolving their tag names): Custify has not changed the record since, or, for a tag
+    pair, the extract still shows the pair as this tool left it (another change bumped the
+    record's ``updated_at``, e.g. the tag patch itself)."""
     cols = list(dict.fromkeys(["key", "payload_hash", on]))
     joined = _with_extract(_with_state(rows.select(cols), state), extracted, on)
-    flags = joined.select("key", _equal_confirmed().fill_null(False).alias("settled"))
+    done = _equal_confirmed().fill_null(False)
+    if pairs is not None and extracted is not None:
+        marked = pairs.unique().with_columns(pl.lit(True).alias("x_has"))
+        joined = joined.join(marked, left_on=[X_ID, "s_ref_id"], right_on=["x_id", "tag_id"],
+                             how="left")  # fmt: skip
+        same = pl.col("s_payload_hash") == pl.col("payload_hash")
+        as_left = pl.col("x_has").fill_null(False) == (pl.col("s_op") == "tag_add")
+        known = pl.col(X_ID).is_not_null() & pl.col("s_ref_id").is_not_null()
+        done = done | (same & known & as_left).fill_null(False)
+    flags = joined.select("key", done.alias("settled")).unique("key")
     return rows.select("key").join(flags, on="key", how="left", maintain_order="left")["settled"]
 
 
@@ -104,13 +121,20 @@ def record_changes(
     equal_x = x_present & ~_differs(cfg, fields, joined)
     unchanged = equal_x | _equal_confirmed().fill_null(False)
     joined = joined.with_columns(exists.alias("exists"), unchanged.alias("unchanged"))
+    if cfg.action.kind is ActionKind.CREATE:  # a create never creates what already exists
+        mode_op = "create" if cfg.mode != "update_only" else None
+        op = pl.when(~pl.col("exists")).then(pl.lit(mode_op, dtype=pl.String))
+        if cfg.mode == "mirror":
+            op = op.otherwise(pl.lit("update"))
+        joined = joined.with_columns(op.alias("op"))
     op = {
         "upsert": pl.lit(_record_op(cfg)),
         "update_only": pl.when(pl.col("exists")).then(pl.lit("update")),
         "create_only": pl.when(~pl.col("exists")).then(pl.lit("create")),
         "mirror": pl.when(pl.col("exists")).then(pl.lit("update")).otherwise(pl.lit("create")),
     }[cfg.mode]
-    joined = joined.with_columns(op.alias("op"))
+    if cfg.action.kind is not ActionKind.CREATE:
+        joined = joined.with_columns(op.alias("op"))
     counts = {
         "unchanged": int(joined.get_column("unchanged").sum()),
         "skipped_by_mode": int(joined.filter(~pl.col("unchanged") & pl.col("op").is_null()).height),
@@ -119,6 +143,16 @@ def record_changes(
     created = pl.col("s_created").fill_null(False) | (pl.col("op") == "create")
     custify_id = pl.coalesce(X_ID, "s_custify_id", "k_id")
     return _shape(changes, created, custify_id), counts
+
+
+def seen_existing(cfg: SyncConfig, rows: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFrame:
+    """Rows a lookup found already in Custify that this sync's mode leaves alone (a create of
+    an existing record): remembered as ``exists`` so later runs need not ask again."""
+    if known is None or known.height == 0 or cfg.mode == "update_only":
+        return pl.DataFrame(schema=DIFF_SCHEMA)
+    found = rows.join(known, on="key", how="inner")
+    return _shape(found.with_columns(pl.lit("exists").alias("op")), pl.lit(False),
+                  pl.col("custify_id"))  # fmt: skip
 
 
 def _record_op(cfg: SyncConfig) -> str:
@@ -165,10 +199,13 @@ def tag_changes(
 
 
 def _shape(frame: pl.DataFrame, created: pl.Expr, custify_id: pl.Expr) -> pl.DataFrame:
-    tag = pl.col("tag_id") if "tag_id" in frame.columns else pl.lit(None, dtype=pl.String)
+    def optional(name: str) -> pl.Expr:
+        return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
+
     return frame.select(
         "key", "op", "payload", "payload_hash", custify_id.cast(pl.String).alias("custify_id"),
-        created.alias("created"), tag.cast(pl.String).alias("tag_id"),
+        created.alias("created"), optional("tag_id").cast(pl.String).alias("tag_id"),
+        optional("row_hash").cast(pl.String).alias("row_hash"),
     )  # fmt: skip
 
 
@@ -202,11 +239,17 @@ def hold_back(
     )
     waiting = failed & (pl.col("l_attempted_at") + pl.duration(seconds=wait_s) > now)
     retry = same & pl.col("l_status").is_in(["failed", "pending", "sent"])
+    unconfirmed = pl.col("l_status").is_in(["pending", "sent"]).fill_null(False)
     joined = joined.with_columns(
         rejected.fill_null(False).alias("h_rej"),
         gave_up.fill_null(False).alias("h_gave_up"),
         waiting.fill_null(False).alias("h_wait"),
         pl.when(retry.fill_null(False)).then(pl.col("l_attempt") + 1).otherwise(1).alias("attempt"),
+        # an attempt that may have reached Custify: a create Custify does not deduplicate
+        # looks for its record before it is sent again (sender.Sender._recover)
+        unconfirmed.alias("recheck"),
+        pl.col("l_attempted_at").alias("since"),
+        pl.col("l_payload_hash").alias("prev_hash"),
     )
     held = pl.col("h_rej") | pl.col("h_gave_up") | pl.col("h_wait")
     counts = {
@@ -214,4 +257,4 @@ def hold_back(
         "held_gave_up": int(joined.get_column("h_gave_up").sum()),
         "held_backoff": int((joined.get_column("h_wait") & ~joined.get_column("h_gave_up")).sum()),
     }
-    return joined.filter(~held).select([*DIFF_SCHEMA, "attempt"]), counts
+    return joined.filter(~held).select([*DIFF_SCHEMA, *RETRY_COLUMNS]), counts

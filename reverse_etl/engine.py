@@ -88,11 +88,14 @@ def _check_connections(settings: Any, cfgs: list[SyncConfig]) -> None:
 def _run_one(ctx: Context, plan: Plan, plan_requests: int) -> SyncReport:
     cfg = plan.cfg
     started = ctx.now()
+    ctx.cache.clear()  # what planning found missing, an earlier sync may have created since
+    ctx.current = cfg
     report = SyncReport.from_plan(plan, ctx.run_id, ctx.dry_run)
     report.requests = plan_requests
     try:
         if not ctx.dry_run:
             _ledger_rejects(ctx, plan)
+            _remember_existing(ctx, plan)
             before = ctx.requests(cfg)
             _execute(ctx, plan, report)
             report.requests += ctx.requests(cfg) - before
@@ -104,6 +107,21 @@ def _run_one(ctx: Context, plan: Plan, plan_requests: int) -> SyncReport:
     return report
 
 
+def _remember_existing(ctx: Context, plan: Plan) -> None:
+    """Records a create found existing enter the snapshot as ``exists`` (not ``created``, so
+    mirror never deletes them), and the next run knows without asking."""
+    seen = plan.seen
+    if seen is None or seen.height == 0:
+        return
+    cfg = plan.cfg
+    ledger.advance_state(ctx.wh, cfg.name, seen.select(
+        pl.lit(cfg.name).alias("sync"), pl.lit(cfg.target.name).alias("object"),
+        pl.lit(cfg.match).alias("match"), "key", "op", "payload_hash", "payload", "custify_id",
+        "created", pl.lit(ctx.now()).alias("confirmed_at"), pl.lit(ctx.run_id).alias("run_id"),
+        pl.col("tag_id").alias("ref_id"), "row_hash",
+    ))  # fmt: skip
+
+
 def _ledger_rejects(ctx: Context, plan: Plan) -> None:
     """Validation rejects enter the ledger once per content, so status can count them."""
     bad = plan.rejected
@@ -111,7 +129,8 @@ def _ledger_rejects(ctx: Context, plan: Plan) -> None:
         return
     key = pl.coalesce(pl.col("key"), pl.format("#row{}", pl.col("row")))
     rows = bad.with_columns(
-        key.alias("key"), stable_hash(bad.get_column("values")).alias("payload_hash")
+        key.alias("key"),
+        pl.coalesce("row_hash", stable_hash(bad.get_column("values"))).alias("payload_hash"),
     )
     latest = ledger.latest_attempts(ctx.wh, plan.cfg.name)
     seen = latest.filter(pl.col("status") == "rejected").select("key", "payload_hash")
@@ -122,7 +141,7 @@ def _ledger_rejects(ctx: Context, plan: Plan) -> None:
     ledger.append_final(ctx.wh, rows.select(
         pl.Series("attempt_id", [uuid.uuid4().hex for _ in range(rows.height)]),
         pl.lit(ctx.run_id).alias("run_id"), pl.lit(plan.cfg.name).alias("sync"), "key",
-        pl.lit("invalid").alias("op"), "payload_hash", pl.lit("rejected").alias("status"),
+        "op", "payload_hash", pl.lit("rejected").alias("status"),
         pl.lit(1).alias("attempt"), pl.lit(None, dtype=pl.Int64).alias("http_status"),
         pl.col("reason").alias("error"), pl.lit(None, dtype=pl.String).alias("custify_id"),
         pl.lit(now).alias("attempted_at"), pl.lit(now).alias("finished_at"),
@@ -143,7 +162,8 @@ def _execute(ctx: Context, plan: Plan, report: SyncReport) -> None:
         _unresolved(ctx, plan, report, unresolved)
         diff = diff.join(unresolved.select("attempt_id"), on="attempt_id", how="anti")
     units = plan_units(cfg, diff)
-    sender = Sender(cfg, ctx.client(cfg))
+    state = plan.state if plan.state is not None else pl.DataFrame({"custify_id": []})
+    sender = Sender(cfg, ctx.client(cfg), set(state.get_column("custify_id").drop_nulls()))
     workers = ctx.concurrency(cfg)
     done = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"push-{cfg.name}") as pool:
@@ -157,6 +177,38 @@ def _execute(ctx: Context, plan: Plan, report: SyncReport) -> None:
             ctx.report_progress(cfg.name, done, diff.height)
             if fatal is not None:
                 raise fatal
+
+
+def _records(
+    ctx: Context, plan: Plan, rows: pl.DataFrame, outcomes: pl.DataFrame, now: object
+) -> None:
+    """What get syncs read: appended to ``<sync>__records`` (key, custify_id, record JSON),
+    so SQL downstream (a recipe's next step) can use the resolved records."""
+    got = outcomes.filter(pl.col("record").is_not_null())
+    if got.height == 0:
+        return
+    keyed = rows.select("attempt_id", "key").join(got, on="attempt_id", how="inner")
+    ctx.wh.insert_df(f"{plan.cfg.name}__records", keyed.select(
+        "key", "custify_id", "record", pl.lit(ctx.run_id).alias("run_id"),
+        pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("fetched_at"),
+    ))  # fmt: skip
+
+
+def _refused(
+    ctx: Context, plan: Plan, rows: pl.DataFrame, outcomes: pl.DataFrame, now: object
+) -> None:
+    """Rows Custify refused join the run's ``<sync>__rejected`` next to the invalid ones,
+    so one table answers "what did not go through, and why"."""
+    refused = outcomes.filter(pl.col("status") == "rejected")
+    if refused.height == 0:
+        return
+    keyed = rows.select("attempt_id", "key", "payload").join(refused, on="attempt_id")
+    ctx.wh.insert_df(f"{plan.cfg.name}__rejected", keyed.select(
+        pl.lit(None, dtype=pl.Int64).alias("row"), "key", pl.col("error").alias("reason"),
+        pl.col("payload").alias("values"), pl.lit("refused").alias("op"),
+        pl.lit(None, dtype=pl.String).alias("row_hash"), pl.lit(ctx.run_id).alias("run_id"),
+        pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("rejected_at"),
+    ))  # fmt: skip
 
 
 def _waves(units: list[Unit], size: int) -> Iterator[list[Unit]]:
@@ -208,9 +260,11 @@ def _finish(
     frame = pl.DataFrame(
         [o.__dict__ for o in outcomes],
         schema={"attempt_id": pl.String, "status": pl.String, "http_status": pl.Int64,
-                "error": pl.String, "custify_id": pl.String},
+                "error": pl.String, "custify_id": pl.String, "record": pl.String},
     ).with_columns(pl.lit(now).alias("finished_at"))  # fmt: skip
-    ledger.write_outcomes(ctx.wh, frame)
+    ledger.write_outcomes(ctx.wh, frame.drop("record"))
+    _records(ctx, plan, rows, frame, now)
+    _refused(ctx, plan, rows, frame, now)
     joined = rows.join(frame.rename({"custify_id": "o_id"}), on="attempt_id", how="inner")
     confirmed = joined.filter(pl.col("status") == "confirmed")
     cfg = plan.cfg
@@ -219,5 +273,6 @@ def _finish(
         pl.lit(cfg.match).alias("match"), "key", "op", "payload_hash", "payload",
         pl.coalesce("o_id", "custify_id").alias("custify_id"), "created",
         pl.lit(now).alias("confirmed_at"), pl.lit(ctx.run_id).alias("run_id"),
+        pl.col("tag_id").alias("ref_id"), "row_hash",
     ))  # fmt: skip
     report.add(frame.get_column("status"), sent=rows.height if sent else 0)

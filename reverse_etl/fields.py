@@ -42,6 +42,12 @@ ISO_OUT = "%Y-%m-%dT%H:%M:%S%.3fZ"
 _NAMING = NamingConvention()
 
 
+def snake(name: str) -> str:
+    """The column the ELT (dlt's snake_case naming) lands a field in: ``externalId`` ->
+    ``external_id``."""
+    return _NAMING.normalize_identifier(name)
+
+
 @dataclass(frozen=True)
 class Field:
     """One mapped target path, e.g. ``email`` or ``custom_attributes.plan``."""
@@ -54,6 +60,12 @@ class Field:
     read_only: bool = False
     unsettable: bool = False
     max_len: int | None = None
+    #: part of the request (False: a column naming a record the engine resolves, e.g. a
+    #: note's ``company_id``, which becomes ``entity``)
+    send: bool = True
+    #: names the target or its parent (path/query parameter, resolved id): never compared
+    #: with the extract, which stores it elsewhere or not at all
+    ident: bool = False
 
     @property
     def nested(self) -> bool:
@@ -73,6 +85,19 @@ def writable_paths(action: Action) -> list[str]:
     return [name for name in action.body if name != "$unset"]
 
 
+def request_names(action: Action) -> list[str]:
+    """Request fields outside the body: identifiers, parent path parameters, query parameters."""
+    names = [i.name for i in action.identifiers] + list(action.parent_params) + list(action.query)
+    return [n for n in dict.fromkeys(names) if n not in action.body]
+
+
+def _lookup_names(obj: CustifyObject, action: Action) -> list[str]:
+    """Columns that only name a record: refs' columns and identifiers the engine resolves."""
+    narrowing = [w for finder in obj.find_by.values() for w in finder.within]
+    names = [r.column for r in action.refs] + list(obj.find_by) + narrowing
+    return [n for n in dict.fromkeys(names) if n not in action.body]
+
+
 def resolve(obj: CustifyObject, action: Action, path: str) -> Field:
     """The ``Field`` for ``path``, or ValueError saying why it cannot be written.
 
@@ -84,8 +109,12 @@ def resolve(obj: CustifyObject, action: Action, path: str) -> Field:
     max_len = obj.string_max
     if top in obj.read_only or path in obj.read_only:
         return Field(path, top, sub_or_none, None, read_only=True)
+    if path in request_names(action):
+        return Field(path, path, None, FieldType.STRING, ident=True)
+    if path in _lookup_names(obj, action):
+        return Field(path, path, None, FieldType.STRING, send=False, ident=True)
     if top not in action.body or top == "$unset":
-        known = ", ".join(writable_paths(action))
+        known = ", ".join(writable_paths(action) + request_names(action))
         raise ValueError(f"{path!r} is not a field of {action.name} (fields: {known})")
     ftype = action.body[top]
     if sub_or_none is not None:
@@ -93,8 +122,8 @@ def resolve(obj: CustifyObject, action: Action, path: str) -> Field:
             raise ValueError(f"{path!r}: {top} is not an object field of {action.name}")
         unset = "$unset" in action.body and ftype is FieldType.ATTRIBUTES
         return Field(path, top, sub, None, unsettable=unset, max_len=max_len)
-    if ftype is FieldType.FILE:
-        raise ValueError(f"{path!r}: file uploads are not driven from warehouse rows")
+    if ftype is FieldType.FILE:  # a path under the sync's files_dir, checked per row
+        return Field(path, top, None, ftype)
     if ftype is FieldType.ATTRIBUTES:  # one struct/JSON column holding many attributes
         return Field(path, top, None, ftype)
     unset = "$unset" in action.body and top in obj.unsettable

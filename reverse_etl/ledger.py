@@ -23,6 +23,7 @@ import polars as pl
 
 from reverse_etl.sql import select_where_sync, staged
 from warehouse import Warehouse
+from warehouse.connection import sql_type
 
 LEDGER = "_custify_ledger"
 STATE = "_custify_sync_state"
@@ -38,7 +39,8 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
 STATE_SCHEMA: dict[str, pl.DataType] = {
     "sync": pl.String, "object": pl.String, "match": pl.String, "key": pl.String,
     "op": pl.String, "payload_hash": pl.String, "payload": pl.String, "custify_id": pl.String,
-    "created": pl.Boolean, "confirmed_at": UTC_TS, "run_id": pl.String,
+    "created": pl.Boolean, "confirmed_at": UTC_TS, "run_id": pl.String, "ref_id": pl.String,
+    "row_hash": pl.String,
 }  # fmt: skip
 RUNS_SCHEMA: dict[str, pl.DataType] = {
     "run_id": pl.String, "sync": pl.String, "started_at": UTC_TS, "finished_at": UTC_TS,
@@ -53,9 +55,18 @@ def ts(seconds: float) -> dt.datetime:
 
 
 def ensure_tables(wh: Warehouse) -> None:
+    """Create the tables, and add columns a newer version introduced (``ref_id``) to old ones."""
     for name, schema in ((LEDGER, LEDGER_SCHEMA), (STATE, STATE_SCHEMA), (RUNS, RUNS_SCHEMA)):
-        if not wh.table_exists(name):
+        have = wh.columns(name)
+        if not have:
             wh.create_table(name, schema)
+            continue
+        for column, dtype in schema.items():
+            if column not in have:
+                wh.execute(
+                    f"ALTER TABLE {wh.table(name)} ADD COLUMN {wh.quote(column)} "
+                    f"{sql_type(dtype, wh.dialect)}"
+                )
 
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -77,8 +88,23 @@ def latest_attempts(wh: Warehouse, sync: str) -> pl.DataFrame:
     return _conform(df, {c: LEDGER_SCHEMA[c] for c in cols[:-1]})
 
 
+def recent_unresolved(wh: Warehouse, sync: str, since: dt.datetime) -> pl.DataFrame:
+    """``(payload_hash, error)`` of rows rejected since ``since`` because an identifier found
+    nothing (or several records): until then the same row is rejected again without asking
+    Custify; afterwards it is looked up again, as the record may exist by now."""
+    q = wh.quote
+    sql = (
+        f"SELECT {q('payload_hash')}, {q('error')} FROM {wh.table(LEDGER)} WHERE {q('sync')} = %s "
+        f"AND {q('op')} = 'unresolved' AND {q('status')} = 'rejected' AND {q('attempted_at')} >= %s"
+    )
+    df = wh.query_df(sql, [sync, since])
+    schema = {"payload_hash": pl.String, "error": pl.String}
+    return _conform(df, schema).unique("payload_hash", keep="last")
+
+
 def load_state(wh: Warehouse, sync: str) -> pl.DataFrame:
-    cols = ["key", "op", "payload_hash", "payload", "custify_id", "created", "confirmed_at"]
+    cols = ["key", "op", "payload_hash", "payload", "custify_id", "created", "confirmed_at",
+            "ref_id", "row_hash"]  # fmt: skip
     df = wh.query_df(select_where_sync(wh, STATE, cols), [sync])
     return _conform(df, {c: STATE_SCHEMA[c] for c in cols})
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
-from custify.errors import NotFound
-from reverse_etl import ledger
+from reverse_etl import finders
 from reverse_etl.config import SyncConfig
 from reverse_etl.context import Context
 from reverse_etl.diff import DIFF_SCHEMA
@@ -24,20 +22,12 @@ _OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")  # Custify ids are Mongo ObjectIds
 
 
 def _lookup_many(ctx: Context, cfg: SyncConfig, keys: list[str]) -> dict[str, str]:
-    """``key -> custify id`` for the keys Custify knows (one get each, in parallel)."""
+    """``key -> custify id`` for the keys Custify knows (extract, snapshot, then lookups)."""
     if not keys:
         return {}
-    client = ctx.client(cfg)
-
-    def one(key: str) -> tuple[str, str | None]:
-        try:
-            found = client.get_one(cfg.target.name, by=cfg.match, value=key)
-        except NotFound:
-            return key, None
-        return key, str(found.get(cfg.target.id_field) or found.get("id") or "") or None
-
-    with ThreadPoolExecutor(max_workers=ctx.concurrency(cfg)) as pool:
-        return {k: v for k, v in pool.map(one, keys) if v}
+    ctx.current = cfg
+    found = finders.find(ctx, cfg.target, cfg.match or "id", "id", keys)
+    return {k: ids[0] for k, ids in found.items() if ids}
 
 
 def existing(
@@ -114,6 +104,7 @@ def tag_removals(
         pl.Series("tag_id", [t if _OBJECT_ID.match(t) else mapping.get(t) for t in tags]),
         pl.lit("tag_remove").alias("op"),
         pl.lit(False).alias("created"),
+        pl.lit(None, dtype=pl.String).alias("row_hash"),
     )
     frame = frame.with_columns(stable_hash(frame.get_column("payload")).alias("payload_hash"))
     return frame.filter(pl.col("tag_id").is_not_null()).select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
@@ -123,12 +114,7 @@ def entity_ids(ctx: Context, cfg: SyncConfig, diff: pl.DataFrame) -> pl.DataFram
     """Fill ``custify_id`` of tag rows: snapshot of any sync on the entity, else one get each."""
     entity_key = pl.col("payload").str.json_path_match(f"$.{cfg.match}")
     diff = diff.with_columns(entity_key.alias("__entity"))
-    known = ledger.known_ids(ctx.wh, cfg.target.name, cfg.match)
-    diff = diff.join(known.rename({"key": "__entity", "custify_id": "__known"}), on="__entity",
-                     how="left").with_columns(pl.coalesce("custify_id", "__known").alias("custify_id"))  # fmt: skip
     missing = diff.filter(pl.col("custify_id").is_null()).get_column("__entity").unique()
     found = _lookup_many(ctx, cfg, [k for k in missing.to_list() if k is not None])
     fill = pl.col("__entity").replace_strict(found, default=None, return_dtype=pl.String)
-    return diff.with_columns(pl.coalesce("custify_id", fill).alias("custify_id")).drop(
-        "__entity", "__known"
-    )
+    return diff.with_columns(pl.coalesce("custify_id", fill).alias("custify_id")).drop("__entity")

@@ -12,6 +12,7 @@ has; sending null would clear it); ``unset`` lists them in ``$unset`` where Cust
 from __future__ import annotations
 
 import hashlib
+import json
 
 import polars as pl
 
@@ -93,14 +94,54 @@ def dedup_id(sync: str, key: str, payload_hash: str) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
+def token(sync: str, key: str) -> str:
+    """Deterministic per (sync, key): the hidden marker and external key of a create, so a
+    resend after a crash carries the same one and the earlier record can be found (§16)."""
+    raw = f"custify-sync\0{sync}\0{key}".encode()
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+
+
+def marker(tok: str) -> str:
+    """An HTML comment: never rendered in the note, kept in its stored HTML (see README)."""
+    return f"<!--custify-sync:{tok}-->"
+
+
+def external_key(tok: str) -> str:
+    return f"custify-sync-{tok}"
+
+
+def _recoverable(cfg: SyncConfig, frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the recovery marker / external key (registry ``Recovery``) to each payload."""
+    rec = cfg.action.recovery
+    if rec is None or not (rec.marker or rec.external_key):
+        return frame
+    out = []
+    for key, text in zip(frame.get_column("key"), frame.get_column("payload"), strict=True):
+        body, tok = json.loads(text), token(cfg.name, key)
+        text_value = body.get(rec.marker) if rec.marker else None
+        if isinstance(text_value, str) and marker(tok) not in text_value:
+            body[rec.marker] = text_value + marker(tok)
+        if rec.external_key and not body.get(rec.external_key):
+            body[rec.external_key] = external_key(tok)
+        out.append(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    return frame.with_columns(pl.Series("payload", out, dtype=pl.String))
+
+
 def with_payloads(cfg: SyncConfig, desired: Desired) -> pl.DataFrame:
-    """Add ``key``, ``payload`` and ``payload_hash`` to the valid rows."""
-    fields = desired.fields
+    """Add ``key``, ``payload`` and ``payload_hash`` to the valid rows.
+
+    Columns that only name a record (``Field.send`` false: a note's ``company_id`` once it is
+    resolved to ``entity``) stay out of the payload. A create with no key columns is keyed by
+    its content: the same content is created once."""
+    fields = {p: f for p, f in desired.fields.items() if f.send}
     if cfg.kind == Kind.TAG:
         fields = {p: f for p, f in fields.items() if p in ("tag", "type", cfg.match)}
-    frame = desired.frame.with_columns(
-        key_expr(cfg).alias("key"), payload_expr(cfg, fields).alias("payload")
-    )
+    frame = desired.frame.with_columns(payload_expr(cfg, fields).alias("payload"))
+    if key_columns(cfg):
+        frame = frame.with_columns(key_expr(cfg).alias("key"))
+    else:
+        frame = frame.with_columns(stable_hash(frame.get_column("payload")).alias("key"))
+    frame = _recoverable(cfg, frame)
     frame = frame.with_columns(stable_hash(frame.get_column("payload")).alias("payload_hash"))
     if cfg.kind == Kind.APPEND and DEDUP_FIELD in cfg.action.body and DEDUP_FIELD not in fields:
         ids = [

@@ -8,12 +8,14 @@ delete guard in the last sync still leaves Custify untouched.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
 
 import polars as pl
 
+from models.types import ActionKind
 from reverse_etl import ledger, lookups
 from reverse_etl.config import Kind, SyncConfig
 from reverse_etl.context import Context
@@ -24,13 +26,15 @@ from reverse_etl.diff import (
     hold_back,
     mirror_candidates,
     record_changes,
+    seen_existing,
     settled,
     tag_changes,
 )
 from reverse_etl.errors import DeleteGuardError
 from reverse_etl.explicit import load_explicit
 from reverse_etl.payload import stable_hash, with_payloads
-from reverse_etl.schema import validate
+from reverse_etl.resolve import GONE, ROW_HASH, resolve_rows, reuse_confirmed, with_row_hash
+from reverse_etl.schema import key_columns, validate
 from reverse_etl.source import DELETE, ROW, Desired, load_desired
 
 log = logging.getLogger("reverse_etl")
@@ -45,6 +49,8 @@ class Plan:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     state: pl.DataFrame | None = None
+    #: records a lookup found that this sync leaves alone (``diff.seen_existing``)
+    seen: pl.DataFrame | None = None
 
     def op_counts(self) -> dict[str, int]:
         ops = self.diff.get_column("op").value_counts()
@@ -57,16 +63,31 @@ class Plan:
 
 
 def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
+    ctx.current = cfg
     desired = load_explicit(ctx.wh, cfg) if cfg.diff_table else load_desired(ctx.wh, cfg)
     valid, bad = validate(cfg, desired)
-    rows = with_payloads(cfg, valid)
     state = ledger.load_state(ctx.wh, cfg.name)
-    plan = Plan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), _rejected(cfg, bad), state=state)
+    valid = with_row_hash(valid)
+    fresh, reused = reuse_confirmed(ctx, cfg, valid, state)
+    fresh, held = _hold_unresolved(ctx, cfg, fresh)
+    fresh, unresolved = resolve_rows(ctx, cfg, fresh)
+    unresolved = pl.concat([held, unresolved], how="diagonal_relaxed")
+    unresolved = unresolved.with_columns(pl.lit("unresolved").alias("op"))
+    rows = pl.concat([with_payloads(cfg, fresh), reused], how="diagonal_relaxed").sort(ROW)
+    rows, repeated = _repeated_content(cfg, rows)
+    bad = pl.concat([bad, unresolved, repeated], how="diagonal_relaxed")
+    plan = Plan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), _rejected(cfg, bad.sort(ROW)), state=state)
+    gone = rows.get_column(GONE).fill_null(False) if GONE in rows.columns else pl.Series([False])
+    if gone.any():
+        plan.counts["already_gone"] = int(gone.sum())
+        rows = rows.filter(~gone)
     if cfg.kind == Kind.RECORD:
         changes = _record_plan(ctx, plan, rows, valid)
-    elif cfg.kind == Kind.APPEND:
+    elif cfg.kind == Kind.APPEND or cfg.kind == Kind.GET:
         changes, counts = append_changes(cfg, rows, state)
         plan.counts.update(counts)
+    elif cfg.kind == Kind.DELETE:
+        changes = _deletes(ctx, plan, rows, rows, load_extracted(ctx.wh, cfg, {}))
     else:
         changes = _tag_plan(ctx, plan, rows)
     latest = ledger.latest_attempts(ctx.wh, cfg.name)
@@ -76,16 +97,54 @@ def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
     return plan
 
 
+def _hold_unresolved(ctx: Context, cfg: SyncConfig, fresh: Desired) -> tuple[Desired, pl.DataFrame]:
+    """Rows whose identifiers found nothing on a recent run (``retry_backoff_s``): rejected
+    again with the same reason, without asking Custify again."""
+    since = ctx.now() - dt.timedelta(seconds=cfg.retry_backoff_s)
+    recent = ledger.recent_unresolved(ctx.wh, cfg.name, since)
+    if recent.height == 0 or ROW_HASH not in fresh.frame.columns:
+        return fresh, fresh.frame.clear()
+    joined = fresh.frame.join(recent.rename({"payload_hash": ROW_HASH, "error": "reason"}),
+                              on=ROW_HASH, how="left", maintain_order="left")  # fmt: skip
+    hit = pl.col("reason").is_not_null()
+    return Desired(joined.filter(~hit).drop("reason"), fresh.fields), joined.filter(hit)
+
+
+def _repeated_content(cfg: SyncConfig, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows keyed by their content that repeat another row: a join fanning out, most likely;
+    each copy is rejected rather than one of them created (pandera checks the other keys)."""
+    if key_columns(cfg) or rows.height == 0:
+        return rows, rows.clear().with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
+    dup = rows.get_column("key").is_duplicated()
+    reason = "duplicate row: the same content appears more than once; give the sync a key"
+    return rows.filter(~dup), rows.filter(dup).with_columns(pl.lit(reason).alias("reason"))
+
+
 def _rejected(cfg: SyncConfig, bad: pl.DataFrame) -> pl.DataFrame:
     """Rejected rows with their key (when they have one) and the whole row as JSON."""
     payload_cols = [c for c in bad.columns if c not in (ROW, "reason")]
     if bad.height == 0:
         return pl.DataFrame(schema={"row": pl.Int64, "key": pl.String, "reason": pl.String,
-                                    "values": pl.String})  # fmt: skip
+                                    "values": pl.String, "op": pl.String,
+                                    "row_hash": pl.String})  # fmt: skip
+    drop = ("key", "payload", "payload_hash", GONE, "row_hash", "op")
+    payload_cols = [c for c in payload_cols if c not in drop]
     keycol = cfg.match if cfg.match in bad.columns else None
     key = pl.col(keycol).cast(pl.String) if keycol else pl.lit(None, dtype=pl.String)
-    values = pl.struct([pl.col(c).cast(pl.String) for c in payload_cols]).struct.json_encode()
-    return bad.select(pl.col(ROW).alias("row"), key.alias("key"), "reason", values.alias("values"))
+    values = pl.struct([_text(bad, c) for c in payload_cols]).struct.json_encode()
+    op = pl.col("op") if "op" in bad.columns else pl.lit(None, dtype=pl.String)
+    row_hash = pl.col(ROW_HASH) if ROW_HASH in bad.columns else pl.lit(None, dtype=pl.String)
+    return bad.select(
+        pl.col(ROW).alias("row"), key.alias("key"), "reason", values.alias("values"),
+        op.fill_null("invalid").alias("op"), row_hash.cast(pl.String).alias("row_hash"),
+    )  # fmt: skip
+
+
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    dtype = frame.schema[column]
+    if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
+        return pl.col(column).map_elements(str, return_dtype=pl.String)
+    return pl.col(column).cast(pl.String)
 
 
 def _record_plan(ctx: Context, plan: Plan, rows: pl.DataFrame, valid: Desired) -> pl.DataFrame:
@@ -94,10 +153,14 @@ def _record_plan(ctx: Context, plan: Plan, rows: pl.DataFrame, valid: Desired) -
     deleting = pl.col(DELETE).fill_null(False) if DELETE in rows.columns else pl.lit(False)
     upserts, flagged = rows.filter(~deleting), rows.filter(deleting)
     known = None
-    if cfg.mode != "upsert" and extracted is None:
+    askable = cfg.match is not None and cfg.native_match and cfg.match in cfg.target.find_by
+    creates = cfg.action.kind is ActionKind.CREATE  # never create what already exists
+    if (cfg.mode != "upsert" or creates) and extracted is None and askable:
         known = lookups.existing(ctx, cfg, upserts, plan.state)
     changes, counts = record_changes(cfg, upserts, valid.fields, plan.state, extracted, known)
     plan.counts.update(counts)
+    if creates:
+        plan.seen = seen_existing(cfg, upserts, known)
     plan.warnings += _email_warning(cfg, valid, extracted)
     deletes = _deletes(ctx, plan, rows, flagged, extracted)
     return pl.concat([changes, deletes], how="vertical_relaxed")
@@ -106,39 +169,56 @@ def _record_plan(ctx: Context, plan: Plan, rows: pl.DataFrame, valid: Desired) -
 def _deletes(
     ctx: Context, plan: Plan, rows: pl.DataFrame, flagged: pl.DataFrame, extracted: Extracted | None
 ) -> pl.DataFrame:
-    """Explicitly flagged rows plus, in mirror mode, what this sync created and no longer wants.
+    """Explicitly flagged rows (every row of a delete sync) plus, in mirror mode, what this
+    sync created and no longer wants.
 
-    Keys already gone (not in a fresh extract, or confirmed deleted) cost no request.
+    Keys already gone (not in a fresh extract, or confirmed deleted) cost no request. A delete
+    sync's rows carry their request (a resolved id, e.g. a tag deleted by name); the others
+    name the record by the sync's identifier.
     """
     cfg, state = plan.cfg, plan.state
-    keys = flagged.get_column("key")
+    by_match = pl.col("key").map_elements(lambda k: json.dumps({cfg.match: k}), pl.String)
+    no_hash = pl.lit(None, dtype=pl.String).alias(ROW_HASH)
+    if cfg.kind == Kind.DELETE:
+        frame = flagged.select("key", "payload", ROW_HASH)
+    else:
+        frame = flagged.select("key", by_match.alias("payload"), no_hash)
     if cfg.mode == "mirror":
         desired = pl.concat([rows.get_column("key"), plan.rejected.get_column("key").drop_nulls()])
-        keys = pl.concat(
-            [keys, mirror_candidates(state, desired, ("create", "update")).get_column("key")]
-        )
-    keys = keys.unique(maintain_order=True)
-    gone = state.filter(pl.col("op") == "delete").get_column("key")
-    keys = keys.filter(~keys.is_in(gone.implode()))
+        gone_keys = mirror_candidates(state, desired, ("create", "update")).select("key")
+        frame = pl.concat([frame, gone_keys.select("key", by_match.alias("payload"), no_hash)])
+    frame = frame.unique("key", keep="first", maintain_order=True)
+    confirmed = state.filter(pl.col("op") == "delete").get_column("key")
+    frame = frame.filter(~pl.col("key").is_in(confirmed.implode()))
     if extracted is not None:
-        keys = keys.filter(keys.is_in(extracted.frame.get_column("key").implode()))
-    _guard(cfg, keys.len(), extracted, state)
-    payloads = [json.dumps({cfg.match: k}) for k in keys.to_list()]
-    frame = pl.DataFrame({"key": keys, "payload": payloads}, schema={"key": pl.String,
-                         "payload": pl.String}).with_columns(pl.lit("delete").alias("op"))  # fmt: skip
-    frame = frame.with_columns(stable_hash(frame.get_column("payload")).alias("payload_hash"))
+        frame = frame.filter(pl.col("key").is_in(extracted.frame.get_column("key").implode()))
+    _guard(cfg, frame.height, extracted, state)
+    frame = frame.with_columns(
+        pl.lit("delete").alias("op"), stable_hash(frame.get_column("payload")).alias("payload_hash")
+    )
     ids = state.select("key", pl.col("custify_id"))
     frame = frame.join(ids, on="key", how="left").with_columns(
-        pl.lit(False).alias("created"), pl.lit(None, dtype=pl.String).alias("tag_id")
+        pl.lit(False).alias("created"),
+        pl.lit(None, dtype=pl.String).alias("tag_id"),
     )
     return frame.select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
 
 
 def _guard(cfg: SyncConfig, n: int, extracted: Extracted | None, state: pl.DataFrame) -> None:
+    """Deletes are permanent (§2, §3): stop above ``max_deletes`` records, or above
+    ``max_delete_share`` of the target when its size is known (the extract, else the records
+    this sync holds)."""
     if n == 0:
         return
+    if n > cfg.max_deletes:
+        raise DeleteGuardError(
+            f"{cfg.where('max_deletes')}: this run would delete {n} {cfg.object.name}, more "
+            f"than the allowed {cfg.max_deletes}; check the source, or raise max_deletes"
+        )
     live = state.filter(pl.col("op") != "delete").height
     target = extracted.count if extracted is not None else live
+    if extracted is None and cfg.kind == Kind.DELETE:
+        return  # a delete sync holds no records: only max_deletes can tell
     share = n / max(target, 1)
     if share > cfg.max_delete_share:
         raise DeleteGuardError(
@@ -175,14 +255,14 @@ def _email_warning(cfg: SyncConfig, valid: Desired, extracted: Extracted | None)
 def _tag_plan(ctx: Context, plan: Plan, rows: pl.DataFrame) -> pl.DataFrame:
     cfg = plan.cfg
     extracted = load_extracted(ctx.wh, cfg, {})
+    pairs = load_tag_pairs(ctx.wh, cfg, extracted) if extracted is not None else None
     rows = rows.with_columns(pl.col(cfg.match).cast(pl.String).alias("entity_key"))
-    done = settled(rows, plan.state, extracted, "entity_key")
+    done = settled(rows, plan.state, extracted, "entity_key", pairs)
     desired_keys = rows.get_column("key")
     rows = rows.filter(~done)
     rows, bad = lookups.tag_ids(ctx, cfg, rows)
     if bad.height:
-        plan.rejected = pl.concat([plan.rejected, bad], how="vertical_relaxed")
-    pairs = load_tag_pairs(ctx.wh, cfg, extracted) if extracted is not None else None
+        plan.rejected = pl.concat([plan.rejected, bad], how="diagonal_relaxed")
     changes, counts = tag_changes(cfg, rows, plan.state, extracted, pairs)
     plan.counts["unchanged"] = counts["unchanged"] + int(done.sum())
     if cfg.mode == "mirror":

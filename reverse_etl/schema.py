@@ -13,12 +13,14 @@ A row that fails any check goes to ``<sync>__rejected`` with every reason; the o
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
 from models.types import FieldType
+from reverse_etl import uploads
 from reverse_etl.config import Kind, SyncConfig
 from reverse_etl.fields import (
     ATTR_KEY_MAX,
@@ -120,6 +122,20 @@ def _dynamic_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
     return checks
 
 
+def _file_checks(root: Path) -> list[pa.Check]:
+    """A path column for an upload: inside ``files_dir``, no symlink, a plain file."""
+
+    def check(reason: str) -> pa.Check:
+        def ok(c: pl.Expr) -> pl.Expr:
+            return c.cast(pl.String).map_elements(
+                lambda v: uploads.refusal(root, v) != reason, return_dtype=pl.Boolean
+            )
+
+        return _check(f"path {reason}", ok)
+
+    return [check(reason) for reason in uploads.REASONS]
+
+
 def _required_check(name: str) -> pa.Check:
     return _check(f"{name} is required", lambda c: c.cast(pl.String).str.strip_chars() != "")
 
@@ -142,14 +158,25 @@ def _row_checks(cfg: SyncConfig, frame: pl.DataFrame) -> list[pa.Check]:
 
 
 def key_columns(cfg: SyncConfig) -> list[str]:
-    """Columns that name one record / pair / appended item: the row's identity in the ledger."""
+    """Columns that name one record / pair / appended item: the row's identity in the ledger.
+
+    Empty for a create with no identifier and no ``key``: its content is its identity."""
     if cfg.kind == Kind.TAG:
-        return [cfg.match, "tag"]
+        return [cfg.match or "", "tag"]
     if cfg.kind == Kind.APPEND:
         if cfg.key:
             return [KEY_PREFIX + c for c in cfg.key]
-        return [cfg.match, *[f for f in cfg.action.required if f != cfg.match]]
-    return [cfg.match]
+        return [cfg.match or "", *[f for f in cfg.action.required if f != cfg.match]]
+    if cfg.match:
+        return [cfg.match]
+    return [KEY_PREFIX + c for c in cfg.key]
+
+
+def _filled_by_refs(cfg: SyncConfig, desired: Desired) -> set[str]:
+    """Required fields a mapped reference column may fill (checked after resolution)."""
+    refs = [r for r in cfg.action.refs if r.column in desired.fields]
+    resolved = set() if cfg.native_match else {i.name for i in cfg.action.identifiers}
+    return {name for r in refs for name in (r.field, *r.sets)} | resolved
 
 
 def build_schema(cfg: SyncConfig, desired: Desired) -> pa.DataFrameSchema:
@@ -157,9 +184,12 @@ def build_schema(cfg: SyncConfig, desired: Desired) -> pa.DataFrameSchema:
     frame = desired.frame
     keys = key_columns(cfg)
     required = set(keys) | set(cfg.action.required) if cfg.kind != Kind.TAG else set(keys)
+    required -= _filled_by_refs(cfg, desired)
     columns: dict[str, pa.Column] = {}
     for path, fld in desired.fields.items():
         checks = _type_checks(fld, frame.schema[path])
+        if fld.ftype is FieldType.FILE and cfg.files_dir is not None:
+            checks = _file_checks(cfg.files_dir)
         if path in required:
             checks.append(_required_check(path))
         columns[path] = pa.Column(None, checks=checks, nullable=path not in required)
@@ -167,7 +197,7 @@ def build_schema(cfg: SyncConfig, desired: Desired) -> pa.DataFrameSchema:
         if col not in columns:
             columns[col] = pa.Column(None, checks=[_required_check(col)], nullable=False)
     return pa.DataFrameSchema(
-        columns, checks=_row_checks(cfg, frame), unique=keys, name=f"{cfg.name} rows"
+        columns, checks=_row_checks(cfg, frame), unique=keys or None, name=f"{cfg.name} rows"
     )
 
 

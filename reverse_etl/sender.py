@@ -6,7 +6,11 @@
   ``TAG_ENTITY_MAX_IDS`` entities (custify-api.md §5).
 - Deletes go one by one (they are permanent; one failure must not hide another); a 404 means
   the record is already gone, which is what the delete wanted.
-- Anything else is one call per row.
+- Gets read one record per row; the record lands in ``<sync>__records``.
+- Anything else is one call per row. A create Custify does not deduplicate, whose earlier
+  attempt may have reached it, is first looked for (``recovery.py``) and only sent when it is
+  not there; when such a create's answer is lost, the row stays ``sent`` (unknown) rather
+  than ``failed``, so the next run looks before it sends.
 
 A request that the API refuses for a group (400/404) is split in halves until the culprit row is
 alone, so one bad row costs a few requests instead of its whole group. Retriable errors reach us
@@ -26,7 +30,10 @@ import polars as pl
 from custify import batch as custify_batch
 from custify.errors import NotFound, RecordRejected, RetriableError
 from models.registry import BATCH_MAX_JOBS, TAG_ENTITY_MAX_IDS
+from models.types import ActionKind, FieldType
+from reverse_etl import recovery, uploads
 from reverse_etl.config import SyncConfig
+from reverse_etl.payload import token
 
 #: first wait between batch status polls; it doubles up to POLL_MAX_S (each poll is a request
 #: against the shared budget, so a slow job should not be polled every second)
@@ -39,7 +46,7 @@ POLL_TIMEOUT_S = 900.0
 class Unit:
     """One request's worth of diff rows (dicts with ``attempt_id``, ``key``, ``op``, ...)."""
 
-    how: str  # batch | tag | delete | call
+    how: str  # batch | tag | delete | get | call
     rows: list[dict[str, Any]]
 
 
@@ -50,6 +57,8 @@ class Outcome:
     http_status: int | None = None
     error: str | None = None
     custify_id: str | None = None
+    #: the record a get read (JSON), for ``<sync>__records``
+    record: str | None = None
 
 
 def plan_units(cfg: SyncConfig, diff: pl.DataFrame) -> list[Unit]:
@@ -57,8 +66,10 @@ def plan_units(cfg: SyncConfig, diff: pl.DataFrame) -> list[Unit]:
     units: list[Unit] = []
     deletes = diff.filter(pl.col("op") == "delete")
     tags = diff.filter(pl.col("op").is_in(["tag_add", "tag_remove"]))
-    writes = diff.filter(~pl.col("op").is_in(["delete", "tag_add", "tag_remove"]))
+    gets = diff.filter(pl.col("op") == "get")
+    writes = diff.filter(~pl.col("op").is_in(["delete", "tag_add", "tag_remove", "get"]))
     units += [Unit("delete", [row]) for row in deletes.iter_rows(named=True)]
+    units += [Unit("get", [row]) for row in gets.iter_rows(named=True)]
     if cfg.action.batch_job:
         for chunk in writes.iter_slices(BATCH_MAX_JOBS):
             units.append(Unit("batch", chunk.to_dicts()))
@@ -73,15 +84,18 @@ def plan_units(cfg: SyncConfig, diff: pl.DataFrame) -> list[Unit]:
 class Sender:
     """Sends units through one client; thread-safe (the client is, and this holds no state)."""
 
-    def __init__(self, cfg: SyncConfig, client: Any) -> None:
+    def __init__(self, cfg: SyncConfig, client: Any, claimed: set[str] | None = None) -> None:
         self.cfg = cfg
         self.client = client
+        #: ids this sync already confirmed: never taken for another row's lost create
+        self.claimed = set(claimed or ())
 
     def run(self, unit: Unit) -> list[Outcome]:
         handler: Callable[[list[dict[str, Any]]], list[Outcome]] = {
             "batch": self._batch,
             "tag": self._tag,
             "delete": self._delete,
+            "get": self._get,
             "call": self._call,
         }[unit.how]
         return _split_on_reject(unit.rows, handler)
@@ -133,16 +147,88 @@ class Sender:
         (row,) = rows
         action = self.cfg.delete_action
         try:
-            self.client.call(action, by=self.cfg.match, value=row["key"])
+            self.client.call(action, json.loads(row["payload"]))
         except NotFound:
             return [Outcome(row["attempt_id"], "confirmed", 404, "already gone in Custify")]
         return [Outcome(row["attempt_id"], "confirmed", 200, None, row.get("custify_id"))]
 
+    def _get(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+        (row,) = rows
+        try:
+            found = self.client.call(self.cfg.action, json.loads(row["payload"]))
+        except NotFound as exc:
+            target, match = self.cfg.target.name, self.cfg.match
+            note = f"{match}: no {target} record with {match} '{row['key']}' in Custify"
+            return [Outcome(row["attempt_id"], "rejected", exc.status, note)]
+        rid = str(found.get(self.cfg.target.id_field) or found.get("id") or "") or None
+        record = json.dumps(found, sort_keys=True, default=str)
+        return [Outcome(row["attempt_id"], "confirmed", 200, None, rid, record)]
+
     def _call(self, rows: list[dict[str, Any]]) -> list[Outcome]:
         (row,) = rows
-        body = self.client.call(self.cfg.action, json.loads(row["payload"]))
+        call = Call.build(self.cfg, row)
+        if self.cfg.action.recovery is not None and row.get("recheck"):
+            found = self._recover(call, row)
+            if found is not None:
+                return [found]
+        try:
+            body = self.client.call(self.cfg.action, call.payload, files=call.files)
+        except RetriableError as exc:
+            if not (exc.maybe_applied and self.cfg.action.duplicates_on_retry):
+                raise
+            note = f"{exc} (may have been applied: looked for before it is sent again)"
+            return [Outcome(row["attempt_id"], "sent", exc.status, note)]
         rid = body.get("id") if isinstance(body, dict) else None
         return [Outcome(row["attempt_id"], "confirmed", 200, None, rid or row.get("custify_id"))]
+
+    def _recover(self, call: Call, row: dict[str, Any]) -> Outcome | None:
+        """A create whose earlier attempt may have landed: confirm the record it made, or (an
+        upsert whose content changed since) turn the resend into an update of that record."""
+        found = recovery.find_created(
+            self.client, self.cfg.action, call.payload, since=row.get("since"),
+            claimed=self.claimed, token=token(self.cfg.name, row["key"]), upload=call.upload,
+        )  # fmt: skip
+        if found is None:
+            return None
+        self.claimed.add(found)
+        if (
+            self.cfg.action.kind is ActionKind.UPSERT
+            and row.get("prev_hash") != row["payload_hash"]
+        ):
+            call.payload[_id_field(self.cfg.action) or "id"] = found
+            return None
+        note = "found in Custify: the unconfirmed earlier attempt had created it"
+        return Outcome(row["attempt_id"], "confirmed", 200, note, found)
+
+
+def _id_field(action: Any) -> str | None:
+    """The internal-id identifier of an update/upsert keyed on it (``id`` or ``_id``)."""
+    return next((i.name for i in action.identifiers if i.name in ("id", "_id")), None)
+
+
+@dataclass
+class Call:
+    """One per-row request: the JSON payload, plus the file part of an upload."""
+
+    payload: dict[str, Any]
+    files: dict[str, Any] | None = None
+    upload: tuple[str, int] | None = None
+
+    @classmethod
+    def build(cls, cfg: SyncConfig, row: dict[str, Any]) -> Call:
+        """The row's request; an upsert keyed on the internal id this tool remembers (notes,
+        comments, tags created earlier) updates that record instead of creating another."""
+        payload = json.loads(row["payload"])
+        ident = _id_field(cfg.action)
+        remembered = row.get("custify_id")
+        if ident and remembered and row["op"] != "create" and not payload.get(ident):
+            payload[ident] = remembered
+        call = cls(payload)
+        for name, ftype in cfg.action.body.items():
+            if ftype is FieldType.FILE and name in payload and cfg.files_dir is not None:
+                file_name, data = uploads.read(cfg.files_dir, str(payload.pop(name)))
+                call.files, call.upload = {name: (file_name, data)}, (file_name, len(data))
+        return call
 
 
 def _split_on_reject(
@@ -151,6 +237,8 @@ def _split_on_reject(
     """Run ``handler``; on a 400/404 for a group, bisect to find the rows Custify refuses."""
     try:
         return handler(rows)
+    except uploads.UploadRefused as exc:
+        return [Outcome(r["attempt_id"], "rejected", None, str(exc)) for r in rows]
     except (RecordRejected, NotFound) as exc:
         if len(rows) == 1:
             return [Outcome(rows[0]["attempt_id"], "rejected", exc.status, str(exc))]

@@ -140,17 +140,26 @@ def _expand_objects(
 
 
 def _check_required(cfg: SyncConfig, fields: dict[str, Field]) -> None:
-    """The identifier and the action's required fields must come from some column."""
+    """The identifier and the action's required fields must come from some column (a required
+    field may also come from a reference column the engine resolves, e.g. a note's
+    ``company_id`` fills ``entity`` and ``entityModel``)."""
     if cfg.diff_table:
         return
-    needed = [cfg.match]
+    needed = [cfg.match] if cfg.match else []
     if cfg.kind == Kind.TAG:
         needed.append("tag")
-    else:
+    elif cfg.kind == Kind.RECORD or cfg.kind == Kind.APPEND:
         needed += [f for f in cfg.action.required if f not in needed]
+    refs = [r for r in cfg.action.refs if r.column in fields]
+    resolved = set() if cfg.native_match else {i.name for i in cfg.action.identifiers}
     for name in needed:
-        if name not in fields:
-            raise SyncConfigError(
-                f"{cfg.where('match' if name == cfg.match else 'mapping')}: no source column "
-                f"maps to {name!r}, which {cfg.action.name} needs"
-            )
+        if (
+            name in fields
+            or name in resolved
+            or any(name == r.field or name in r.sets for r in refs)
+        ):
+            continue
+        raise SyncConfigError(
+            f"{cfg.where('match' if name == cfg.match else 'mapping')}: no source column "
+            f"maps to {name!r}, which {cfg.action.name} needs"
+        )

@@ -44,7 +44,8 @@ def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> 
     )
 
 
-def _sql_type(dtype: pl.DataType, destination: str) -> str:
+def sql_type(dtype: pl.DataType, destination: str) -> str:
+    """The column type ``create_table`` uses for a polars dtype on ``destination``."""
     if dtype == pl.Boolean:
         return "BOOLEAN"
     if dtype.is_integer():
@@ -133,7 +134,7 @@ class Warehouse:
                 return {str(c).lower(): str(t) for c, t in cursor.fetchall()}
 
     def create_table(self, name: str, schema: dict[str, pl.DataType]) -> None:
-        cols = ", ".join(f"{self.quote(c)} {_sql_type(t, self.dialect)}" for c, t in schema.items())
+        cols = ", ".join(f"{self.quote(c)} {sql_type(t, self.dialect)}" for c, t in schema.items())
         self.execute(f"CREATE TABLE IF NOT EXISTS {self.table(name)} ({cols})")
 
     def insert_df(self, name: str, df: pl.DataFrame) -> int:

@@ -1,0 +1,155 @@
+"""Find records by an identifier the user knows: the extract first, then Custify.
+
+Identifier resolution (``resolve.py``) asks "which records of ``object`` have ``by`` = v?" for
+many values at once. The answer comes, in order of cost, from
+
+1. the ELT's extracted table (free; it also shows when SEVERAL records share a value, e.g. two
+   people with one e-mail after Custify's "new person" rule, §2);
+2. the confirmed snapshot of any sync on that object (ids this tool created or matched);
+3. Custify, as the registry's ``find_by`` says: the object's get action, ``GET <list>/<id>``,
+   ``GET <list>?<by>=v`` (one request per value, in parallel), or one scan of the whole list
+   per run (tags by name, financials by externalId: no filter exists, §5, §12).
+
+A value the extract lacks is still asked remotely (the extract may be older than the record).
+Every answer is a list of the found records' ``take`` values: empty = nothing, 2+ = ambiguous.
+A value nothing can check (no extract of the object and no way to ask Custify, e.g. a note by
+id before the notes were extracted) is left out of the answer: unknown, Custify will judge.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import polars as pl
+
+from custify.envelopes import parse
+from custify.errors import NotFound
+from models.registry import CustifyObject, Finder
+from reverse_etl import ledger
+from reverse_etl.context import Context
+from reverse_etl.current import DELETED
+from reverse_etl.fields import snake
+
+Found = dict[str, list[str]]
+_CHUNK = 500
+#: joins a value with its narrowing fields (``Finder.within``): "VIP" + SEP + "people"
+SEP = "\x1f"
+
+
+def dig(record: dict[str, Any], path: str) -> Any:
+    """``record["a"]["b"]`` for ``"a.b"`` (financials keep externalId in ``externalIds``, §1.3)."""
+    value: Any = record
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def find(
+    ctx: Context,
+    obj: CustifyObject,
+    by: str,
+    take: str,
+    values: list[str],
+    remote: bool = True,
+    within: tuple[str, ...] = (),
+) -> Found:
+    """``value -> [take of each record found]`` for every value (cached for the run);
+    ``remote=False`` answers from the warehouse only. With ``within``, each value is
+    ``by`` + ``SEP`` + the narrowing fields (an empty one matches any), from a scan only."""
+    conn = ctx.current.connection if ctx.current else None
+    cache: Found = ctx.cache.setdefault(("find", conn, obj.name, by, take, within), {})
+    todo = [v for v in dict.fromkeys(values) if v not in cache]
+    if within:
+        if todo and remote:
+            cache.update(_scan(ctx, ctx.client_for(obj), obj, obj.find_by[by], take, todo))
+        return {v: cache.get(v, []) for v in values}
+    if todo:
+        cache.update(_from_extract(ctx, obj, by, take, todo))
+        todo = [v for v in todo if not cache.get(v)]
+    if todo and take == "id":
+        known = ledger.known_ids(ctx.wh, obj.name, by)
+        hits = known.filter(pl.col("key").is_in(todo))
+        cache.update({k: [i] for k, i in hits.iter_rows()})
+        todo = [v for v in todo if not cache.get(v)]
+    if todo and remote:
+        cache.update(_remote(ctx, obj, by, take, todo))
+    checkable = (remote and by in obj.find_by) or (obj.extracted and ctx.wh.table_exists(obj.name))
+    return {v: cache.get(v, []) for v in values if checkable or cache.get(v)}
+
+
+def _from_extract(ctx: Context, obj: CustifyObject, by: str, take: str, values: list[str]) -> Found:
+    wh = ctx.wh
+    if not obj.extracted or not wh.table_exists(obj.name):
+        return {}
+    columns = wh.columns(obj.name)
+    by_col, take_col = snake(by if by != "_id" else "id"), snake(take if take != "_id" else "id")
+    if by_col not in columns or take_col not in columns:
+        return {}
+    q = wh.quote
+    live = f" AND {q(DELETED)} IS NULL" if DELETED in columns else ""
+    out: Found = {}
+    for start in range(0, len(values), _CHUNK):
+        part = values[start : start + _CHUNK]
+        marks = ", ".join(["%s"] * len(part))
+        sql = (
+            f"SELECT CAST({q(by_col)} AS VARCHAR), CAST({q(take_col)} AS VARCHAR) "
+            f"FROM {wh.table(obj.name)} WHERE CAST({q(by_col)} AS VARCHAR) IN ({marks}){live}"
+        )
+        for value, found in wh.query_rows(sql, part):
+            out.setdefault(str(value), [])
+            if found is not None and found not in out[value]:
+                out[value].append(str(found))
+    return out
+
+
+def _remote(ctx: Context, obj: CustifyObject, by: str, take: str, values: list[str]) -> Found:
+    finder = obj.find_by.get(by)
+    if finder is None:
+        return {}
+    client = ctx.client_for(obj)
+    if finder.how == "scan":
+        return _scan(ctx, client, obj, finder, take, values)
+
+    def one(value: str) -> tuple[str, list[str]]:
+        try:
+            rows = _lookup(client, obj, finder, by, value)
+        except NotFound:
+            rows = []
+        hits = [r for r in rows if str(dig(r, finder.field)) == value]
+        return value, list(dict.fromkeys(str(dig(r, take)) for r in hits if dig(r, take)))
+
+    with ThreadPoolExecutor(max_workers=ctx.concurrency_for(obj)) as pool:
+        return dict(pool.map(one, values))
+
+
+def _lookup(client: Any, obj: CustifyObject, finder: Finder, by: str, value: str) -> list[dict]:
+    if finder.how == "get":
+        return [client.call(obj.action("get"), by=by, value=value)]
+    if finder.how == "one":
+        return [client.get_one(obj, by=obj.id_field, value=value)]
+    body = client.get_json(obj.list_path or "", {by: value})
+    return parse(body, obj.envelope, obj.envelope_key).rows
+
+
+def _scan(
+    ctx: Context, client: Any, obj: CustifyObject, finder: Finder, take: str, values: list[str]
+) -> Found:
+    """One listing of the whole object per run, indexed by the finder's field."""
+    key = ("scan", ctx.current.connection if ctx.current else None, obj.name)
+    if key not in ctx.cache:
+        ctx.cache[key] = list(client.iter_rows(obj))
+    index: Found = {}
+    for row in ctx.cache[key]:
+        value, found = dig(row, finder.field), dig(row, take)
+        if value is None or found is None:
+            continue
+        names = [str(value)]
+        if finder.within:  # "VIP" + SEP + "people", and "VIP" + SEP + "" for any category
+            narrow = SEP.join(str(dig(row, w) or "") for w in finder.within)
+            names = [str(value) + SEP + narrow, str(value) + SEP * len(finder.within)]
+        for name in names:
+            index.setdefault(name, [])
+            if str(found) not in index[name]:
+                index[name].append(str(found))
+    return {v: index.get(v, []) for v in values}

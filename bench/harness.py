@@ -132,14 +132,35 @@ class ClientFailed(RuntimeError):
     pass
 
 
+#: set by ``bench.run --profile``: every client run is recorded by py-spy into this folder
+PROFILE_DIR: Path | None = None
+_profiles = 0
+
+
+def _pyspy(args: list[str], label: str) -> list[str]:
+    """``args`` under ``py-spy record --gil`` (samples of the thread holding the GIL: Python CPU;
+    native work that releases the GIL, e.g. DuckDB or Arrow kernels, shows only as the call
+    that started it)."""
+    global _profiles
+    assert PROFILE_DIR is not None
+    _profiles += 1
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    out = PROFILE_DIR / f"{_profiles:02d}-{label}.raw"
+    pyspy = str(Path(PYTHON).with_name("py-spy"))
+    return [pyspy, "record", "--gil", "--nonblocking", "-r", "100", "-f", "raw", "-o", str(out),
+            "--", *args]  # fmt: skip
+
+
 def run_client(job: str, spec: dict[str, Any], *, sample_s: float = 0.2,
-               timeout_s: float = 3600.0) -> ClientRun:  # fmt: skip
+               label: str | None = None) -> ClientRun:  # fmt: skip
     """Run ``bench.child <job>`` with ``spec``; raise ``ClientFailed`` with its stderr tail."""
     with tempfile.TemporaryDirectory(prefix="bench-child-") as tmp:
         spec_path, out_path = Path(tmp, "spec.json"), Path(tmp, "out.json")
         err_path = Path(tmp, "stderr.txt")
         spec_path.write_text(json.dumps(spec))
         args = [PYTHON, "-m", "bench.child", job, str(spec_path), str(out_path)]
+        if PROFILE_DIR is not None:
+            args = _pyspy(args, label or job)
         with err_path.open("w") as err:
             started = time.perf_counter()
             proc = subprocess.Popen(args, cwd=ROOT, env=_env(), stdout=err, stderr=err)

@@ -39,6 +39,47 @@ def load(path: Path) -> list[tuple[list[str], int]]:
     return stacks
 
 
+#: (area, substring of a frame); a stack goes to the area of its LEAF-most matching frame
+AREAS: tuple[tuple[str, str], ...] = (
+    ("imports", "<frozen importlib"),
+    ("JSON decode (stdlib json)", "json/decoder.py"),
+    ("JSON decode (stdlib json)", "json/__init__.py:loads"),
+    ("rate budget (SQLite)", "custify/ratelimit.py"),
+    ("HTTP client (httpx/httpcore/h11)", "httpx/"),
+    ("HTTP client (httpx/httpcore/h11)", "httpcore/"),
+    ("HTTP client (httpx/httpcore/h11)", "h11/"),
+    ("HTTP client (requests/urllib3)", "requests/"),
+    ("HTTP client (requests/urllib3)", "urllib3/"),
+    ("rows -> Arrow/polars (pipelines/frames.py)", "pipelines/frames.py"),
+    ("typing/schema (pipelines/conform.py)", "pipelines/conform.py"),
+    ("trigger events (pipelines/events.py)", "pipelines/events.py"),
+    ("scan/jobs bookkeeping (pipelines/scan.py, jobs.py)", "pipelines/scan.py"),
+    ("scan/jobs bookkeeping (pipelines/scan.py, jobs.py)", "pipelines/jobs.py"),
+    ("envelopes/pagination (custify/)", "custify/envelopes.py"),
+    ("envelopes/pagination (custify/)", "custify/pagination.py"),
+    ("thread pool, futures, locks", "futures/"),
+    ("thread pool, futures, locks", "threading.py"),
+    ("rest_api source (paginator, jsonpath)", "rest_api/"),
+    ("rest_api source (paginator, jsonpath)", "rest_client/"),
+    ("rest_api source (paginator, jsonpath)", "jsonpath"),
+    ("dlt normalize (Python rows -> relational)", "normalize/"),
+    ("dlt load (DuckDB)", "load/"),
+    ("dlt load (DuckDB)", "duckdb/"),
+    ("dlt extract (items, buffers, writers)", "extract/"),
+    ("dlt extract (items, buffers, writers)", "data_writers/"),
+    ("dlt extract (items, buffers, writers)", "common/"),
+    ("dlt pipeline (state, schema, trace)", "pipeline/"),
+)
+
+
+def area(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, needle in AREAS:
+            if needle in frame:
+                return name
+    return "other"
+
+
 def summarise(path: Path, top: int = 25, focus: str | None = None) -> str:
     stacks = load(path)
     if focus:
@@ -53,6 +94,11 @@ def summarise(path: Path, top: int = 25, focus: str | None = None) -> str:
     lines = [
         f"{path.name}: {total} on-CPU samples" + (f" (stacks through {focus})" if focus else "")
     ]
+    areas: Counter[str] = Counter()
+    for frames, n in stacks:
+        areas[area(frames)] += n
+    lines.append("\nby area (leaf-most known frame):")
+    lines += [f"  {100 * n / total:5.1f}%  {a}" for a, n in areas.most_common()]
     lines.append("\nself (leaf) time:")
     lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in leaf.most_common(top)]
     lines.append("\ninclusive time:")

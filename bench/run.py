@@ -83,9 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--tmp", type=Path, default=None, help="where the runs' warehouses go")
     ap.add_argument("--replot", action="store_true", help="only re-render results.json")
+    ap.add_argument("--profile", action="store_true",
+                    help="record every client run with py-spy (figures are perturbed, so "
+                    "results go to bench/results/profile/ with a text summary per run)")  # fmt: skip
     args = ap.parse_args(argv)
-    out: Path = args.out
+    out: Path = args.out / "profile" if args.profile else args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.profile:
+        from bench import harness
+
+        harness.PROFILE_DIR = out
     if args.replot:
         res = json.loads((out / "results.json").read_text())
         _render(res, out)
@@ -123,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         work.cleanup()
     _save(res, out, args, started)
     _render(res, out)
+    if args.profile:
+        from bench.profile_report import summarise
+
+        for raw in sorted(out.glob("*.raw")):
+            raw.with_suffix(".txt").write_text(summarise(raw) + "\n")
+            log(f"profile: {raw.with_suffix('.txt')}")
     log(f"done: {out / 'results.md'}")
     print((out / "results.md").read_text().split("\n## ", 1)[0])
     return 0

@@ -77,13 +77,17 @@ def _client(job: str, spec: dict, sb: SandboxProcess, log: Log, label: str,
     sb.reset()
     log(f"  {label} ...")
     sandbox_cpu = sb.cpu_s()
-    run = run_client(job, spec)
+    run = run_client(job, spec, label=_slug(label))
     journal = sb.cmd("journal", times=times)
     journal["sandbox_cpu_s"] = sb.cpu_s() - sandbox_cpu
     log(f"  {label}: {run.wall_s:.1f} s wall, {run.cpu_s:.1f} s CPU (sandbox "
         f"{journal['sandbox_cpu_s']:.1f} s), {journal['requests']} "
         f"requests ({journal['rate_limited']} x 429), peak RSS {run.max_rss_mb:.0f} MB")  # fmt: skip
     return run, journal
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:60]
 
 
 def _run_dict(run: ClientRun) -> dict[str, Any]:
@@ -113,29 +117,44 @@ def bench_cpu(sizes: Sizes, work: Workdir, log: Log, *, baseline: bool = True,
         records = {o.name: sb.counts[o.name] for o in EXTRACTED}
         out["sandbox"] = {"scale": sizes.cpu_scale, "counts": records,
                           "generate_s": sb.info["generate_s"], "rss_mb": sb.rss_mb()}  # fmt: skip
-        spec = work.spec(sb, "cpu-ours", limit_on=False)
-        run, journal = _client("extract_ours", spec, sb, log, "custify-sync source")
-        ours = {**_run_dict(run), "records": run.result["rows"], "requests": journal["requests"],
-                "sandbox_cpu_s": journal["sandbox_cpu_s"],
-                "objects": run.result["objects"], "steps": run.result["steps"]}  # fmt: skip
-        out["ours"] = ours
-        if baseline:
-            out["rest_api"] = {}
-            for variant in sizes.rest_api_variants:
-                nesting = 0 if variant == "nesting0" else None
-                bspec = work.spec(sb, f"cpu-rest-{variant}", limit_on=False,
-                                  max_table_nesting=nesting)  # fmt: skip
-                brun, bjournal = _client("extract_rest_api", bspec, sb, log,
-                                         f"dlt rest_api ({variant})")  # fmt: skip
-                parents = _parent_rows(brun.result["row_counts"])
-                out["rest_api"][variant] = {
-                    **_run_dict(brun), "records": sum(parents.values()), "tables": parents,
-                    "child_rows": sum(brun.result["row_counts"].values()) - sum(parents.values()),
-                    "requests": bjournal["requests"], "steps": brun.result["steps"],
-                    "sandbox_cpu_s": bjournal["sandbox_cpu_s"],
-                }  # fmt: skip
+        for part, objects in (("all", None), ("people", ["people"])):
+            res = _cpu_part(sb, work, log, sizes, part, objects, baseline)
+            out[part] = res
         if idle:
-            out["idle"] = _idle_extract(sb, spec, ours["requests"], log)
+            spec = out["all"]["spec"]
+            out["idle"] = _idle_extract(sb, spec, out["all"]["ours"]["requests"], log)
+    for part in ("all", "people"):
+        out[part].pop("spec", None)
+    out["ours"], out["rest_api"] = out["all"]["ours"], out["all"].get("rest_api")
+    return out
+
+
+def _cpu_part(sb: SandboxProcess, work: Workdir, log: Log, sizes: Sizes, part: str,
+              objects: list[str] | None, baseline: bool) -> dict[str, Any]:  # fmt: skip
+    """Our source and the rest_api baseline(s) on ``objects`` (all when None)."""
+    out: dict[str, Any] = {}
+    what = "all objects" if objects is None else ", ".join(objects)
+    spec = work.spec(sb, f"cpu-{part}-ours", limit_on=False, objects=objects)
+    run, journal = _client("extract_ours", spec, sb, log, f"custify-sync source, {what}")
+    out["spec"] = spec
+    out["ours"] = {**_run_dict(run), "records": run.result["rows"], "requests": journal["requests"],
+                   "sandbox_cpu_s": journal["sandbox_cpu_s"], "objects": run.result["objects"],
+                   "steps": run.result["steps"]}  # fmt: skip
+    if baseline:
+        out["rest_api"] = {}
+        for variant in sizes.rest_api_variants:
+            nesting = 0 if variant == "nesting0" else None
+            bspec = work.spec(sb, f"cpu-{part}-rest-{variant}", limit_on=False, objects=objects,
+                              max_table_nesting=nesting)  # fmt: skip
+            brun, bjournal = _client("extract_rest_api", bspec, sb, log,
+                                     f"dlt rest_api ({variant}), {what}")  # fmt: skip
+            parents = _parent_rows(brun.result["row_counts"])
+            out["rest_api"][variant] = {
+                **_run_dict(brun), "records": sum(parents.values()), "tables": parents,
+                "child_rows": sum(brun.result["row_counts"].values()) - sum(parents.values()),
+                "requests": bjournal["requests"], "steps": brun.result["steps"],
+                "sandbox_cpu_s": bjournal["sandbox_cpu_s"],
+            }  # fmt: skip
     return out
 
 

@@ -24,6 +24,7 @@ Trigger events go to ``trigger_events`` in the same package (``insert-only`` mer
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,8 +41,11 @@ from pipelines.frames import CHILD_IDX, PARENT_ID, TOMBSTONE, Batch
 from pipelines.jobs import DONE, ObjectJob, Plan
 from pipelines.options import ExtractOptions, selected_objects
 from pipelines.reconcile import delete_events
+from pipelines.scan import parse_ts
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+#: wall seconds between progress callbacks while a scan has no batch ready
+PROGRESS_EVERY_S = 0.5
 
 
 class _HintNoise(logging.Filter):
@@ -133,14 +137,19 @@ def _run_job(obj: CustifyObject, ctx: RunContext, plan: Plan, state: Any) -> Ite
     ok = False
     try:
         job = ObjectJob(plan, fetcher, ctx).start()
+        shown = time.monotonic()
         while True:
             item = job.poll()
             if item is None:
+                if time.monotonic() - shown > PROGRESS_EVERY_S:  # long scans show life too
+                    report.rows, shown = len(job.seen), time.monotonic()
+                    ctx.publish(obj.name)
                 yield None  # nothing ready: let dlt serve the other objects
                 continue
             if item is DONE:
                 break
             yield from writer.items(item)
+            report.rows = len(job.seen)
             ctx.publish(obj.name)
         job.join()
         yield from writer.deletes(job)
@@ -161,7 +170,7 @@ def _save_state(state: Any, plan: Plan, job: ObjectJob, ctx: RunContext) -> None
     """Cursors per stream (variant or ``*`` for per-parent lists); ``cursor`` is the oldest."""
     cursors = {**plan.cursors, **job.new_cursors}
     state["cursors"] = cursors
-    state["cursor"] = min(cursors.values(), key=lambda v: v) if cursors else None
+    state["cursor"] = min(cursors.values(), key=lambda v: parse_ts(v) or 0) if cursors else None
     state["initialized"] = True
     state["last_scan_at"] = ctx.clock.now()
     state["last_run_id"] = ctx.run_id

@@ -95,7 +95,7 @@ def _run_one(ctx: Context, plan: Plan, plan_requests: int) -> SyncReport:
     try:
         if not ctx.dry_run:
             _ledger_rejects(ctx, plan)
-            _remember_existing(ctx, plan)
+            _remember_existing(ctx, plan, report)
             before = ctx.requests(cfg)
             _execute(ctx, plan, report)
             report.requests += ctx.requests(cfg) - before
@@ -107,13 +107,33 @@ def _run_one(ctx: Context, plan: Plan, plan_requests: int) -> SyncReport:
     return report
 
 
-def _remember_existing(ctx: Context, plan: Plan) -> None:
-    """Records a create found existing enter the snapshot as ``exists`` (not ``created``, so
-    mirror never deletes them), and the next run knows without asking."""
+def _remember_existing(ctx: Context, plan: Plan, report: SyncReport) -> None:
+    """Records a create found existing enter the snapshot, so the next run knows without
+    asking: as ``exists`` (not ``created``: mirror never deletes them), or, when this sync's
+    own create of that key never got its answer (a crash, a lost answer), as the create it
+    was, confirmed now."""
     seen = plan.seen
     if seen is None or seen.height == 0:
         return
-    cfg = plan.cfg
+    cfg, now = plan.cfg, ctx.now()
+    latest = ledger.latest_attempts(ctx.wh, cfg.name)
+    mine = latest.filter(pl.col("status").is_in(["pending", "sent"])).get_column("key")
+    ours = pl.col("key").is_in(mine.implode())
+    seen = seen.with_columns(
+        pl.when(ours).then(pl.lit("create")).otherwise(pl.col("op")).alias("op"),
+        ours.alias("created"),
+    )
+    recovered = seen.filter(pl.col("created"))
+    if recovered.height:
+        note = "found in Custify: the unconfirmed earlier attempt had created it"
+        ledger.append_final(ctx.wh, recovered.select(
+            pl.Series("attempt_id", [uuid.uuid4().hex for _ in range(recovered.height)]),
+            pl.lit(ctx.run_id).alias("run_id"), pl.lit(cfg.name).alias("sync"), "key", "op",
+            "payload_hash", pl.lit("confirmed").alias("status"), pl.lit(1).alias("attempt"),
+            pl.lit(200, dtype=pl.Int64).alias("http_status"), pl.lit(note).alias("error"),
+            "custify_id", pl.lit(now).alias("attempted_at"), pl.lit(now).alias("finished_at"),
+        ))  # fmt: skip
+        report.confirmed += recovered.height
     ledger.advance_state(ctx.wh, cfg.name, seen.select(
         pl.lit(cfg.name).alias("sync"), pl.lit(cfg.target.name).alias("object"),
         pl.lit(cfg.match).alias("match"), "key", "op", "payload_hash", "payload", "custify_id",

@@ -10,6 +10,11 @@ import threading
 import time
 from typing import Protocol
 
+#: How far Custify's clock may differ from ours when a record's ``updated_at`` is compared with
+#: the times the reverse ETL's ledger recorded (echo detection in the ELT's trigger events, and
+#: "Custify changed it since we confirmed" in the reverse ETL's diff).
+ECHO_SKEW_S = 30.0
+
 
 class Clock(Protocol):
     def now(self) -> float:

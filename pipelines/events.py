@@ -21,6 +21,15 @@ since the last run. A later full refresh still detects only real changes.
 ``event_id`` makes loading idempotent (dlt ``insert-only`` merge): a hash of run, type and
 record for created/updated, and of type and record for deletes (an id is deleted once), so a
 rerun after a crash between load and mark cannot double a delete event.
+
+``origin`` tells a workflow who made the change: ``custify`` (someone or something in
+Custify) or ``custify-sync`` (the reverse ETL's own write coming back, its "echo"). The reverse
+ETL's ledger (``_custify_ledger`` in the same dataset) records every write it confirmed, with
+the record's Custify id and when the attempt started and ended; a created/updated event whose
+record was confirmed there and whose ``updated_at`` falls in that attempt's window (give or
+take ``ECHO_SKEW_S`` of clock difference) is an echo. A change made in Custify after the
+window is the user's again, so a workflow that ignores ``origin = 'custify-sync'`` never
+ping-pongs and never misses a real edit made after the push.
 """
 
 from __future__ import annotations
@@ -32,11 +41,16 @@ from typing import Any
 
 import polars as pl
 
+from models.clock import ECHO_SKEW_S
 from models.registry import TRIGGERS, CustifyObject
 from models.types import Trigger
 
 EVENTS_TABLE = "trigger_events"
 DEFAULT_ORIGIN = "custify"
+ENGINE_ORIGIN = "custify-sync"
+#: the reverse ETL's ledger (``reverse_etl.ledger.LEDGER``); read here, never written
+LEDGER_TABLE = "_custify_ledger"
+
 EVENT_COLUMNS = [
     {"name": "event_id", "data_type": "text", "nullable": False, "primary_key": True},
     {"name": "object", "data_type": "text"},
@@ -119,6 +133,7 @@ def frame(
         event_id(t, r) if deleted else event_id(run_id, t, r)
         for t, r in zip(found["event_type"], found["record_id"], strict=True)
     ]
+    origin = found["origin"] if "origin" in found.columns else [DEFAULT_ORIGIN] * found.height
     return pl.DataFrame(
         {
             "event_id": ids,
@@ -128,9 +143,53 @@ def frame(
             "run_id": [run_id] * found.height,
             "detected_at": [detected_at] * found.height,
             "updated_at": found["updated_at"].cast(pl.Datetime("us", "UTC")),
-            "origin": [DEFAULT_ORIGIN] * found.height,
+            "origin": origin,
         },
         schema=_SCHEMA,
+    )
+
+
+def own_writes(sql_client: Any, ids: Iterable[str], chunk: int = 1000) -> pl.DataFrame:
+    """``record_id, attempted_at, finished_at`` of the writes the reverse ETL confirmed on
+    these records (none when it never ran in this dataset)."""
+    ids = list(ids)
+    ledger = sql_client.make_qualified_table_name(LEDGER_TABLE)
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        marks = ", ".join(["%s"] * len(part))
+        sql = (
+            f"SELECT custify_id, attempted_at, finished_at FROM {ledger} "
+            f"WHERE status = 'confirmed' AND custify_id IN ({marks})"
+        )
+        rows.extend(sql_client.execute_sql(sql, *part) or [])
+    stamp = pl.Datetime("us", "UTC")
+    return pl.DataFrame(
+        {"record_id": [r[0] for r in rows], "attempted_at": [r[1] for r in rows],
+         "finished_at": [r[2] for r in rows]},
+        schema={"record_id": pl.String, "attempted_at": stamp, "finished_at": stamp},
+        strict=False,
+    )  # fmt: skip
+
+
+def mark_echoes(found: pl.DataFrame, writes: pl.DataFrame) -> pl.DataFrame:
+    """Add ``origin``: ``custify-sync`` where a confirmed write of the reverse ETL explains
+    the change (same record, ``updated_at`` within the attempt's window), else ``custify``."""
+    if found.is_empty() or writes.is_empty():
+        return found.with_columns(pl.lit(DEFAULT_ORIGIN).alias("origin"))
+    skew = pl.duration(seconds=ECHO_SKEW_S)
+    stamp = pl.col("updated_at").cast(pl.Datetime("us", "UTC"))
+    inside = (stamp >= pl.col("attempted_at") - skew) & (stamp <= pl.col("finished_at") + skew)
+    echoes = (
+        found.select("record_id", "updated_at")
+        .join(writes, on="record_id", how="inner")
+        .filter(inside.fill_null(False))
+        .select("record_id", "updated_at")
+        .unique()
+        .with_columns(pl.lit(ENGINE_ORIGIN).alias("origin"))
+    )
+    return found.join(echoes, on=["record_id", "updated_at"], how="left").with_columns(
+        pl.col("origin").fill_null(DEFAULT_ORIGIN)
     )
 
 

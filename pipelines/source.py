@@ -203,6 +203,7 @@ class Writer:
             )
         if self.wants_events:
             found = events.detect(self.obj, frame, self._existing(frame["id"].to_list()))
+            found = events.mark_echoes(found, self._own_writes(found["record_id"].to_list()))
             if found.height:
                 self.ctx.count_events(self.obj.name, found["event_type"].to_list())
                 ev = events.frame(self.obj.name, found, self.ctx.run_id, self.ctx.detected_at())
@@ -245,6 +246,15 @@ class Writer:
             )
         except DatabaseUndefinedRelation:
             return events.existing_rows(_NoRows(), self.obj.name, [], cols, "")
+
+    def _own_writes(self, ids: list[str]) -> pl.DataFrame:
+        """The reverse ETL's confirmed writes on these records (see events.mark_echoes)."""
+        if not ids:
+            return events.own_writes(_NoRows(), [])
+        try:
+            return events.own_writes(self.ctx.sql(dlt.current.pipeline()), ids)
+        except DatabaseUndefinedRelation:  # the reverse ETL never ran on this dataset
+            return events.own_writes(_NoRows(), [])
 
     def deletes(self, job: ObjectJob) -> Iterator[Any]:
         """Reconcile: ``*.deleted`` events now; the marks are applied after the load."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from models.clock import ECHO_SKEW_S
 from models.types import ActionKind
 from reverse_etl.config import SyncConfig
 from reverse_etl.current import X_ID, X_PREFIX, X_UPDATED, Extracted
@@ -67,7 +68,10 @@ def _differs(cfg: SyncConfig, fields: dict[str, Field], joined: pl.DataFrame) ->
 
 
 def _equal_confirmed() -> pl.Expr:
-    newer_in_custify = pl.col(X_UPDATED) > pl.col("s_confirmed_at")
+    """This tool confirmed exactly this payload, and Custify shows no change after that (its
+    ``updated_at`` may run ``ECHO_SKEW_S`` ahead of our clock: that is still our write)."""
+    skew = pl.duration(seconds=ECHO_SKEW_S)
+    newer_in_custify = pl.col(X_UPDATED) > pl.col("s_confirmed_at") + skew
     return (pl.col("s_payload_hash") == pl.col("payload_hash")) & ~newer_in_custify.fill_null(False)
 
 

@@ -15,7 +15,7 @@ import polars as pl
 from models.types import FieldType
 from reverse_etl.config import TAG_FIELDS, Kind, SyncConfig, resolve_target
 from reverse_etl.errors import SyncConfigError
-from reverse_etl.fields import Field
+from reverse_etl.fields import Field, request_names
 from reverse_etl.sql import source_sql
 from warehouse import Warehouse, WarehouseUnavailable
 
@@ -90,14 +90,15 @@ def _extra_columns(cfg: SyncConfig) -> list[tuple[str, str, str]]:
 def _identity(cfg: SyncConfig, columns: list[str]) -> dict[str, str]:
     """No mapping: columns named like fields (``custom_attributes__x`` for attributes)."""
     skip = {c.lower() for c in cfg.key} | ({cfg.delete_flag.lower()} if cfg.delete_flag else set())
+    spelled = _field_names(cfg)
     out: dict[str, str] = {}
     for column in columns:
         if column.lower() in skip:
             continue
-        target = column
+        target = spelled.get(column.lower(), column)
         if "__" in column and cfg.kind != Kind.TAG:
             top, _, sub = column.partition("__")
-            target = f"{top}.{sub}"
+            target = f"{spelled.get(top.lower(), top)}.{sub}"
         if cfg.kind == Kind.TAG and target not in (cfg.match, *TAG_FIELDS):
             target = ""
         try:
@@ -111,6 +112,15 @@ def _identity(cfg: SyncConfig, columns: list[str]) -> dict[str, str]:
             ) from None
         out[column] = target
     return out
+
+
+def _field_names(cfg: SyncConfig) -> dict[str, str]:
+    """Lower-cased name -> Custify's spelling: warehouses that fold unquoted or created names
+    to lower case (Postgres) still land ``externalId`` on ``externalId``."""
+    act, obj = cfg.action, cfg.object
+    names = [*act.body, *request_names(act), *(r.column for r in act.refs), *obj.find_by,
+             *TAG_FIELDS, *(w for f in obj.find_by.values() for w in f.within)]  # fmt: skip
+    return {n.lower(): n for n in names}
 
 
 def _expand_objects(

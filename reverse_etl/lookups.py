@@ -55,11 +55,27 @@ def _tag_map(ctx: Context, cfg: SyncConfig) -> dict[str, str]:
     return out
 
 
-def tag_ids(ctx: Context, cfg: SyncConfig, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Add ``tag_id`` and ``adds`` to tag rows; rows naming an unknown tag or type are rejected."""
+def learned_tag_ids(state: pl.DataFrame) -> dict[str, str]:
+    """Tag name -> id as this sync's confirmed pairs recorded them (``ref_id``): names seen
+    before need no listing of the tags."""
+    known = state.filter(pl.col("ref_id").is_not_null())
+    if known.height == 0:
+        return {}
+    names = known.get_column("payload").str.json_path_match("$.tag")
+    return dict(zip(names.to_list(), known.get_column("ref_id").to_list(), strict=True))
+
+
+def tag_ids(
+    ctx: Context, cfg: SyncConfig, rows: pl.DataFrame, state: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add ``tag_id`` and ``adds`` to tag rows; rows naming an unknown tag or type are rejected.
+
+    Names resolve from what this sync confirmed before, else one listing of the tags."""
     tags = rows.get_column("tag").cast(pl.String)
     names = sorted({t for t in tags.drop_nulls().to_list() if not _OBJECT_ID.match(t)})
-    mapping = _tag_map(ctx, cfg) if names else {}
+    mapping = learned_tag_ids(state) if state is not None else {}
+    if any(n not in mapping for n in names):
+        mapping = _tag_map(ctx, cfg)
     typ = pl.col("type").cast(pl.String).str.to_lowercase() if "type" in rows.columns else None
     rows = rows.with_columns(
         pl.when(pl.col("tag").cast(pl.String).str.contains(_OBJECT_ID.pattern))

@@ -260,7 +260,7 @@ def _tag_plan(ctx: Context, plan: Plan, rows: pl.DataFrame) -> pl.DataFrame:
     done = settled(rows, plan.state, extracted, "entity_key", pairs)
     desired_keys = rows.get_column("key")
     rows = rows.filter(~done)
-    rows, bad = lookups.tag_ids(ctx, cfg, rows)
+    rows, bad = lookups.tag_ids(ctx, cfg, rows, plan.state)
     if bad.height:
         plan.rejected = pl.concat([plan.rejected, bad], how="diagonal_relaxed")
     changes, counts = tag_changes(cfg, rows, plan.state, extracted, pairs)

@@ -70,7 +70,11 @@ def test_backfill_of_one_object_leaves_the_other_cursors_alone(sandbox, client, 
     assert set(report.objects) == {"people"}
     pages = math.ceil(sandbox.store.count("people") / 10)
     assert _paths(sandbox.journal, start)["people"] == pages
-    status = {o.object: o for o in extract_status(duckdb_cfg).objects}
+    summary = extract_status(duckdb_cfg)
+    assert summary.last_run["run_id"] == report.run_id
+    assert summary.tables["people"] == sandbox.store.count("people")
+    assert summary.tables["tickets__replies"] > 0
+    status = {o.object: o for o in summary.objects}
     assert {n: s.cursor for n, s in status.items()} == before
     assert status["people"].last_mode == "full" and status["notes"].last_mode == "full"
     assert events(duckdb_cfg, report.run_id) == []  # nothing changed: a refresh invents nothing

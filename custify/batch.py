@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from custify.errors import FatalError, RetriableError
+from custify.http import decode_json
 from models.registry import BATCH_MAX_JOBS, BATCH_PATH, BATCH_STATUS_PATH
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def submit(client: CustifyClient, jobs: list[dict[str, Any]]) -> str:
         json={"jobs": jobs, "synchronous": False, "returnJobId": True},
         replay_safe=replay_safe(jobs),
     )
-    body = response.json() if response.content.strip() else {}
+    body = decode_json(response) or {}
     job_id = _first(body, ("id", "jobId", "job_id", "batchId")) if isinstance(body, dict) else None
     if not job_id:
         raise FatalError("POST /batch answered without a job id", method="POST", path=BATCH_PATH)

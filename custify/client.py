@@ -27,7 +27,7 @@ from custify import actions as _actions
 from custify import batch as _batch
 from custify import pagination
 from custify.envelopes import parse_one
-from custify.http import HttpSession, RequestStats
+from custify.http import HttpSession, RequestStats, decode_json
 from custify.pagination import Page
 from custify.ratelimit import RateBudget
 from custify.settings import ConnectionSettings
@@ -101,7 +101,7 @@ class CustifyClient:
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET and decode; an empty body decodes to None."""
         response = self.request("GET", path, params=params)
-        return response.json() if response.content.strip() else None
+        return decode_json(response)
 
     # -- reading lists ----------------------------------------------------------------------
     def list_page(
@@ -186,7 +186,7 @@ class CustifyClient:
             replay_safe=prepared.replay_safe,
             record=not is_get,
         )
-        body = response.json() if response.content.strip() else None
+        body = decode_json(response)
         if is_get:
             return parse_one(
                 body, act.response, act.response_key, method=act.method, path=prepared.path

@@ -191,6 +191,8 @@ class Store:
         self.event_dedup: set[str] = set()
         self.scores: dict[str, dict[str, dict]] = {"nps": {}, "csat": {}}
         self.batch_jobs: dict[str, dict] = {}
+        #: ids of asynchronous jobs not completed yet, in submit order (routes/batch.py)
+        self.batch_pending: list[str] = []
         self.custom_data: dict[tuple, dict] = {}
         self.stamp = stamp
         self.new_id = new_id

@@ -201,9 +201,7 @@ def payload_expr(field: Field, expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return bool_expr(expr, dtype)
     if ftype is FieldType.DATETIME:
         return iso_expr(expr, dtype)
-    if ftype in (FieldType.LIST, FieldType.OBJECT) and dtype == pl.String:
-        return expr.str.json_decode(infer_schema_length=None)
-    return expr
+    return expr  # lists and objects given as JSON text are decoded in schema.validate
 
 
 def compare_expr(field: Field, expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:

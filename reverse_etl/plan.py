@@ -38,6 +38,9 @@ from reverse_etl.schema import key_columns, validate
 from reverse_etl.source import DELETE, ROW, Desired, load_desired
 
 log = logging.getLogger("reverse_etl")
+#: ``<sync>__records``: what a get sync read, one row per record and run
+RECORDS_SCHEMA = {"key": pl.String, "custify_id": pl.String, "record": pl.String,
+                  "run_id": pl.String, "fetched_at": pl.Datetime("us", "UTC")}  # fmt: skip
 SAMPLE_ROWS = 5
 
 
@@ -86,6 +89,8 @@ def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
     elif cfg.kind == Kind.APPEND or cfg.kind == Kind.GET:
         changes, counts = append_changes(cfg, rows, state)
         plan.counts.update(counts)
+        if cfg.kind == Kind.GET and not ctx.dry_run:  # later syncs may read it from the start
+            ctx.wh.create_table(f"{cfg.name}__records", RECORDS_SCHEMA)
     elif cfg.kind == Kind.DELETE:
         changes = _deletes(ctx, plan, rows, rows, load_extracted(ctx.wh, cfg, {}))
     else:

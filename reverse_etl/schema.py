@@ -12,6 +12,7 @@ A row that fails any check goes to ``<sync>__rejected`` with every reason; the o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,11 +88,26 @@ def _type_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
         ]
     if ftype is FieldType.LIST:
         ok = isinstance(dtype, (pl.List, pl.Array)) or dtype == pl.String
-        return [_check("not a list", lambda c: pl.lit(ok))]
+        return [_check("not a list", lambda c: pl.lit(ok)), *_json_check(dtype, list)]
     if ftype is FieldType.OBJECT:
         ok = isinstance(dtype, pl.Struct) or dtype == pl.String
-        return [_check("not an object", lambda c: pl.lit(ok))]
+        return [_check("not an object", lambda c: pl.lit(ok)), *_json_check(dtype, dict)]
     return []
+
+
+def _json_check(dtype: pl.DataType, kind: type) -> list[pa.Check]:
+    """A list/object given as text must be JSON of that kind (it is decoded for sending)."""
+    if dtype != pl.String:
+        return []
+
+    def ok(value: str) -> bool:
+        try:
+            return isinstance(json.loads(value), kind)
+        except ValueError:
+            return False
+
+    what = "a JSON array" if kind is list else "a JSON object"
+    return [_check(f"not {what}", lambda c: c.map_elements(ok, return_dtype=pl.Boolean))]
 
 
 def _dynamic_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
@@ -234,9 +250,21 @@ def validate(cfg: SyncConfig, desired: Desired) -> tuple[Desired, pl.DataFrame]:
     indexed = frame.with_row_index("__index").with_columns(pl.col("__index").cast(pl.Int64))
     bad = indexed.join(reasons, on="__index", how="inner").drop("__index")
     good = indexed.join(reasons, on="__index", how="anti").drop("__index")
+    good = _decode_json(good, desired.fields)
     typed = good.with_columns(
         payload_expr(fld, pl.col(path), good.schema[path]).alias(path)
         for path, fld in desired.fields.items()
         if not fld.read_only
     )
     return Desired(typed, desired.fields), bad.sort(ROW)
+
+
+def _decode_json(frame: pl.DataFrame, fields: dict[str, Field]) -> pl.DataFrame:
+    """List and object fields given as JSON text become real lists/structs (their shape is
+    inferred from every row, so the payload carries the structure, not a string)."""
+    for path, fld in fields.items():
+        nested = fld.ftype in (FieldType.LIST, FieldType.OBJECT)
+        if nested and frame.schema[path] == pl.String and frame[path].null_count() < frame.height:
+            decoded = frame.get_column(path).str.json_decode(infer_schema_length=None)
+            frame = frame.with_columns(decoded.alias(path))
+    return frame

@@ -179,7 +179,10 @@ class Sender:
             note = f"{exc} (may have been applied: looked for before it is sent again)"
             return [Outcome(row["attempt_id"], "sent", exc.status, note)]
         rid = body.get("id") if isinstance(body, dict) else None
-        return [Outcome(row["attempt_id"], "confirmed", 200, None, rid or row.get("custify_id"))]
+        # answers without the record (a kept score) are about the record the request named
+        named = call.payload.get(_id_field(self.cfg.action) or "id")
+        rid = rid or row.get("custify_id") or (str(named) if named else None)
+        return [Outcome(row["attempt_id"], "confirmed", 200, None, rid)]
 
     def _recover(self, call: Call, row: dict[str, Any]) -> Outcome | None:
         """A create whose earlier attempt may have landed: confirm the record it made, or (an

@@ -118,6 +118,9 @@ class ClientRun:
     sys_s: float
     max_rss_mb: float  # peak resident set (ru_maxrss)
     rss_timeline: list[tuple[float, float]] = field(default_factory=list)  # (s, MB)
+    #: 1-minute load average when the run ended: other work on the machine (others' tests)
+    #: stretches wall times; CPU seconds are what to compare then
+    loadavg: float = 0.0
 
     @property
     def work_s(self) -> float:
@@ -182,6 +185,7 @@ def run_client(job: str, spec: dict[str, Any], *, sample_s: float = 0.2,
         sys_s=usage.ru_stime,
         max_rss_mb=usage.ru_maxrss / 1024.0,
         rss_timeline=timeline.points,
+        loadavg=os.getloadavg()[0],
     )
 
 

@@ -18,9 +18,21 @@ def _ok(flag: bool | None) -> str:
     return "-" if flag is None else ("met" if flag else "**missed**")
 
 
-def marginal(a: dict[str, Any], b: dict[str, Any]) -> float:
-    """Extraction seconds per extra 100k people between two growth points (fixed cost out)."""
-    return (b["work_s"] - a["work_s"]) / (b["people"] - a["people"]) * 1e5
+def marginal(a: dict[str, Any], b: dict[str, Any], key: str = "process_cpu_s") -> float:
+    """Seconds (CPU by default: robust when other work shares the machine) per extra 100k
+    people between two growth points, so the fixed cost of a run drops out."""
+    return (b[key] - a[key]) / (b["people"] - a["people"]) * 1e5
+
+
+def extract_peak(p: dict[str, Any]) -> float | None:
+    """Peak client RSS before dlt's extract step ended (the RSS timeline counts from the
+    process start; the extraction call started ``process_wall_s - work_s`` seconds in)."""
+    timeline, steps = p.get("rss_timeline") or [], p.get("steps") or {}
+    if not timeline or "extract" not in steps:
+        return None
+    end = p["process_wall_s"] - p["work_s"] + steps["extract"]
+    inside = [m for t, m in timeline if t <= end]
+    return max(inside) if inside else None
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -107,22 +119,37 @@ def figures(res: dict[str, Any]) -> list[dict[str, Any]]:
         big, small = pts[-1], pts[0]
         rows.append(dict(
             bench="5 Memory", measure=f"peak RSS extracting {big['people']:,} people (MB)",
-            ours=_f(big["max_rss_mb"], 0), base=f"{small['max_rss_mb']:.0f} at {small['people']:,}",
-            ratio=f"{big['max_rss_mb'] / small['max_rss_mb']:.2f}x for "
-            f"{big['people'] / small['people']:.0f}x rows", target="< 1024 MB, flat",
+            ours=_f(big["max_rss_mb"], 0), base="-", ratio="-", target="< 1024 MB",
             ok=big["max_rss_mb"] < GIB_MB))  # fmt: skip
+        rows.append(dict(
+            bench="5 Memory", measure=f"flat: peak RSS at {big['people']:,} vs {small['people']:,} "
+            "people (MB)", ours=_f(big["max_rss_mb"], 0), base=_f(small["max_rss_mb"], 0),
+            ratio=f"{big['max_rss_mb'] / small['max_rss_mb']:.2f}x for "
+            f"{big['people'] / small['people']:.0f}x rows", target="~1x (flat)",
+            ok=big["max_rss_mb"] / small["max_rss_mb"] <= 1.25))  # fmt: skip
+        eb, es = extract_peak(big), extract_peak(small)
+        if eb and es:
+            rows.append(dict(
+                bench="5 Memory", measure="the same during the extract step only (MB)",
+                ours=_f(eb, 0), base=_f(es, 0), ratio=f"{eb / es:.2f}x", target="~1x (flat)",
+                ok=eb / es <= 1.25))  # fmt: skip
         if len(pts) >= 3:
             (lo, mid, hi) = pts[-3:]
             s1 = marginal(lo, mid)
             s2 = marginal(mid, hi)
             rows.append(dict(
-                bench="5 Growth", measure=f"marginal extraction s per 100k people, "
+                bench="5 Growth", measure=f"marginal client CPU s per 100k people, "
                 f"{mid['people']:,}->{hi['people']:,} vs {lo['people']:,}->{mid['people']:,}",
                 ours=_f(s2), base=_f(s1), ratio=f"{s2 / s1:.2f}", target="~1 (linear)",
                 ok=None))  # fmt: skip
+            w1, w2 = marginal(lo, mid, "work_s"), marginal(mid, hi, "work_s")
+            rows.append(dict(
+                bench="5 Growth", measure="the same in extraction wall s (shared machine: noisy)",
+                ours=_f(w2), base=_f(w1), ratio=f"{w2 / w1:.2f}", target="~1 (linear)",
+                ok=None))  # fmt: skip
         elif len(pts) == 2:
             rows.append(dict(
-                bench="5 Growth", measure=f"marginal extraction s per 100k people, "
+                bench="5 Growth", measure=f"marginal client CPU s per 100k people, "
                 f"{pts[0]['people']:,}->{pts[1]['people']:,}", ours=_f(marginal(*pts)),
                 base="-", ratio="-", target="~1 (linear)", ok=None))  # fmt: skip
     return rows
@@ -142,8 +169,27 @@ def markdown(res: dict[str, Any]) -> str:
     for r in figures(res):
         out.append(f"| {r['bench']} | {r['measure']} | {r['ours']} | {r['base']} | {r['ratio']} "
                    f"| {r['target']} | {_ok(r['ok'])} |")  # fmt: skip
+    loads = [v for v in _walk(res, "loadavg")]
+    if loads:
+        out += ["", f"1-minute load average at the end of the client runs: {min(loads):.1f} to "
+                f"{max(loads):.1f} on {meta['machine'].split(',')[1].strip()} (other work on the "
+                "machine stretches wall times; CPU seconds are per process and hold)."]  # fmt: skip
     out += ["", *details(res)]
     return "\n".join(out) + "\n"
+
+
+def _walk(obj: Any, key: str) -> list[float]:
+    found: list[float] = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == key and isinstance(v, int | float):
+                found.append(float(v))
+            else:
+                found += _walk(v, key)
+    elif isinstance(obj, list):
+        for v in obj:
+            found += _walk(v, key)
+    return found
 
 
 def details(res: dict[str, Any]) -> list[str]:
@@ -221,13 +267,14 @@ def details(res: dict[str, Any]) -> list[str]:
     growth = res.get("growth")
     if growth:
         lines += ["## 5. Memory and growth", "",
-                  "| people | requests | extraction wall s | s per 100k | process CPU s | peak RSS MB | dlt steps (s) | sandbox generation s |",
-                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "| people | requests | extraction wall s | wall s per 100k | process CPU s | peak RSS MB | dlt steps (s) | sandbox CPU s | sandbox generation s |",
+                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for p in growth["points"]:
             steps = ", ".join(f"{k} {v:.1f}" for k, v in (p.get("steps") or {}).items())
             lines.append(f"| {p['people']:,} | {p['requests']} | {p['work_s']:.1f} "
                          f"| {p['work_s'] / p['people'] * 1e5:.2f} | {p['process_cpu_s']:.1f} "
-                         f"| {p['max_rss_mb']:.0f} | {steps} | {p['sandbox_generate_s']:.1f} |")  # fmt: skip
+                         f"| {p['max_rss_mb']:.0f} (extract step {extract_peak(p) or 0:.0f}) | {steps} | {p.get('sandbox_cpu_s', 0):.1f} "
+                         f"| {p['sandbox_generate_s']:.1f} |")  # fmt: skip
         lines.append("")
     return lines
 

@@ -80,7 +80,7 @@ def _client(job: str, spec: dict, sb: SandboxProcess, log: Log, label: str,
     run = run_client(job, spec, label=_slug(label))
     journal = sb.cmd("journal", times=times)
     journal["sandbox_cpu_s"] = sb.cpu_s() - sandbox_cpu
-    log(f"  {label}: {run.wall_s:.1f} s wall, {run.cpu_s:.1f} s CPU (sandbox "
+    log(f"  {label} (load average {run.loadavg:.1f}): {run.wall_s:.1f} s wall, {run.cpu_s:.1f} s CPU (sandbox "
         f"{journal['sandbox_cpu_s']:.1f} s), {journal['requests']} "
         f"requests ({journal['rate_limited']} x 429), peak RSS {run.max_rss_mb:.0f} MB")  # fmt: skip
     return run, journal
@@ -95,6 +95,7 @@ def _run_dict(run: ClientRun) -> dict[str, Any]:
         "process_wall_s": run.wall_s, "process_cpu_s": run.cpu_s, "user_s": run.user_s,
         "sys_s": run.sys_s, "max_rss_mb": run.max_rss_mb, "work_s": run.work_s,
         "work_cpu_s": run.work_cpu_s, "setup_cpu_s": run.result.get("setup_cpu_s"),
+        "loadavg": run.loadavg,
     }  # fmt: skip
 
 

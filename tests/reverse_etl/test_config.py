@@ -42,6 +42,16 @@ def _error(section: dict, name: str = "crm") -> str:
           "mode": "create_only"}, "tag syncs use upsert"),
         ({"object": "events", "table": "t", "match": "user_id", "nulls": "unset"},
          "events.insert cannot $unset"),
+        ({"object": "files", "action": "upload", "table": "t"},
+         "[syncs.crm] files_dir: files.upload uploads local files"),
+        ({**PEOPLE, "files_dir": "."}, "[syncs.crm] files_dir: people.upsert uploads no files"),
+        ({"object": "files", "action": "upload", "table": "t", "files_dir": "/no/such/dir"},
+         "is not a directory"),
+        ({**PEOPLE, "action": "delete"}, "[syncs.crm] allow_deletes: people.delete deletes"),
+        ({**PEOPLE, "action": "get", "mode": "mirror"}, "people.get takes no mode"),
+        ({"object": "tasks", "action": "update", "table": "t", "match": "name"},
+         "[syncs.crm] match: 'name' is not an identifier of tasks.update; use one of _id, id"),
+        ({**PEOPLE, "max_deletes": -1}, "[syncs.crm] max_deletes"),
     ],
 )  # fmt: skip
 def test_bad_sections_name_the_key(section: dict, expected: str) -> None:
@@ -73,3 +83,22 @@ def test_defaults_come_from_the_registry() -> None:
 def test_read_only_targets_resolve_for_row_level_rejection() -> None:
     cfg = parse_sync("crm", {**PEOPLE, "mapping": {"uid": "user_id", "segs": "segments"}})
     assert cfg.fields["segments"].read_only
+
+
+def test_matches_the_engine_resolves_and_keyless_creates() -> None:
+    syncs = load_syncs(
+        {
+            "syncs": {
+                "task_upd": {"object": "tasks", "action": "update", "match": "externalId",
+                             "table": "t"},
+                "notes": {"object": "notes", "action": "create", "table": "t"},
+                "tag_del": {"object": "tags", "action": "delete", "match": "name", "table": "t",
+                            "allow_deletes": True},
+                "ack": {"object": "tickets", "action": "reply", "table": "t"},
+            }
+        }
+    )  # fmt: skip
+    assert not syncs["task_upd"].native_match  # externalId -> _id, resolved by the engine
+    assert syncs["notes"].match is None and syncs["notes"].native_match  # keyed by content
+    assert syncs["tag_del"].kind == "delete" and not syncs["tag_del"].native_match
+    assert syncs["ack"].match == "externalId" and syncs["ack"].kind == "append"

@@ -14,7 +14,7 @@ from warehouse import SessionWarehouse
 
 def test_engine_sql_parses_as_snowflake(pusher: Pusher, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    for name in ("execute", "query_df"):
+    for name in ("execute", "query_df", "query_rows"):
         original = getattr(SessionWarehouse, name)
 
         def record(self, sql, params=(), _original=original):  # noqa: ANN001
@@ -29,9 +29,15 @@ def test_engine_sql_parses_as_snowflake(pusher: Pusher, monkeypatch: pytest.Monk
     p.syncs["vip"] = {"object": "tags", "action": "entity", "match": "user_id", "table": "tw"}
     p.table("desired", {"user_id": ["s-1", "s-2"], "name": ["A", "B"]})
     p.table("tw", {"user_id": ["s-1"], "tag": [tag["id"]]})
-    assert p.push().exit_code == 0
+    # identifier resolution reads an extracted table (here a stand-in with the same columns)
+    company = p.sandbox.store.rows("companies")[0]
+    p.table("companies", {"id": [company["id"]], "company_id": [company["company_id"]],
+                          "_custify_deleted_at": [None]})  # fmt: skip
+    p.syncs["handover"] = {"object": "notes", "action": "create", "table": "notes_src"}
+    p.table("notes_src", {"company_id": [company["company_id"], "nope"], "text": ["<p>x</p>"] * 2})
+    assert p.push().exit_code == 1  # the note naming an unknown company is rejected
     p.table("desired", {"user_id": ["s-1"], "name": ["A2"]})
-    assert p.push().exit_code == 0
+    assert p.push().exit_code == 1
     ours = [s for s in seen if "_custify" in s or "__diff" in s or "FROM" in s]
     assert len(ours) > 10
     for sql in ours:

@@ -145,10 +145,14 @@ def _rejected(cfg: SyncConfig, bad: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def _json_text(value: object) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
 def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
     dtype = frame.schema[column]
     if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
-        return pl.col(column).map_elements(str, return_dtype=pl.String)
+        return pl.col(column).map_elements(_json_text, return_dtype=pl.String)
     return pl.col(column).cast(pl.String)
 
 

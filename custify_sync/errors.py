@@ -52,6 +52,11 @@ def user_errors() -> Iterator[None]:
     except Exception as exc:
         if isinstance(exc, _usage_errors()):
             fail(str(exc))
+        from custify.errors import CustifyError
+
+        if isinstance(exc, CustifyError):  # Custify kept failing (5xx, drops) past the retries
+            fail(f"{exc} (Custify kept failing; what was not done stays pending: rerun later)",
+                 EXIT_RECORDS_FAILED)  # fmt: skip
         raise
 
 

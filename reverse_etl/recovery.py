@@ -59,16 +59,21 @@ def find_created(
     floor = since.timestamp() - SKEW_S if since is not None else None
     fallback: str | None = None
     for page in pages:
+        recent = False
         for row in page.rows:
             created = _epoch(row.get(obj.created_field))
             if rec.items is None and floor is not None and created is not None and created < floor:
-                if ordered:
-                    return fallback  # newest first: everything after this is older
                 continue
+            recent = True
             found, exact = _match(rec, row, payload, token, upload, claimed)
             if found and exact:
                 return found
             fallback = fallback or found
+        if ordered and not recent and floor is not None:
+            # newest first, so the next pages are older still. Stop on a whole page, not on
+            # the first old row: a list scoped to one entity puts sticky notes first whatever
+            # their age (§6), and one old sticky note must not hide the attempt's note.
+            return fallback
     return fallback
 
 

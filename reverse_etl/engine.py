@@ -282,17 +282,16 @@ def _finish(
         schema={"attempt_id": pl.String, "status": pl.String, "http_status": pl.Int64,
                 "error": pl.String, "custify_id": pl.String, "record": pl.String},
     ).with_columns(pl.lit(now).alias("finished_at"))  # fmt: skip
-    ledger.write_outcomes(ctx.wh, frame.drop("record"))
-    _records(ctx, plan, rows, frame, now)
-    _refused(ctx, plan, rows, frame, now)
     joined = rows.join(frame.rename({"custify_id": "o_id"}), on="attempt_id", how="inner")
     confirmed = joined.filter(pl.col("status") == "confirmed")
     cfg = plan.cfg
-    ledger.advance_state(ctx.wh, cfg.name, confirmed.select(
+    ledger.commit_wave(ctx.wh, frame.drop("record"), cfg.name, confirmed.select(
         pl.lit(cfg.name).alias("sync"), pl.lit(cfg.target.name).alias("object"),
         pl.lit(cfg.match).alias("match"), "key", "op", "payload_hash", "payload",
         pl.coalesce("o_id", "custify_id").alias("custify_id"), "created",
         pl.lit(now).alias("confirmed_at"), pl.lit(ctx.run_id).alias("run_id"),
         pl.col("tag_id").alias("ref_id"), "row_hash",
     ))  # fmt: skip
+    _records(ctx, plan, rows, frame, now)
+    _refused(ctx, plan, rows, frame, now)
     report.add(frame.get_column("status"), sent=rows.height if sent else 0)

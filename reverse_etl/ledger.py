@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from contextlib import ExitStack
 
 import polars as pl
 
@@ -156,43 +157,50 @@ def append_final(wh: Warehouse, rows: pl.DataFrame) -> None:
     wh.insert_df(LEDGER, frame.select(list(LEDGER_SCHEMA)).cast(LEDGER_SCHEMA))
 
 
-def write_outcomes(wh: Warehouse, outcomes: pl.DataFrame) -> None:
-    """Set the outcome of each attempt (``attempt_id`` + ``OUTCOME_COLUMNS``) in one join."""
-    if outcomes.height == 0:
+def commit_wave(wh: Warehouse, outcomes: pl.DataFrame, sync: str, confirmed: pl.DataFrame) -> None:
+    """Set each attempt's outcome and advance the snapshot of the confirmed keys, in ONE
+    transaction: a crash leaves both or neither. (As two transactions, a kill between them left
+    rows confirmed in the ledger but absent from the snapshot, and the rerun sent them again.)
+
+    Confirmed deletes stay as ``op = "delete"`` rows in the snapshot: they stop the next run
+    from deleting again (a wasted request), and a crash can never lose the ``created`` mark
+    mirror relies on.
+    """
+    if outcomes.height == 0 and confirmed.height == 0:
         return
-    schema = {"attempt_id": pl.String, **{c: LEDGER_SCHEMA[c] for c in OUTCOME_COLUMNS}}
-    frame = outcomes.select(list(schema)).cast(schema)
+    out_schema = {"attempt_id": pl.String, **{c: LEDGER_SCHEMA[c] for c in OUTCOME_COLUMNS}}
     q = wh.quote
-    with staged(wh, frame, "custify_outcomes") as stage:
-        sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in OUTCOME_COLUMNS)
-        wh.execute(
-            f"UPDATE {wh.table(LEDGER)} AS l SET {sets} FROM {stage} AS s "
-            f"WHERE l.{q('attempt_id')} = s.{q('attempt_id')}"
-        )
+    with ExitStack() as stack:
+        out_stage = state_stage = None
+        if outcomes.height:
+            frame = outcomes.select(list(out_schema)).cast(out_schema)
+            out_stage = stack.enter_context(staged(wh, frame, "custify_outcomes"))
+        if confirmed.height:
+            frame = confirmed.select(list(STATE_SCHEMA)).cast(STATE_SCHEMA)
+            state_stage = stack.enter_context(staged(wh, frame, "custify_state"))
+        client = stack.enter_context(wh.client())
+        stack.enter_context(client.begin_transaction())
+        if out_stage is not None:
+            sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in OUTCOME_COLUMNS)
+            client.execute_sql(
+                f"UPDATE {wh.table(LEDGER)} AS l SET {sets} FROM {out_stage} AS s "
+                f"WHERE l.{q('attempt_id')} = s.{q('attempt_id')}"
+            )
+        if state_stage is not None:
+            cols = ", ".join(q(c) for c in STATE_SCHEMA)
+            client.execute_sql(
+                f"DELETE FROM {wh.table(STATE)} WHERE {q('sync')} = %s AND {q('key')} IN "
+                f"(SELECT {q('key')} FROM {state_stage})",
+                sync,
+            )
+            client.execute_sql(
+                f"INSERT INTO {wh.table(STATE)} ({cols}) SELECT {cols} FROM {state_stage}"
+            )
 
 
 def advance_state(wh: Warehouse, sync: str, confirmed: pl.DataFrame) -> None:
-    """Replace the snapshot rows of the confirmed keys in one transaction.
-
-    Confirmed deletes stay as ``op = "delete"`` rows: they stop the next run from deleting
-    again (a wasted request), and a crash can never lose the ``created`` mark mirror relies on.
-    """
-    if confirmed.height == 0:
-        return
-    frame = confirmed.select(list(STATE_SCHEMA)).cast(STATE_SCHEMA)
-    q = wh.quote
-    cols = ", ".join(q(c) for c in STATE_SCHEMA)
-    with (
-        staged(wh, frame, "custify_state") as stage,
-        wh.client() as client,
-        client.begin_transaction(),
-    ):
-        client.execute_sql(
-            f"DELETE FROM {wh.table(STATE)} WHERE {q('sync')} = %s AND {q('key')} IN "
-            f"(SELECT {q('key')} FROM {stage})",
-            sync,
-        )
-        client.execute_sql(f"INSERT INTO {wh.table(STATE)} ({cols}) SELECT {cols} FROM {stage}")
+    """The snapshot alone, for rows found already in Custify (no attempt to close)."""
+    commit_wave(wh, pl.DataFrame(), sync, confirmed)
 
 
 def record_run(wh: Warehouse, run: dict) -> None:

@@ -42,6 +42,7 @@ def load(path: Path) -> list[tuple[list[str], int]]:
 #: (area, substring of a frame); a stack goes to the area of its LEAF-most matching frame
 AREAS: tuple[tuple[str, str], ...] = (
     ("imports", "<frozen importlib"),
+    ("JSON decode (orjson, custify/http.py:decode_json)", "custify/http.py:decode_json"),
     ("JSON decode (stdlib json)", "json/decoder.py"),
     ("JSON decode (stdlib json)", "json/__init__.py:loads"),
     ("rate budget (SQLite)", "custify/ratelimit.py"),
@@ -59,6 +60,8 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("envelopes/pagination (custify/)", "custify/pagination.py"),
     ("thread pool, futures, locks", "futures/"),
     ("thread pool, futures, locks", "threading.py"),
+    ("JSON decode (simplejson/orjson in dlt)", "simplejson/"),
+    ("JSON decode (simplejson/orjson in dlt)", "json/_orjson.py"),
     ("rest_api source (paginator, jsonpath)", "rest_api/"),
     ("rest_api source (paginator, jsonpath)", "rest_client/"),
     ("rest_api source (paginator, jsonpath)", "jsonpath"),

@@ -29,6 +29,7 @@ test: setup
 	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,bench]"
 	$(BIN)/python -m bench.run
 
 clean:

@@ -21,6 +21,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: answer at once: with Nagle on, each keep-alive answer waited ~40 ms for the client's
+    #: delayed ACK, which no real API front end does (measured in bench/README.md)
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:

@@ -123,18 +123,23 @@ def _remember_existing(ctx: Context, plan: Plan, report: SyncReport) -> None:
         pl.when(ours).then(pl.lit("create")).otherwise(pl.col("op")).alias("op"),
         ours.alias("created"),
     )
-    recovered = seen.filter(pl.col("created"))
-    if recovered.height:
-        note = "found in Custify: the unconfirmed earlier attempt had created it"
-        ledger.append_final(ctx.wh, recovered.select(
-            pl.Series("attempt_id", [uuid.uuid4().hex for _ in range(recovered.height)]),
-            pl.lit(ctx.run_id).alias("run_id"), pl.lit(cfg.name).alias("sync"), "key", "op",
-            "payload_hash", pl.lit("confirmed").alias("status"), pl.lit(1).alias("attempt"),
-            pl.lit(200, dtype=pl.Int64).alias("http_status"), pl.lit(note).alias("error"),
-            "custify_id", pl.lit(now).alias("attempted_at"), pl.lit(now).alias("finished_at"),
-        ))  # fmt: skip
-        report.confirmed += recovered.height
-    ledger.advance_state(ctx.wh, cfg.name, seen.select(
+    recovered = seen.filter(pl.col("created")).with_columns(
+        pl.Series("attempt_id", [uuid.uuid4().hex for _ in range(seen.height)]).head(
+            int(seen.get_column("created").sum())
+        ),
+        pl.lit(1).alias("attempt"),
+    )
+    # a pending attempt first, then its outcome and the snapshot in one transaction: a crash
+    # in between leaves the key unconfirmed, and the next run finds the record again
+    ledger.write_pending(ctx.wh, _pending(ctx, cfg, recovered))
+    note = "found in Custify: the unconfirmed earlier attempt had created it"
+    outcomes = recovered.select(
+        "attempt_id", pl.lit("confirmed").alias("status"),
+        pl.lit(200, dtype=pl.Int64).alias("http_status"), pl.lit(note).alias("error"),
+        "custify_id", pl.lit(now).alias("finished_at"),
+    )  # fmt: skip
+    report.confirmed += recovered.height
+    ledger.commit_wave(ctx.wh, outcomes, cfg.name, seen.select(
         pl.lit(cfg.name).alias("sync"), pl.lit(cfg.target.name).alias("object"),
         pl.lit(cfg.match).alias("match"), "key", "op", "payload_hash", "payload", "custify_id",
         "created", pl.lit(ctx.now()).alias("confirmed_at"), pl.lit(ctx.run_id).alias("run_id"),

@@ -123,10 +123,9 @@ def _remember_existing(ctx: Context, plan: Plan, report: SyncReport) -> None:
         pl.when(ours).then(pl.lit("create")).otherwise(pl.col("op")).alias("op"),
         ours.alias("created"),
     )
-    recovered = seen.filter(pl.col("created")).with_columns(
-        pl.Series("attempt_id", [uuid.uuid4().hex for _ in range(seen.height)]).head(
-            int(seen.get_column("created").sum())
-        ),
+    recovered = seen.filter(pl.col("created"))
+    recovered = recovered.with_columns(
+        pl.Series("attempt_id", [uuid.uuid4().hex for _ in range(recovered.height)]),
         pl.lit(1).alias("attempt"),
     )
     # a pending attempt first, then its outcome and the snapshot in one transaction: a crash

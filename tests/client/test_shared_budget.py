@@ -40,7 +40,10 @@ def test_threads_and_processes_share_one_budget(server, tmp_path: Path) -> None:
     sandbox, url = server
     config = tmp_path / "pipelines.toml"
     config.write_text(
-        f"[custify]\nrate_limit = {LIMIT}\nrate_window_s = {WINDOW_S}\n"
+        # the safety margin covers the delay between a grant and the request's arrival, which is
+        # absolute (scheduling, not window size): on a loaded 2-core machine it reaches a few
+        # hundred ms, a tenth of the real 10-s window but a third of this scaled 1-s one
+        f"[custify]\nrate_limit = {LIMIT}\nrate_window_s = {WINDOW_S}\nrate_safety_s = 0.5\n"
         f'budget_path = "{tmp_path / "budget.sqlite3"}"\nmax_retries = 3\n'
     )
     env = {**os.environ, "CUSTIFY_API_KEY": sandbox.api_key, "CUSTIFY_BASE_URL": url}

@@ -97,7 +97,7 @@ def run_demo(*, workdir: Path, scale: float) -> int:
     console.print(Rule("done"))
     console.print(
         f'Explore the result: duckdb {cfg.duckdb_path} "SELECT event_type, count(*) '
-        'FROM custify.trigger_events GROUP BY 1"\n'
+        'FROM custify.custify.trigger_events GROUP BY 1"\n'
         f"Replay with your own sandbox: custify-sync sandbox, then custify-sync extract / "
         f"push -c {config}"
     )

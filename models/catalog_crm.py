@@ -69,6 +69,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="people",
         list_path="/people/all",
+        accepts_properties=True,
         envelope=Envelope.ARRAY_WRAPPED,
         envelope_key="people",
         page_size_max=200,
@@ -171,6 +172,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="companies",
         list_path="/company/all",
+        accepts_properties=True,
         envelope=Envelope.OBJECT,
         envelope_key="companies",
         page_size_max=200,

@@ -159,6 +159,8 @@ class CustifyObject:
     variants: tuple[ListVariant, ...] = ()
     #: fixed list parameters (e.g. ``includeCounts=false`` to save Custify work)
     list_params: Mapping[str, str] = field(default_factory=dict)
+    #: the list takes ``properties`` (§1.7), so an id-only listing (reconcile) costs little
+    accepts_properties: bool = False
     #: tag category of this object's tags (custify-api.md §1.6)
     tag_category: str | None = None
     #: fields holding lists of objects that the ELT source lands as ``<table>__<field>``

@@ -30,8 +30,6 @@ from pipelines.frames import build_batch
 from pipelines.scan import StreamResult, parse_ts, scan_concurrent, scan_sequential
 
 DONE = object()
-#: objects whose list takes ``properties`` (§1.7): an id-only listing costs the fewest bytes
-PROPERTIES_OBJECTS = frozenset({"people", "companies"})
 ID_PROPERTIES = '["id"]'
 
 
@@ -220,7 +218,7 @@ class ObjectJob:
 
     def _id_set(self) -> IdSet:
         """Custify's ids for reconciliation: this run's full scan, or an id-only listing."""
-        if self.obj.name in PROPERTIES_OBJECTS:
+        if self.obj.accepts_properties:
             return self.ctx.id_set(self.obj, self.fetcher, self.tag)
         results = list(self.results.values())
         trusted = all(r.complete and not r.unstable for r in results)

@@ -19,6 +19,7 @@ from typing import Any
 
 from models.clock import Clock, RealClock
 from models.registry import CustifyObject
+from models.stop import StopFlag
 from pipelines.conform import Change, Known
 from pipelines.fetch import Fetcher
 from pipelines.jobs import IdSet, Plan, list_ids, stream_keys
@@ -67,12 +68,14 @@ class RunContext:
         explicit: bool = False,
         progress: Callable[[ObjectReport], None] | None = None,
         run_id: str | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self.client = client
         self.options = options or ExtractOptions()
         self.clock = clock or getattr(client, "clock", None) or RealClock()
         self.full_refresh, self.reconcile, self.explicit = full_refresh, reconcile, explicit
         self.progress_cb = progress
+        self.stop = stop
         self.run_id = run_id or new_run_id(self.clock)
         settings = getattr(client, "settings", None)
         self.concurrency = int(getattr(settings, "concurrency", 8) or 8)
@@ -93,7 +96,7 @@ class RunContext:
     def acquire(self) -> Fetcher:
         with self._lock:
             if self._fetcher is None:
-                self._fetcher = Fetcher(self.client, self.concurrency)
+                self._fetcher = Fetcher(self.client, self.concurrency, self.stop)
             self._active += 1
             return self._fetcher
 

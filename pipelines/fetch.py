@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from custify.pagination import Page
+from models.stop import StopFlag
 
 _local = threading.local()
 
@@ -49,8 +50,9 @@ class _StatsTap:
 class Fetcher:
     """A request pool bound to one client; ``close()`` restores the client's counters."""
 
-    def __init__(self, client: Any, concurrency: int) -> None:
+    def __init__(self, client: Any, concurrency: int, stop: StopFlag | None = None) -> None:
         self.client = client
+        self.stop = stop
         self.counts: dict[str, Counter[str]] = {}
         self._lock = threading.Lock()
         self._cancel = threading.Event()
@@ -64,6 +66,8 @@ class Fetcher:
     # -- requests ----------------------------------------------------------------------------
     def page(self, tag: str, obj: Any, page: int, **options: Any) -> Page:
         """One list page, sent from the calling thread under ``tag``."""
+        if self.stop is not None:
+            self.stop.check()  # Ctrl-C / SIGTERM: no new request; the run ends unloaded
         if self._cancel.is_set():
             raise Cancelled()
         previous = getattr(_local, "tag", None)

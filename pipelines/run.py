@@ -17,6 +17,7 @@ wrong key, ``WarehouseUnavailable``...) so the CLI can print one line and exit 2
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,7 @@ import polars as pl
 from custify.errors import CustifyError
 from custify.settings import ConnectionSettings
 from models.clock import Clock, RealClock
+from models.stop import Interrupted, StopFlag
 from pipelines.conform import Change
 from pipelines.context import ObjectReport, RunContext
 from pipelines.events import EVENTS_TABLE
@@ -42,6 +44,9 @@ from warehouse import (
     WarehouseUnavailable,
     make_pipeline,
 )
+from warehouse.lock import run_lock
+
+log = logging.getLogger("pipelines")
 
 
 @dataclass
@@ -59,6 +64,7 @@ class ExtractReport:
     deleted: dict[str, int] = field(default_factory=dict)
     load_ids: list[str] = field(default_factory=list)
     recovered_packages: int = 0
+    connection: str = "default"
 
     @property
     def rows(self) -> int:
@@ -84,6 +90,7 @@ class ExtractReport:
 def run_extract(
     settings: Any,
     *,
+    connection: str | None = None,
     objects: list[str] | None = None,
     warehouse_cfg: WarehouseConfig,
     full_refresh: bool = False,
@@ -93,34 +100,46 @@ def run_extract(
     events_out: IO[str] | None = None,
     clock: Clock | None = None,
     options: ExtractOptions | None = None,
+    lock_wait_s: float = 0.0,
+    stop: StopFlag | None = None,
 ) -> ExtractReport:
-    """Extract ``objects`` (all extracted registry objects by default) into ``warehouse_cfg``.
+    """Extract ``objects`` (all extracted registry objects by default) of ``connection`` into
+    its own dataset of ``warehouse_cfg`` (``WarehouseConfig.for_connection``).
 
     ``settings`` is a ``custify.Settings`` (its ``[extract]`` section is read) or a
     ``ConnectionSettings``. ``events_out`` receives the run's trigger events as JSON lines.
+    The run holds the connection's run lock (``warehouse.lock``), waiting up to
+    ``lock_wait_s`` seconds for another run to finish (then ``RunLocked``).
     """
     clock = clock or getattr(client, "clock", None) or RealClock()
     options = options or ExtractOptions.from_raw(getattr(settings, "raw", None))
     selected_objects(objects)  # unknown names fail before anything is sent or touched
-    pipeline = make_pipeline(warehouse_cfg)
-    wh = Warehouse(warehouse_cfg, pipeline)
-    wh.execute("SELECT 1")  # unreachable warehouse: one line (WarehouseUnavailable), nothing sent
-    check_duckdb_catalog(pipeline, warehouse_cfg)
-    own_client = client is None
-    if own_client:
-        from custify.client import CustifyClient
-
-        client = CustifyClient(_connection(settings), clock=clock)
-    ctx = RunContext(client, options=options, clock=clock, full_refresh=full_refresh,
-                     reconcile=reconcile, explicit=objects is not None, progress=progress)  # fmt: skip
-    try:
-        report = _run(pipeline, ctx, objects, warehouse_cfg)
-    finally:
+    conn = _connection(settings, connection)
+    cfg = warehouse_cfg.for_connection(conn.name, conn.dataset)
+    with run_lock(cfg, command="extract", wait_s=lock_wait_s):
+        pipeline = make_pipeline(cfg)
+        wh = Warehouse(cfg, pipeline)
+        wh.execute("SELECT 1")  # unreachable warehouse: one line, nothing sent
+        check_duckdb_catalog(pipeline, cfg)
+        if pipeline.first_run:  # no local state (a new state_dir, a fresh container): dlt
+            _step(pipeline.sync_destination, cfg)  # restores cursors from the warehouse
+        own_client = client is None
         if own_client:
-            client.close()
-    record_run(pipeline, report)
-    if events_out is not None:
-        write_events(wh, ctx.run_id, events_out)
+            from custify.client import CustifyClient
+
+            client = CustifyClient(conn, clock=clock)
+        ctx = RunContext(client, options=options, clock=clock, full_refresh=full_refresh,
+                         reconcile=reconcile, explicit=objects is not None,
+                         progress=progress, stop=stop)  # fmt: skip
+        try:
+            report = _run(pipeline, ctx, objects, cfg)
+        finally:
+            if own_client:
+                client.close()
+        record_run(pipeline, report)
+        log_report(report)
+        if events_out is not None:
+            write_events(wh, ctx.run_id, events_out)
     return report
 
 
@@ -141,14 +160,37 @@ def _run(
         requests=after["requests"] - before["requests"],
         rate_limited=after["rate_limited"] - before["rate_limited"],
         retries=after["retries"] - before["retries"], deleted=deleted, load_ids=load_ids,
-        recovered_packages=recovered,
+        recovered_packages=recovered, connection=cfg.connection,
     )  # fmt: skip
 
 
-def _connection(settings: Any) -> ConnectionSettings:
+def log_report(report: ExtractReport) -> None:
+    """One INFO record per object and one per run, their numbers as ``extra`` fields (the
+    CLI's ``--log-format json`` prints them for orchestrators)."""
+    common = {"run_id": report.run_id, "connection": report.connection,
+              "dataset": report.dataset}  # fmt: skip
+    for r in report.objects.values():
+        log.info(
+            "%s: %s, %d rows, %d requests, %d x 429", r.object, r.status, r.rows, r.requests,
+            r.rate_limited,
+            extra={**common, "step": "object", "object": r.object, "status": r.status,
+                   "rows": r.rows, "requests": r.requests, "rate_limited": r.rate_limited,
+                   "events": sum(r.events.values()), "note": r.note},
+        )  # fmt: skip
+    log.info(
+        "extract %s: %d rows, %d requests, %d x 429, %d events", report.run_id, report.rows,
+        report.requests, report.rate_limited, sum(report.events.values()),
+        extra={**common, "step": "extract", "rows": report.rows, "requests": report.requests,
+               "rate_limited": report.rate_limited, "events": sum(report.events.values())},
+    )  # fmt: skip
+
+
+def _connection(settings: Any, name: str | None) -> ConnectionSettings:
     if isinstance(settings, ConnectionSettings):
+        if name not in (None, settings.name):
+            raise WarehouseConfigError(f"connection {name!r} asked, settings of {settings.name!r}")
         return settings
-    return settings.connection()
+    return settings.connection(name)
 
 
 def check_duckdb_catalog(pipeline: Any, cfg: WarehouseConfig) -> None:
@@ -211,7 +253,7 @@ def _typed_cause(exc: BaseException) -> BaseException | None:
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
-        if isinstance(cur, CustifyError | WarehouseUnavailable):
+        if isinstance(cur, CustifyError | WarehouseUnavailable | Interrupted):
             return cur
         if _connection_error(cur):
             return cur

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.clock import Clock, RealClock
+from models.stop import StopFlag
 from reverse_etl.config import SyncConfig
 from warehouse import Warehouse
 
@@ -25,6 +26,8 @@ class Context:
     dry_run: bool = False
     progress: Progress | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: Ctrl-C / SIGTERM: checked between waves, so the ledger always holds every outcome
+    stop: StopFlag | None = None
     #: lookups answered once per run (finders, tag listings), keyed by what was asked
     cache: dict[Any, Any] = field(default_factory=dict)
     #: the sync being planned or sent: lookups go through its connection
@@ -51,6 +54,11 @@ class Context:
     def concurrency(self, cfg: SyncConfig) -> int:
         settings = getattr(self.client(cfg), "settings", None)
         return max(1, int(getattr(settings, "concurrency", 4)))
+
+    def close_clients(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.clock.now(), dt.UTC)

@@ -9,15 +9,18 @@ calling thread (DuckDB connections are not shared across threads), requests over
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import polars as pl
 
-from custify.errors import ConfigError, FatalError
+from custify.errors import AuthError, ConfigError, FatalError
 from models.clock import Clock, RealClock
+from models.stop import StopFlag
 from reverse_etl import ledger, lookups
 from reverse_etl.config import Kind, SyncConfig, select_syncs
 from reverse_etl.context import Context, Progress
@@ -27,6 +30,13 @@ from reverse_etl.plan import Plan, plan_sync
 from reverse_etl.report import PushReport, SyncReport
 from reverse_etl.sender import Outcome, Sender, Unit, plan_units
 from warehouse import SessionWarehouse, WarehouseConfig, warehouse_config
+from warehouse.config import DEFAULT_CONNECTION, check_disjoint
+from warehouse.lock import run_locks
+
+log = logging.getLogger("reverse_etl")
+#: the request a dry run proves the connection with: one id of one person
+PROBE_OBJECT = "people"
+PROBE_PARAMS = {"properties": '["id"]'}
 
 
 def default_client_factory(settings: Any, clock: Clock) -> Callable[[str | None], Any]:
@@ -42,38 +52,64 @@ def run_push(
     settings: Any,
     sync_names: list[str] | None = None,
     *,
+    connection: str | None = None,
     dry_run: bool = False,
     warehouse_cfg: WarehouseConfig | None = None,
     client_factory: Callable[[str | None], Any] | None = None,
     progress: Progress | None = None,
     clock: Clock | None = None,
+    lock_wait_s: float = 0.0,
+    stop: StopFlag | None = None,
 ) -> PushReport:
-    """Push the named syncs (all when None/empty); see the module doc for the order of work.
+    """Push the named syncs (all when None/empty; only ``connection``'s with one given).
 
-    Raises ``SyncConfigError`` (exit 2) before anything is sent when any sync is misconfigured
-    or its delete guard trips.
+    Each sync reads, diffs and resolves in its connection's own dataset
+    (``WarehouseConfig.for_connection``), under that dataset's run lock (waiting up to
+    ``lock_wait_s``). Raises ``SyncConfigError`` (exit 2) before anything is sent when any
+    sync is misconfigured or its delete guard trips; a sync whose source breaks at run time
+    (a missing table, a failing query) fails alone and the others go.
     """
     raw = getattr(settings, "raw", {}) or {}
-    cfgs = select_syncs(raw, sync_names)
+    cfgs = select_syncs(raw, sync_names, connection=connection)
     if client_factory is None:
         _check_connections(settings, cfgs)
     clock = clock or RealClock()
     factory = client_factory or default_client_factory(settings, clock)
-    with SessionWarehouse(warehouse_cfg or warehouse_config(raw)) as wh:
-        ledger.ensure_tables(wh)
-        ctx = Context(settings, wh, factory, clock=clock, dry_run=dry_run, progress=progress)
-        try:
-            plans: list[tuple[Plan, int]] = []
-            for cfg in cfgs:
-                before = ctx.requests(cfg)
-                plan = plan_sync(ctx, cfg)
-                plans.append((plan, ctx.requests(cfg) - before))
-            reports = [_run_one(ctx, plan, lookups_cost) for plan, lookups_cost in plans]
-        finally:
+    base = warehouse_cfg or warehouse_config(raw)
+    targets = {name: base.for_connection(name, _dataset(settings, name))
+               for name in dict.fromkeys(_connection_of(c) for c in cfgs)}  # fmt: skip
+    check_disjoint(list(targets.values()))
+    run_id = uuid.uuid4().hex
+    with run_locks(list(targets.values()), command="push", wait_s=lock_wait_s), \
+            ExitStack() as stack:  # fmt: skip
+        ctxs = {}
+        for name, target in targets.items():
+            wh = stack.enter_context(SessionWarehouse(target))
+            ledger.ensure_tables(wh)
+            ctxs[name] = Context(settings, wh, factory, clock=clock, dry_run=dry_run,
+                                 progress=progress, run_id=run_id, stop=stop)  # fmt: skip
             if client_factory is None:
-                for client in ctx._clients.values():
-                    client.close()
-    return PushReport(run_id=ctx.run_id, dry_run=dry_run, syncs=reports)
+                stack.callback(ctxs[name].close_clients)
+        if dry_run:  # a dry run that passes means the real run can start
+            for cfg in {_connection_of(c): c for c in cfgs}.values():
+                _probe(ctxs[_connection_of(cfg)], cfg)
+        planned = [(cfg, *_plan_one(ctxs[_connection_of(cfg)], cfg)) for cfg in cfgs]
+        reports = [_run_one(ctxs[_connection_of(item[0])], *item) for item in planned]
+    return PushReport(run_id=run_id, dry_run=dry_run, syncs=reports)
+
+
+def _probe(ctx: Context, cfg: SyncConfig) -> None:
+    """One cheap request on the sync's connection: a wrong key, URL or scope fails here."""
+    ctx.client(cfg).list_page(PROBE_OBJECT, 1, page_size=1, params=PROBE_PARAMS)
+
+
+def _connection_of(cfg: SyncConfig) -> str:
+    return cfg.connection or DEFAULT_CONNECTION
+
+
+def _dataset(settings: Any, name: str) -> str | None:
+    """A named connection's own dataset setting, when the settings know the connection."""
+    return getattr(settings, "datasets", {}).get(name)
 
 
 def _check_connections(settings: Any, cfgs: list[SyncConfig]) -> None:
@@ -85,8 +121,33 @@ def _check_connections(settings: Any, cfgs: list[SyncConfig]) -> None:
             raise SyncConfigError(f"{cfg.where('connection')}: {exc}") from None
 
 
-def _run_one(ctx: Context, plan: Plan, plan_requests: int) -> SyncReport:
-    cfg = plan.cfg
+def _plan_one(ctx: Context, cfg: SyncConfig) -> tuple[Plan | None, int, str | None]:
+    """``(plan, requests it cost, error)``: configuration errors and a rejected key stop the
+    whole push (raised, nothing sent); anything else the sync's source or lookups hit at run
+    time fails this sync alone."""
+    before = ctx.requests(cfg)
+    try:
+        plan = plan_sync(ctx, cfg)
+    except (ConfigError, AuthError):
+        raise
+    except Exception as exc:
+        return None, ctx.requests(cfg) - before, f"{cfg.where()}: {one_line(exc)}"
+    return plan, ctx.requests(cfg) - before, None
+
+
+def one_line(exc: BaseException) -> str:
+    """An error's first line, for a report (drivers print multi-line messages)."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:500]
+
+
+def _run_one(
+    ctx: Context, cfg: SyncConfig, plan: Plan | None, plan_requests: int, error: str | None
+) -> SyncReport:
+    if ctx.stop is not None:
+        ctx.stop.check()
+    if plan is None:
+        return _failed_before_sending(ctx, cfg, error or "failed", plan_requests)
     started = ctx.now()
     ctx.cache.clear()  # what planning found missing, an earlier sync may have created since
     ctx.current = cfg
@@ -97,13 +158,42 @@ def _run_one(ctx: Context, plan: Plan, plan_requests: int) -> SyncReport:
             _ledger_rejects(ctx, plan)
             _remember_existing(ctx, plan, report)
             before = ctx.requests(cfg)
-            _execute(ctx, plan, report)
-            report.requests += ctx.requests(cfg) - before
-    except FatalError as exc:
+            try:
+                _execute(ctx, plan, report)
+            finally:
+                report.requests += ctx.requests(cfg) - before
+    except AuthError as exc:
         report.error = str(exc)
         raise
+    except FatalError as exc:  # this sync's requests are refused; the other syncs go
+        report.error = f"{cfg.where()}: {exc}"
     finally:
         ledger.record_run(ctx.wh, report.run_row(started, ctx.now(), plan.summary()))
+        if not ctx.dry_run:
+            ctx.report_progress(cfg.name, plan.diff.height, plan.diff.height)
+        log_sync(ctx, report)
+    return report
+
+
+def log_sync(ctx: Context, report: SyncReport) -> None:
+    """One INFO record per sync, its numbers as ``extra`` fields (``--log-format json``)."""
+    log.info(
+        "%s: %d sent, %d confirmed, %d rejected, %d failed, %d requests%s", report.name,
+        report.sent, report.confirmed, report.rejected, report.failed, report.requests,
+        f"; {report.error}" if report.error else "",
+        extra={"run_id": ctx.run_id, "connection": ctx.wh.cfg.connection, "step": "sync",
+               "sync": report.name, "sent": report.sent, "confirmed": report.confirmed,
+               "rejected": report.rejected, "failed": report.failed,
+               "requests": report.requests, "error": report.error, "dry_run": ctx.dry_run},
+    )  # fmt: skip
+
+
+def _failed_before_sending(ctx: Context, cfg: SyncConfig, error: str, requests: int) -> SyncReport:
+    report = SyncReport(name=cfg.name, run_id=ctx.run_id, dry_run=ctx.dry_run, requests=requests,
+                        error=error)  # fmt: skip
+    now = ctx.now()
+    ledger.record_run(ctx.wh, report.run_row(now, now, {"error": error}))
+    log_sync(ctx, report)
     return report
 
 
@@ -192,6 +282,8 @@ def _execute(ctx: Context, plan: Plan, report: SyncReport) -> None:
     done = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"push-{cfg.name}") as pool:
         for wave in _waves(units, 2 * workers):
+            if ctx.stop is not None:
+                ctx.stop.check()  # between waves: every sent row has its outcome written
             rows = pl.DataFrame([r for u in wave for r in u.rows], schema=diff.schema)
             ledger.write_pending(ctx.wh, _pending(ctx, cfg, rows))
             futures = [pool.submit(sender.run, unit) for unit in wave]

@@ -10,13 +10,22 @@ from reverse_etl import ledger
 from reverse_etl.config import load_syncs
 from reverse_etl.report import SyncStatus
 from warehouse import SessionWarehouse, Warehouse, WarehouseConfig, warehouse_config
+from warehouse.config import DEFAULT_CONNECTION
 
 
-def sync_status(settings: Any, warehouse_cfg: WarehouseConfig | None = None) -> list[SyncStatus]:
-    """Reads only the warehouse (ledger and runs); never calls Custify."""
+def sync_status(
+    settings: Any, warehouse_cfg: WarehouseConfig | None = None, connection: str | None = None
+) -> list[SyncStatus]:
+    """The syncs of ``connection`` (default: the default one), read from its dataset's ledger
+    and runs; never calls Custify."""
     raw = getattr(settings, "raw", {}) or {}
-    syncs = load_syncs(raw)
-    with SessionWarehouse(warehouse_cfg or warehouse_config(raw)) as wh:
+    name = connection or DEFAULT_CONNECTION
+    syncs = {
+        n: c for n, c in load_syncs(raw).items() if (c.connection or DEFAULT_CONNECTION) == name
+    }
+    dataset = getattr(settings, "datasets", {}).get(name)
+    cfg = (warehouse_cfg or warehouse_config(raw)).for_connection(name, dataset)
+    with SessionWarehouse(cfg) as wh:
         return _statuses(wh, syncs)
 
 

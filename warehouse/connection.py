@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -17,18 +18,23 @@ from typing import Any
 import dlt
 import polars as pl
 
-from warehouse.config import WarehouseConfig, WarehouseConfigError, check_identifier
+from warehouse.config import (
+    STAGING_LAYOUT,
+    WarehouseConfig,
+    WarehouseConfigError,
+    check_identifier,
+)
 
 INSERT_CHUNK_ROWS = 500
 
 
 def make_destination(cfg: WarehouseConfig) -> Any:
-    """The dlt destination object for ``cfg``."""
+    """The dlt destination object for ``cfg``; credentials None = dlt's providers resolve them."""
+    layout = {"staging_dataset_name_layout": STAGING_LAYOUT}
     if cfg.destination == "duckdb":
-        return dlt.destinations.duckdb(str(cfg.duckdb_path))
-    if cfg.destination == "postgres":
-        return dlt.destinations.postgres(cfg.credentials) if cfg.credentials else "postgres"
-    return dlt.destinations.snowflake(cfg.credentials) if cfg.credentials else "snowflake"
+        return dlt.destinations.duckdb(str(cfg.duckdb_path), **layout)
+    factory = getattr(dlt.destinations, cfg.destination)
+    return factory(credentials=cfg.credentials, **layout)
 
 
 def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> dlt.Pipeline:
@@ -42,6 +48,14 @@ def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> 
         dataset_name=cfg.dataset,
         **kwargs,
     )
+
+
+def postgres_dsn(cfg: WarehouseConfig) -> str:
+    """The PostgreSQL DSN of ``cfg``, as dlt resolves it (its providers when not given)."""
+    if isinstance(cfg.credentials, str):
+        return cfg.credentials
+    client = make_pipeline(cfg, pipeline_name=f"{cfg.pipeline_name}_sql").sql_client()
+    return str(client.credentials.to_native_representation())
 
 
 def sql_type(dtype: pl.DataType, destination: str) -> str:
@@ -169,18 +183,52 @@ class Warehouse:
 
 
 class WarehouseUnavailable(RuntimeError):
-    """The warehouse cannot be reached; the message says which and how to configure it."""
+    """The warehouse cannot be reached; the message gives the driver's own reason (missing
+    password, unknown database, refused...) and names the setting to fix."""
 
     def __init__(self, cfg: WarehouseConfig, exc: BaseException) -> None:
         where = f"DuckDB file {cfg.duckdb_path}" if cfg.destination == "duckdb" else cfg.destination
-        hint = {
-            "postgres": "set DESTINATION__POSTGRES__CREDENTIALS or [destination.postgres] "
-            "credentials in .dlt/secrets.toml",
-            "snowflake": "set DESTINATION__SNOWFLAKE__CREDENTIALS or [destination.snowflake] "
-            "credentials in .dlt/secrets.toml",
-        }.get(cfg.destination, "check the path and that no other process holds the file")
-        reason = type(exc).__name__
-        super().__init__(f"cannot reach the warehouse ({where}): {reason}; {hint}")
+        setting = f"DESTINATION__{cfg.destination.upper()}__CREDENTIALS"
+        missing = _missing_fields(exc)
+        if missing:
+            super().__init__(
+                f"the {cfg.destination} credentials lack {missing}: set {setting}="
+                f"{_DSN_SHAPE.get(cfg.destination, '...')} (or [destination.{cfg.destination}] "
+                "credentials in .dlt/secrets.toml)"
+            )
+            return
+        hint = (
+            "check the path and that no other process holds the file"
+            if cfg.destination == "duckdb"
+            else f"check {setting} (host, port, user, password, database)"
+        )
+        super().__init__(f"cannot reach the warehouse ({where}): {driver_reason(exc)}; {hint}")
+
+
+_DSN_SHAPE = {
+    "postgres": "postgresql://user:password@host:5432/database",
+    "snowflake": "snowflake://user:password@account/database?warehouse=...&role=...",
+}
+_SECRET_IN_URL = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+
+def driver_reason(exc: BaseException) -> str:
+    """The innermost driver error's message on one line, any password in a URL masked."""
+    inner = exc
+    for e in _chain(exc):
+        inner = e
+    lines = [line.strip() for line in str(inner).splitlines() if line.strip()]
+    text = "; ".join(lines)[:400] or type(inner).__name__
+    return _SECRET_IN_URL.sub(r"\1***@", text)
+
+
+def _missing_fields(exc: BaseException) -> str | None:
+    """dlt's ``ConfigFieldMissingException``: which credential fields nobody provided."""
+    for e in _chain(exc):
+        if type(e).__name__ == "ConfigFieldMissingException":
+            found = re.findall(r"missing field\(s\): ([^\n]+)", str(e))
+            return found[-1].replace("`", "").strip() if found else "fields"
+    return None
 
 
 def _is_connection_error(exc: BaseException) -> bool:

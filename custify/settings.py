@@ -10,18 +10,26 @@ configurable too (custify-api.md §1.1). Every problem is one line naming the ke
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import ipaddress
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from custify.config_sources import (
+    DltValues,
+    Found,
+    check_dlt_files,
+    did_you_mean,
+    read_toml,
+    unknown_key,
+)
 from custify.errors import ConfigError
 
 __all__ = ["ApiKey", "ConfigError", "ConnectionSettings", "Settings", "load_settings"]
@@ -115,7 +123,9 @@ class ConnectionSettings:
 
     ``rate_limit`` / ``rate_window_s`` default to Custify's published 100 requests per 10 s
     (§1.8); enterprise plans differ. ``budget_path`` is the SQLite file of the shared budget;
-    None means one file per base URL + key fingerprint under ``~/.cache/custify-sync/``.
+    ``load_settings`` puts it in the project's state directory, and None (settings built by
+    hand) means one file per base URL + key fingerprint under ``~/.cache/custify-sync/``.
+    ``dataset`` is a named connection's warehouse dataset (None: ``<[warehouse] dataset>_<name>``).
     """
 
     api_key: ApiKey
@@ -130,6 +140,7 @@ class ConnectionSettings:
     max_backoff_s: float = 60.0
     concurrency: int = 8
     budget_path: Path | None = None
+    dataset: str | None = None
 
     def __post_init__(self) -> None:
         where = f"connection {self.name!r}"
@@ -151,14 +162,17 @@ class ConnectionSettings:
         if self.budget_path is not None:
             object.__setattr__(self, "budget_path", Path(self.budget_path).expanduser())
 
-    def default_budget_path(self) -> Path:
+    def budget_file_name(self) -> str:
         """One SQLite file per account: base URL + SHA-256 of the key, never the key itself."""
-        if self.budget_path is not None:
-            return self.budget_path
         digest = hashlib.sha256(f"{self.base_url}\0{self.api_key.fingerprint()}".encode())
         host = re.sub(r"[^A-Za-z0-9.-]+", "_", urlsplit(self.base_url).netloc)
+        return f"budget-{host}-{digest.hexdigest()[:24]}.sqlite3"
+
+    def default_budget_path(self) -> Path:
+        if self.budget_path is not None:
+            return self.budget_path
         root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-        return root / "custify-sync" / f"budget-{host}-{digest.hexdigest()[:24]}.sqlite3"
+        return root / "custify-sync" / self.budget_file_name()
 
 
 def _positive(obj: ConnectionSettings, name: str, where: str, kind: type) -> None:
@@ -170,13 +184,27 @@ def _positive(obj: ConnectionSettings, name: str, where: str, kind: type) -> Non
 
 @dataclass(frozen=True)
 class Settings:
-    """All configured connections, plus the parsed pipelines.toml for the other sections."""
+    """All configured connections, plus the parsed pipelines.toml for the other sections.
+
+    ``project_dir`` is the directory of the config file: relative paths resolve against it and
+    every file the engine writes lives under ``state_dir`` (``<project>/.custify-sync``).
+    """
 
     connections: dict[str, ConnectionSettings]
     raw: dict[str, Any] = field(default_factory=dict)
     default: str = DEFAULT_CONNECTION
     #: connections that are declared but incomplete (no key...), with the error to raise
     problems: dict[str, ConfigError] = field(default_factory=dict, repr=False)
+    project_dir: Path = field(default_factory=Path.cwd)
+    config_file: Path | None = None
+    state_dir: Path | None = None
+    #: a named connection's own ``dataset`` option, also for incomplete connections
+    datasets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """Every declared connection, complete or not, the default first."""
+        return list(dict.fromkeys([self.default, *self.connections, *self.problems]))
 
     def connection(self, name: str | None = None) -> ConnectionSettings:
         name = name or self.default
@@ -211,19 +239,17 @@ _OPTIONS: dict[str, type] = {
     "concurrency": int,
     "budget_path": Path,
 }
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a syntax error becomes ``file:line: message``."""
-    if not path.exists():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        line = match.group(1) if match else "?"
-        reason = re.sub(r"\s*\(at line .*\)$", "", str(exc))
-        raise ConfigError(f"{path}:{line}: invalid TOML: {reason}") from None
+#: options only a named connection takes (the default connection's dataset is [warehouse]'s)
+_NAMED_ONLY: dict[str, type] = {"dataset": str}
+#: the top-level sections of pipelines.toml; each owner checks the keys of its own section
+SECTIONS: dict[str, str] = {
+    "custify": "Custify connections (custify.settings)",
+    "warehouse": "destination, dataset, files (warehouse.config)",
+    "extract": "extraction options (pipelines.options)",
+    "syncs": "reverse-ETL syncs (reverse_etl.config)",
+}
+CONNECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+DEFAULT_STATE_DIR = ".custify-sync"
 
 
 def _sections(doc: dict[str, Any], file: Path) -> dict[str, dict[str, Any]]:
@@ -234,6 +260,12 @@ def _sections(doc: dict[str, Any], file: Path) -> dict[str, dict[str, Any]]:
     named = custify.get("connections", {})
     if not isinstance(named, dict) or not all(isinstance(v, dict) for v in named.values()):
         raise ConfigError(f"{file}: [custify.connections.<name>] entries must be tables")
+    for name in named:
+        if not CONNECTION_NAME.match(name) or name == DEFAULT_CONNECTION:
+            raise ConfigError(
+                f"{file}: [custify.connections.{name}]: connection names start with a letter and "
+                f"use letters, digits, '_' and '-' (at most 40), and may not be {DEFAULT_CONNECTION!r}"
+            )
     out = {DEFAULT_CONNECTION: {k: v for k, v in custify.items() if k != "connections"}}
     out.update(named)
     return out
@@ -245,18 +277,22 @@ def _section_label(name: str) -> str:
 
 def _options(name: str, section: dict[str, Any], file: Path) -> dict[str, Any]:
     """Typed non-secret options of one section; a secret or an unknown key is refused."""
+    known = {**_OPTIONS, **({} if name == DEFAULT_CONNECTION else _NAMED_ONLY)}
     out: dict[str, Any] = {}
     for key, value in section.items():
-        where = f"{file} {_section_label(name)} {key}"
-        if key not in _OPTIONS:
-            raise ConfigError(f"{where}: unknown option; known: {', '.join(sorted(_OPTIONS))}")
-        kind = _OPTIONS[key]
+        where = f"{file} {_section_label(name)}"
+        if key == "dataset" and name == DEFAULT_CONNECTION:
+            raise ConfigError(f"{where} dataset: the default connection's dataset is "
+                              "[warehouse] dataset")  # fmt: skip
+        if key not in known:
+            raise unknown_key(where, key, known, "option")
+        kind = known[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if kind is Path and isinstance(value, str):
             value = Path(value)
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+            raise ConfigError(f"{where} {key}: expected {kind.__name__}, got {value!r}")
         out[key] = value
     return out
 
@@ -273,12 +309,31 @@ def _refuse_secrets(sections: dict[str, dict[str, Any]], file: Path) -> None:
                 )
 
 
-def _secret(name: str, secrets: dict[str, dict[str, Any]], env: Mapping[str, str]) -> str | None:
-    value = env.get(env_name(name, "API_KEY"))
-    if value:
-        return value
-    value = secrets.get(name, {}).get("api_key")
-    return value if isinstance(value, str) and value else None
+def _check_sections(doc: dict[str, Any], file: Path) -> None:
+    for name, value in doc.items():
+        if name not in SECTIONS:
+            raise ConfigError(
+                f"{file}: unknown section [{name}]{did_you_mean(name, SECTIONS)}; known: "
+                + ", ".join(f"[{s}]" for s in SECTIONS)
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{file}: `{name}` must be a table ([{name}])")
+
+
+def dlt_sections(name: str) -> list[tuple[str, ...]]:
+    """Where dlt's conventions keep a connection's values, most specific first."""
+    if name == DEFAULT_CONNECTION:
+        return [("sources", "custify"), ("custify",)]
+    return [("sources", "custify", "connections", name), ("custify", "connections", name)]
+
+
+def state_dir_of(raw: Mapping[str, Any], project_dir: Path) -> Path:
+    """``[warehouse] state_dir`` (relative to the project) or ``<project>/.custify-sync``."""
+    value = (raw.get("warehouse") or {}).get("state_dir", DEFAULT_STATE_DIR)
+    if not isinstance(value, str) or not value:
+        raise ConfigError("[warehouse] state_dir: expected a directory path")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else project_dir / path
 
 
 def load_settings(
@@ -287,51 +342,128 @@ def load_settings(
     connection: str | None = None,
     env: Mapping[str, str] = os.environ,
     secrets_path: Path | str | None = None,
+    required: bool = False,
 ) -> Settings:
-    """Read ``pipelines.toml`` (default: ./pipelines.toml), ``.dlt/secrets.toml`` next to it,
-    and ``env`` (which wins). With ``connection``, that connection is validated now."""
-    config_file = Path(config_path) if config_path else Path.cwd() / "pipelines.toml"
-    secrets_file = Path(secrets_path) if secrets_path else config_file.parent / ".dlt/secrets.toml"
-    raw = _read_toml(config_file)
+    """Read ``pipelines.toml`` (default: ./pipelines.toml), dlt's providers for the project
+    (``.dlt/`` next to the config) and ``env``. ``required``: the file was named explicitly
+    (``-c``), so its absence is an error. With ``connection``, that connection is validated now.
+
+    Precedence, highest first: ``CUSTIFY_[<NAME>_]API_KEY`` / ``_BASE_URL``; dlt's
+    ``SOURCES__CUSTIFY__[CONNECTIONS__<NAME>__]API_KEY`` / ``BASE_URL``; ``.dlt/secrets.toml``
+    and ``.dlt/config.toml`` (``[sources.custify]``, ``[custify]``, and dlt's global files and
+    registered providers); ``pipelines.toml`` for the non-secret ``base_url``.
+    """
+    config_file = (Path(config_path) if config_path else Path.cwd() / "pipelines.toml").absolute()
+    project_dir = config_file.parent
+    raw = read_toml(config_file, required=required)
+    _check_sections(raw, config_file)
     sections = _sections(raw, config_file)
     _refuse_secrets(sections, config_file)
-    secrets = _sections(_read_toml(secrets_file), secrets_file)
-    for name in secrets:
-        sections.setdefault(name, {})
+    options = {name: _options(name, section, config_file) for name, section in sections.items()}
+    if secrets_path is not None:  # an explicit file replaces dlt's lookup of .dlt/secrets.toml
+        dlt = _ExplicitSecrets(Path(secrets_path), env)
+    else:
+        check_dlt_files(project_dir)
+        dlt = DltValues(project_dir, env)
+    for name in _declared_in_dlt_files(project_dir, secrets_path):
+        options.setdefault(name, {})
+    state_dir = state_dir_of(raw, project_dir)
     connections: dict[str, ConnectionSettings] = {}
     problems: dict[str, ConfigError] = {}
-    for name, section in sections.items():
+    for name, opts in options.items():
         try:
-            connections[name] = _build(name, section, secrets, env, config_file)
+            connections[name] = _build(name, opts, dlt, env, config_file, state_dir)
         except ConfigError as exc:
             problems[name] = exc
-    settings = Settings(connections=connections, raw=raw, problems=problems)
+    datasets = {name: opts["dataset"] for name, opts in options.items() if "dataset" in opts}
+    settings = Settings(connections=connections, raw=raw, problems=problems,
+                        project_dir=project_dir, config_file=config_file,
+                        state_dir=state_dir, datasets=datasets)  # fmt: skip
     if connection is not None:
         settings.connection(connection)
     return settings
 
 
+class _ExplicitSecrets:
+    """A given secrets file instead of dlt's providers (tests and scripts that pass one)."""
+
+    def __init__(self, path: Path, env: Mapping[str, str]) -> None:
+        self.path, self.env, self.doc = path, env, read_toml(path)
+
+    def get(self, key: str, sections: tuple[str, ...]) -> Found | None:
+        name = DltValues.env_name(key, *sections)
+        if self.env.get(name):
+            return Found(self.env[name], name, from_env=True)
+        node: Any = self.doc
+        for part in sections:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        value = node.get(key) if isinstance(node, dict) else None
+        return Found(value, f"{self.path} [{'.'.join(sections)}] {key}") if value else None
+
+
+def _declared_in_dlt_files(project_dir: Path, secrets_path: Path | str | None) -> list[str]:
+    """Named connections that only dlt's secrets file mentions (a key, no pipelines.toml
+    section): they exist, with default options."""
+    path = Path(secrets_path) if secrets_path else project_dir / ".dlt" / "secrets.toml"
+    doc = read_toml(path)
+    names: list[str] = []
+    for root in (doc.get("custify"), (doc.get("sources") or {}).get("custify")):
+        if isinstance(root, dict) and isinstance(root.get("connections"), dict):
+            names += list(root["connections"])
+    return list(dict.fromkeys(names))
+
+
+def _lookup(dlt: Any, name: str, key: str) -> Found | None:
+    for sections in dlt_sections(name):
+        found = dlt.get(key, sections)
+        if found is not None:
+            return found
+    return None
+
+
 def _build(
     name: str,
-    section: dict[str, Any],
-    secrets: dict[str, dict[str, Any]],
+    options: dict[str, Any],
+    dlt: Any,
     env: Mapping[str, str],
     file: Path,
+    state_dir: Path,
 ) -> ConnectionSettings:
-    options = _options(name, section, file)
+    options = dict(options)
     url_var = env_name(name, "BASE_URL")
+    from_dlt = _lookup(dlt, name, "base_url")
     if env.get(url_var):
         options["base_url"] = validate_base_url(env[url_var], url_var)
+    elif from_dlt is not None:
+        toml_url = options.get("base_url")
+        if (
+            not from_dlt.from_env
+            and toml_url is not None
+            and (toml_url.rstrip("/") != str(from_dlt.value).rstrip("/"))
+        ):
+            raise ConfigError(
+                f"base_url of connection {name!r} is set twice, differently: in {from_dlt.where} "
+                f"and in {file} {_section_label(name)}; keep one"
+            )
+        options["base_url"] = validate_base_url(str(from_dlt.value), from_dlt.where)
     elif "base_url" in options:
         where = f"{file} {_section_label(name)} base_url"
         options["base_url"] = validate_base_url(options["base_url"], where)
-    key = _secret(name, secrets, env)
+    key = env.get(env_name(name, "API_KEY")) or None
+    if key is None:
+        found = _lookup(dlt, name, "api_key")
+        key = str(found.value) if found is not None else None
     if key is None:
         label = _section_label(name)
+        dlt_var = DltValues.env_name("api_key", *dlt_sections(name)[0])
         raise ConfigError(
             f"no Custify API key for connection {name!r}: set {env_name(name, 'API_KEY')} "
-            f"or api_key under {label} in .dlt/secrets.toml"
+            f"(or {dlt_var}, or api_key under {label} in .dlt/secrets.toml)"
         )
-    if "budget_path" in options and not options["budget_path"].expanduser().is_absolute():
-        options["budget_path"] = file.parent / options["budget_path"]  # relative to the toml
-    return ConnectionSettings(api_key=ApiKey(key), name=name, **options)
+    budget = options.get("budget_path")
+    if budget is not None and not budget.expanduser().is_absolute():
+        options["budget_path"] = file.parent / budget  # relative to the toml
+    conn = ConnectionSettings(api_key=ApiKey(key), name=name, **options)
+    if budget is None:
+        conn = dataclasses.replace(conn, budget_path=state_dir / conn.budget_file_name())
+    return conn

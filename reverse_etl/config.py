@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from custify.config_sources import did_you_mean
 from models.registry import REGISTRY, Action, CustifyObject
 from models.types import ActionKind
 from reverse_etl import config_values as values
@@ -127,16 +128,33 @@ def load_syncs(raw: Mapping[str, Any]) -> dict[str, SyncConfig]:
     return {name: parse_sync(name, section) for name, section in syncs.items()}
 
 
-def select_syncs(raw: Mapping[str, Any], names: list[str] | None) -> list[SyncConfig]:
-    """The syncs to run, in the order asked (all when ``names`` is empty)."""
+def select_syncs(
+    raw: Mapping[str, Any], names: list[str] | None, *, connection: str | None = None
+) -> list[SyncConfig]:
+    """The syncs to run, in the order asked (all when ``names`` is empty); with
+    ``connection``, only that connection's (``default``: syncs that name none)."""
     syncs = load_syncs(raw)
     if not names:
-        return list(syncs.values())
-    unknown = [n for n in names if n not in syncs]
-    if unknown:
-        known = ", ".join(sorted(syncs)) or "none (add a [syncs.<name>] section)"
-        raise SyncConfigError(f"unknown sync {unknown[0]!r}; known syncs: {known}")
-    return [syncs[n] for n in names]
+        chosen = list(syncs.values())
+    else:
+        unknown = [n for n in names if n not in syncs]
+        if unknown:
+            known = ", ".join(sorted(syncs)) or "none (add a [syncs.<name>] section)"
+            raise SyncConfigError(
+                f"unknown sync {unknown[0]!r}{did_you_mean(unknown[0], syncs)}; "
+                f"known syncs: {known}"
+            )
+        chosen = [syncs[n] for n in names]
+    if connection is None:
+        return chosen
+    mine = [c for c in chosen if (c.connection or "default") == connection]
+    other = [c for c in chosen if c not in mine]
+    if names and other:
+        raise SyncConfigError(
+            f"{other[0].where('connection')}: sync {other[0].name!r} belongs to connection "
+            f"{other[0].connection or 'default'!r}, not {connection!r}"
+        )
+    return mine
 
 
 def parse_sync(name: str, section: Any) -> SyncConfig:
@@ -150,7 +168,10 @@ def parse_sync(name: str, section: Any) -> SyncConfig:
         raise SyncConfigError(f"{where} must be a table")
     extra = sorted(set(section) - _KEYS)
     if extra:
-        raise SyncConfigError(f"{where} {extra[0]}: unknown key; known: {', '.join(sorted(_KEYS))}")
+        raise SyncConfigError(
+            f"{where} {extra[0]}: unknown key{did_you_mean(extra[0], _KEYS)}; "
+            f"known: {', '.join(sorted(_KEYS))}"
+        )
     obj = _object(where, section)
     action = _action(where, obj, section.get("action"))
     kind = _kind(where, action)

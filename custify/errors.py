@@ -86,6 +86,11 @@ class ConfigError(FatalError):
     """Bad or missing configuration; the message is one line naming the key to fix."""
 
 
+class ConnectFailed(ConfigError):
+    """The first request could not reach Custify at all (refused, DNS, TLS, connect timeout):
+    almost always a wrong base URL or network, so the run ends at once instead of retrying."""
+
+
 class AuthError(FatalError):
     """401 (wrong or missing key) or 403 (endpoint not allowed for this key), §1.2."""
 
@@ -104,6 +109,8 @@ class RetriableError(CustifyError):
 
     def __init__(self, detail: str, *, maybe_applied: bool = True, **kwargs: Any) -> None:
         self.maybe_applied = maybe_applied
+        #: why a transport failure happened, in words (``connect_cause``); None for answers
+        self.cause: str | None = None
         super().__init__(detail, **kwargs)
 
 
@@ -219,7 +226,29 @@ def error_from_transport(exc: httpx.TransportError, method: str, path: str) -> R
     sent = not isinstance(exc, _NOT_SENT)
     what = type(exc).__name__
     detail = f"{what} {'after sending' if sent else 'before sending'}"
-    return RetriableError(detail, maybe_applied=sent, method=method, path=path)
+    err = RetriableError(detail, maybe_applied=sent, method=method, path=path)
+    err.cause = connect_cause(exc)
+    return err
+
+
+def connect_cause(exc: BaseException) -> str:
+    """Why a connection failed, in words a user can act on (never the URL's query)."""
+    text = " ".join(str(e) for e in (exc, exc.__cause__, exc.__context__) if e).lower()
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "no answer in time (connect timeout)"
+    if "refused" in text:
+        return "connection refused (nothing listens on that host and port)"
+    if any(m in text for m in ("name or service not known", "nodename nor servname",
+                               "temporary failure in name resolution", "no address associated",
+                               "getaddrinfo")):  # fmt: skip
+        return "the host name does not resolve (DNS)"
+    if "certificate" in text:
+        return "TLS certificate verification failed (a proxy or a wrong host?)"
+    if "ssl" in text or "tls" in text:
+        return "TLS handshake failed (is it https on a plain-http port, or the reverse?)"
+    if "unreachable" in text:
+        return "network unreachable"
+    return type(exc).__name__
 
 
 def parse_retry_after(response: httpx.Response) -> float | None:

@@ -7,7 +7,9 @@ honours ``Retry-After`` (including ``Retry-After: 0``). The rules:
 - 429: always retried after the server's ``Retry-After`` (every thread and process waits, via the
   shared budget); it has its own, larger allowance (``max_rate_limited``) because it is flow
   control, not failure. Surfaced only when that allowance runs out.
-- Connection errors before sending: always retried (the request never reached Custify).
+- Connection errors before sending: retried once Custify has answered this session at least
+  once; before that (the first request), refused / DNS / TLS / connect timeout mean a wrong
+  base URL or network, so ``ConnectFailed`` ends the run at once, naming the setting.
 - 5xx, read timeouts, dropped connections after sending, malformed JSON on a 2xx: retried only
   when the request is ``replay_safe``. Creates that Custify does not deduplicate
   (``duplicates_on_retry`` in the registry: notes, tasks, comments, replies, files) are not:
@@ -33,6 +35,7 @@ import httpx
 import orjson
 
 from custify.errors import (
+    ConnectFailed,
     CustifyError,
     RateLimitedError,
     RetriableError,
@@ -42,7 +45,7 @@ from custify.errors import (
     strip_query,
 )
 from custify.ratelimit import RateBudget
-from custify.settings import ApiKey, ConnectionSettings
+from custify.settings import ApiKey, ConnectionSettings, env_name
 from models.clock import Clock, RealClock
 
 logger = logging.getLogger("custify")
@@ -139,6 +142,8 @@ class HttpSession:
             max_retries=settings.max_retries, max_backoff_s=settings.max_backoff_s
         )
         self.stats = RequestStats()
+        #: an answer (any status) came back once: later connect errors are blips, retried
+        self._reached = False
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._client = httpx.Client(
@@ -186,8 +191,12 @@ class HttpSession:
             err, response = self._attempt(
                 method, path, params, json, files, data, headers, record, sent
             )
+            if response is not None:
+                self._reached = True
             if err is None:
                 return response  # type: ignore[return-value]
+            if self._never_reached(err, response):  # a setup error, not a blip: stop now
+                return self._fail(self._connect_failed(err))  # type: ignore[arg-type]
             if isinstance(err, RetriableError):
                 err.maybe_applied = err.maybe_applied or applied_before
                 applied_before = err.maybe_applied
@@ -246,6 +255,19 @@ class HttpSession:
                 attempts=sent,
             )
         return err, response
+
+    def _never_reached(self, err: CustifyError, response: httpx.Response | None) -> bool:
+        """A connect error before Custify ever answered this session."""
+        not_sent = isinstance(err, RetriableError) and not err.maybe_applied
+        return response is None and not self._reached and not_sent
+
+    def _connect_failed(self, err: RetriableError) -> ConnectFailed:
+        setting = env_name(self.settings.name, "BASE_URL")
+        return ConnectFailed(
+            f"cannot connect to {self.settings.base_url} ({setting}): {err.cause or err.detail}; "
+            "check the URL (Custify shows your cluster's in Settings -> Developers -> API key) "
+            "and the network"
+        )
 
     def _observe(self, response: httpx.Response, err: CustifyError | None) -> None:
         """Feed ``X-RateLimit-Remaining`` to the budget (not on 429: Retry-After rules there)."""

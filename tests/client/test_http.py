@@ -12,6 +12,8 @@ import pytest
 
 from custify.errors import (
     AuthError,
+    ConfigError,
+    ConnectFailed,
     FatalError,
     NotFound,
     RateLimitedError,
@@ -63,13 +65,38 @@ def test_retry_after_on_503_is_honoured(scripted, clock) -> None:
     "exc",
     [httpx.ConnectError("refused", request=REQ), httpx.ConnectTimeout("slow", request=REQ)],
 )
-def test_connection_errors_before_sending_are_always_retried(scripted, exc) -> None:
-    client, script = scripted(exc, exc, httpx.Response(200, json={"id": "n1"}))
+def test_connection_errors_before_sending_are_retried_once_custify_answered(scripted, exc) -> None:
+    client, script = scripted(OK, exc, exc, httpx.Response(200, json={"id": "n1"}))
+    client.request("GET", "/people/all")
     # even a create that Custify does not deduplicate: it never left this machine
     assert client.notes_create({"text": "t", "entity": "c1", "entityModel": "Company"}) == {
         "id": "n1"
     }
-    assert len(script.requests) == 3
+    assert len(script.requests) == 4
+
+
+@pytest.mark.parametrize(
+    ("exc", "cause"),
+    [
+        (httpx.ConnectError("[Errno 111] Connection refused", request=REQ), "connection refused"),
+        (httpx.ConnectError("[Errno -2] Name or service not known", request=REQ), "DNS"),
+        (
+            httpx.ConnectError(
+                "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", request=REQ
+            ),
+            "TLS certificate",
+        ),  # fmt: skip
+        (httpx.ConnectTimeout("timed out", request=REQ), "connect timeout"),
+    ],
+)
+def test_the_first_request_that_cannot_connect_ends_the_run_at_once(scripted, exc, cause) -> None:
+    """A wrong base URL is a setup error: one attempt, a message naming the setting and why."""
+    client, script = scripted(exc, OK)
+    with pytest.raises(ConnectFailed) as info:
+        client.request("GET", "/people/all")
+    assert len(script.requests) == 1
+    assert "CUSTIFY_BASE_URL" in str(info.value) and cause in str(info.value)
+    assert isinstance(info.value, ConfigError)  # the CLI's exit code 2
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ Entry points for the CLI: ``run_push`` and ``sync_status``. See docs/architectur
 
 from reverse_etl.config import SyncConfig, load_syncs
 from reverse_etl.engine import run_push
-from reverse_etl.errors import DeleteGuardError, SyncConfigError
+from reverse_etl.errors import DeleteGuardError, SyncConfigError, SyncSourceError
 from reverse_etl.report import PushReport, SyncReport, SyncStatus
 from reverse_etl.status import sync_status
 
@@ -15,6 +15,7 @@ __all__ = [
     "PushReport",
     "SyncConfig",
     "SyncConfigError",
+    "SyncSourceError",
     "SyncReport",
     "SyncStatus",
     "load_syncs",

@@ -1,7 +1,10 @@
-"""Errors of the reverse ETL that the CLI turns into one line and exit code 2.
+"""Errors of the reverse ETL, by their reach.
 
-Both subclass ``custify.errors.ConfigError`` so every caller that already maps configuration
-errors (the CLI, the demo) handles them without knowing this package.
+``SyncConfigError`` and ``DeleteGuardError`` stop the whole push before anything is sent (exit
+code 2): they subclass ``custify.errors.ConfigError`` so every caller that already maps
+configuration errors (the CLI, the demo) handles them without knowing this package.
+``SyncSourceError`` is what one sync's source turns out to be at run time (a missing table, a
+failing query, a column that does not map): that sync fails alone, the others go (exit 1).
 """
 
 from __future__ import annotations
@@ -22,3 +25,7 @@ class DeleteGuardError(SyncConfigError):
     Deletes in Custify are permanent GDPR deletes (custify-api.md §2, §3); a share that large
     usually means an empty or broken source query, not an intent.
     """
+
+
+class SyncSourceError(RuntimeError):
+    """One sync's source broke at run time; the message names the sync and the key to check."""

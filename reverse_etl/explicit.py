@@ -12,7 +12,7 @@ import json
 import polars as pl
 
 from reverse_etl.config import Kind, SyncConfig
-from reverse_etl.errors import SyncConfigError
+from reverse_etl.errors import SyncSourceError
 from reverse_etl.source import DELETE, Desired, map_columns, read_source
 from warehouse import Warehouse
 
@@ -29,16 +29,16 @@ def load_explicit(wh: Warehouse, cfg: SyncConfig) -> Desired:
     cols = {c.lower(): c for c in raw.columns}
     for needed in ("key", "op"):
         if needed not in cols:
-            raise SyncConfigError(f"{cfg.where('diff_table')}: the table needs a {needed!r} column")
+            raise SyncSourceError(f"{cfg.where('diff_table')}: the table needs a {needed!r} column")
     raw = raw.rename({cols["key"]: "key", cols["op"]: "op"})
     ops = set(raw.get_column("op").drop_nulls().unique().to_list())
     unknown = sorted(ops - set(OPS[cfg.kind]))
     if unknown:
-        raise SyncConfigError(
+        raise SyncSourceError(
             f"{cfg.where('diff_table')}: unknown op {unknown[0]!r}; use {', '.join(OPS[cfg.kind])}"
         )
     if "delete" in ops and not cfg.allow_deletes:
-        raise SyncConfigError(f"{cfg.where('allow_deletes')}: the diff deletes; set it to true")
+        raise SyncSourceError(f"{cfg.where('allow_deletes')}: the diff deletes; set it to true")
     payload = pl.col(cols["payload"]) if "payload" in cols else pl.lit(None, dtype=pl.String)
     fallback = pl.col("key").map_elements(lambda k: json.dumps({cfg.match: k}), pl.String)
     texts = raw.select(pl.coalesce(payload.cast(pl.String), fallback).alias("p"))

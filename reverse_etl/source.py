@@ -2,8 +2,8 @@
 
 The source is a table, a view or a query the analytics engineer owns; the only contract is
 its columns. Every column must land on a field (or be the delete flag / an event key column),
-so a renamed or misspelt column is a configuration error before anything is sent, not a field
-that silently stops syncing.
+so a renamed or misspelt column fails the sync before anything of it is sent
+(``SyncSourceError``), not a field that silently stops syncing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import polars as pl
 
 from models.types import FieldType
 from reverse_etl.config import TAG_FIELDS, Kind, SyncConfig, resolve_target
-from reverse_etl.errors import SyncConfigError
+from reverse_etl.errors import SyncConfigError, SyncSourceError
 from reverse_etl.fields import Field, request_names
 from reverse_etl.sql import source_sql
 from warehouse import Warehouse, WarehouseUnavailable
@@ -36,7 +36,7 @@ def read_source(wh: Warehouse, cfg: SyncConfig) -> pl.DataFrame:
     """Run the sync's table or query; a failure names the key (``table`` / ``query``)."""
     key = "table" if cfg.table else "query"
     if cfg.table and "." not in cfg.table and not wh.table_exists(cfg.table):
-        raise SyncConfigError(
+        raise SyncSourceError(
             f"{cfg.where('table')}: table {cfg.table!r} does not exist in dataset "
             f"{wh.cfg.dataset!r}"
         )
@@ -46,7 +46,7 @@ def read_source(wh: Warehouse, cfg: SyncConfig) -> pl.DataFrame:
         raise
     except Exception as exc:  # a SQL error in the user's query: say which sync and why
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SyncConfigError(f"{cfg.where(key)}: the source failed: {reason[:300]}") from None
+        raise SyncSourceError(f"{cfg.where(key)}: the source failed: {reason[:300]}") from None
 
 
 def load_desired(wh: Warehouse, cfg: SyncConfig) -> Desired:
@@ -62,7 +62,7 @@ def map_columns(cfg: SyncConfig, raw: pl.DataFrame) -> Desired:
     for column, target in mapping.items():
         actual = by_lower.get(column.lower())
         if actual is None:
-            raise SyncConfigError(
+            raise SyncSourceError(
                 f"{cfg.where('mapping')} {column}: unknown column {column!r} in the source; "
                 f"columns: {', '.join(raw.columns) or 'none'}"
             )
@@ -71,7 +71,7 @@ def map_columns(cfg: SyncConfig, raw: pl.DataFrame) -> Desired:
     for extra, role, alias in _extra_columns(cfg):
         actual = by_lower.get(extra.lower())
         if actual is None:
-            raise SyncConfigError(f"{cfg.where(role)}: unknown column {extra!r} in the source")
+            raise SyncSourceError(f"{cfg.where(role)}: unknown column {extra!r} in the source")
         exprs.append(pl.col(actual).alias(alias))
     frame = raw.select(exprs)
     frame, fields = _expand_objects(cfg, frame, fields)
@@ -106,7 +106,7 @@ def _identity(cfg: SyncConfig, columns: list[str]) -> dict[str, str]:
                 raise SyncConfigError("not a tag field")
             resolve_target(cfg, target, "")
         except SyncConfigError:
-            raise SyncConfigError(
+            raise SyncSourceError(
                 f"{cfg.where()}: source column {column!r} is not a field of {cfg.action.name}; "
                 f"map it in [syncs.{cfg.name}.mapping] or leave it out of the source"
             ) from None
@@ -134,7 +134,7 @@ def _expand_objects(
         if col.dtype == pl.String:
             col = col.str.json_decode(infer_schema_length=None)
         if not isinstance(col.dtype, pl.Struct):
-            raise SyncConfigError(
+            raise SyncSourceError(
                 f"{cfg.where('mapping')}: the column mapped to {path} must be a struct or JSON "
                 f"object, not {col.dtype}"
             )
@@ -143,7 +143,7 @@ def _expand_objects(
         del fields[path]
         for target in renamed.values():
             if target in fields:
-                raise SyncConfigError(f"{cfg.where('mapping')}: {target} is mapped twice")
+                raise SyncSourceError(f"{cfg.where('mapping')}: {target} is mapped twice")
             fields[target] = resolve_target(cfg, target, cfg.where("mapping"))
         frame = pl.concat([frame.drop(path), parts.rename(renamed)], how="horizontal")
     return frame, fields
@@ -169,7 +169,7 @@ def _check_required(cfg: SyncConfig, fields: dict[str, Field]) -> None:
             or any(name == r.field or name in r.sets for r in refs)
         ):
             continue
-        raise SyncConfigError(
+        raise SyncSourceError(
             f"{cfg.where('match' if name == cfg.match else 'mapping')}: no source column "
             f"maps to {name!r}, which {cfg.action.name} needs"
         )

@@ -161,4 +161,4 @@ def test_email_match_warns_about_the_new_person_rule(pusher: Pusher, caplog) -> 
     (warning,) = report.syncs[0].warnings
     assert "new person" in warning.lower() and "user_id" in warning
     assert "NEW person" in caplog.text
-    assert p.requests() == 0
+    assert [e.method for e in p.sandbox.journal] == ["GET"]  # the dry run's probe, no write

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 
+import polars as pl
 import pytest
 
 from reverse_etl import SyncConfigError, sync_status
 from tests.reverse_etl.conftest import Pusher, make_client, person_by
+from warehouse import SessionWarehouse
 
 DESIRED = {"user_id": ["r-1", "r-2"], "email": ["r1@x.io", "r2@x.io"]}
 
@@ -26,22 +28,27 @@ DESIRED = {"user_id": ["r-1", "r-2"], "email": ["r1@x.io", "r2@x.io"]}
          "source column 'stray' is not a field of people.upsert"),
     ],
 )  # fmt: skip
-def test_bad_sources_fail_before_anything_is_sent(
-    pusher: Pusher, section: dict, expected: str
-) -> None:
+def test_a_bad_source_fails_its_sync_alone(pusher: Pusher, section: dict, expected: str) -> None:
+    """What the warehouse shows only at run time (a missing table, a failing query, a column
+    that maps nowhere) fails that sync with one line; the other syncs of the push go."""
     p = pusher
     p.table("desired", DESIRED)
     p.syncs["ok"] = {"object": "people", "match": "user_id", "table": "desired"}
     p.syncs["crm"] = {"object": "people", "match": "user_id", **section}
-    with pytest.raises(SyncConfigError) as info:
-        p.push()
-    assert expected in str(info.value) and "\n" not in str(info.value)
-    assert p.requests() == 0  # the valid "ok" sync was planned first, and still nothing went
+    report = p.push()
+    ok, bad = report.syncs
+    assert report.exit_code == 1 and ok.error is None and ok.confirmed == 2
+    assert bad.error is not None and expected in bad.error and "\n" not in bad.error
+    assert bad.sent == 0 and len(person_by(p.sandbox, "user_id", "r-1")) == 1
+    runs = p.wh.query_df("SELECT sync, status FROM _custify_runs ORDER BY sync")
+    assert runs.rows() == [("crm", "error"), ("ok", "ok")]
 
 
 def test_unknown_sync_name(pusher: Pusher) -> None:
     pusher.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired"}
-    with pytest.raises(SyncConfigError, match="unknown sync 'crn'; known syncs: crm"):
+    with pytest.raises(
+        SyncConfigError, match=r"unknown sync 'crn' \(did you mean `crm`\?\); known syncs: crm"
+    ):
         pusher.push("crn")
 
 
@@ -50,7 +57,9 @@ def test_dry_run_writes_the_diff_and_a_plan_and_sends_nothing(pusher: Pusher) ->
     p.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired"}
     p.table("desired", DESIRED)
     report = p.push(dry_run=True)
-    assert p.requests() == 0 and report.syncs[0].planned == {"upsert": 2}
+    # one cheap read proves the key and the connection; no write
+    assert [(e.method, e.path) for e in p.sandbox.journal] == [("GET", "/people/all")]
+    assert report.syncs[0].planned == {"upsert": 2}
     assert report.syncs[0].sample[0]["payload"] == '{"email":"r1@x.io","user_id":"r-1"}'
     diff = p.wh.query_df("SELECT key, op, payload FROM crm__diff ORDER BY key").to_dicts()
     assert [(d["key"], d["op"]) for d in diff] == [("r-1", "upsert"), ("r-2", "upsert")]
@@ -145,12 +154,16 @@ def test_the_api_key_never_reaches_ledger_logs_or_errors(pusher: Pusher, caplog)
 
 
 def test_syncs_target_named_connections_and_report_progress(pusher: Pusher) -> None:
+    """A sync of a named connection reads and keeps its ledger in that connection's dataset."""
     p = pusher
     asked: list[str | None] = []
     p.syncs["prod"] = {"object": "people", "match": "user_id", "table": "desired"}
     p.syncs["stage"] = {"object": "people", "match": "user_id", "table": "desired",
                         "connection": "staging"}  # fmt: skip
     p.table("desired", DESIRED)
+    staging_cfg = p.wh_cfg.for_connection("staging")
+    with SessionWarehouse(staging_cfg) as staging:
+        staging.replace_df("desired", pl.DataFrame({"user_id": ["s-1"], "email": ["s1@x.io"]}))
     seen: list[tuple[str, int, int]] = []
 
     def factory(name: str | None):
@@ -162,7 +175,12 @@ def test_syncs_target_named_connections_and_report_progress(pusher: Pusher) -> N
     report = run_push(p.settings(), None, warehouse_cfg=p.wh_cfg, client_factory=factory,
                       clock=p.clock, progress=lambda *a: seen.append(a))  # fmt: skip
     assert report.exit_code == 0 and sorted(asked, key=str) == [None, "staging"]
-    assert ("prod", 2, 2) in seen
+    assert ("prod", 2, 2) in seen and ("stage", 1, 1) in seen
+    assert len(person_by(p.sandbox, "user_id", "s-1")) == 1
+    with SessionWarehouse(staging_cfg) as staging:
+        keys = staging.query_df("SELECT sync, key FROM _custify_sync_state").rows()
+    assert keys == [("stage", "s-1")]  # and not in the default connection's snapshot:
+    assert p.wh.query_df("SELECT DISTINCT sync FROM _custify_sync_state").rows() == [("prod",)]
     with pytest.raises(
         SyncConfigError, match=r"\[syncs.stage\] connection: unknown Custify connection .staging."
     ):

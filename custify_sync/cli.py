@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from custify_sync.errors import run_guarded
+from custify_sync.errors import EXIT_USAGE, run_guarded
 
 app = typer.Typer(
     name="custify-sync",
@@ -18,21 +20,72 @@ app = typer.Typer(
 )
 
 ConfigOpt = Annotated[
-    Path, typer.Option("--config", "-c", help="pipelines.toml with connections, warehouse, syncs.")
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="pipelines.toml of the project (default: ./pipelines.toml)."
+    ),
 ]
 DestinationOpt = Annotated[
     str | None,
     typer.Option("--destination", "-d", help="duckdb (default), postgres or snowflake."),
 ]
 ConnectionOpt = Annotated[
-    str | None, typer.Option("--connection", help="Named Custify connection from pipelines.toml.")
+    str | None,
+    typer.Option("--connection", help="Named Custify connection (default: the default one)."),
 ]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait", min=0, help="Seconds to wait for another run of this connection to finish."
+    ),
+]
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"custify-sync {version('custify-sync')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v: steps, -vv: every request.")
+    ] = 0,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format", help="text, or json (one object per line, for orchestrators)."
+        ),
+    ] = LogFormat.text,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Two-way sync between Custify and your warehouse (ELT, reverse ETL, offline sandbox)."""
+    from custify_sync.logs import setup
+
+    setup(verbose, log_format.value)
 
 
 @app.command()
 def extract(
     objects: Annotated[
-        str | None, typer.Option("--objects", help="Comma-separated objects (default: all 14).")
+        str | None, typer.Option("--objects", help="Comma-separated objects (default: all).")
     ] = None,
     destination: DestinationOpt = None,
     full_refresh: Annotated[
@@ -45,13 +98,14 @@ def extract(
         bool, typer.Option("--events", help="Stream this run's trigger events as JSON lines.")
     ] = False,
     connection: ConnectionOpt = None,
-    config: ConfigOpt = Path("pipelines.toml"),
+    wait: WaitOpt = 0.0,
+    config: ConfigOpt = None,
 ) -> None:
     """Extract Custify objects incrementally into the warehouse and record trigger events."""
     from custify_sync.commands import run_extract_command
 
     run_guarded(
-        lambda: run_extract_command(
+        lambda stop: run_extract_command(
             config=config,
             objects=objects,
             destination=destination,
@@ -59,6 +113,8 @@ def extract(
             reconcile=reconcile,
             stream_events=events,
             connection=connection,
+            wait=wait,
+            stop=stop,
         )
     )
 
@@ -70,14 +126,22 @@ def push(
         bool, typer.Option("--dry-run", help="Write the diff and a plan; send nothing.")
     ] = False,
     destination: DestinationOpt = None,
-    config: ConfigOpt = Path("pipelines.toml"),
+    connection: ConnectionOpt = None,
+    wait: WaitOpt = 0.0,
+    config: ConfigOpt = None,
 ) -> None:
     """Push warehouse diffs to Custify through the syncs of pipelines.toml."""
     from custify_sync.commands import run_push_command
 
     run_guarded(
-        lambda: run_push_command(
-            config=config, syncs=syncs or [], dry_run=dry_run, destination=destination
+        lambda stop: run_push_command(
+            config=config,
+            syncs=syncs or [],
+            dry_run=dry_run,
+            destination=destination,
+            connection=connection,
+            wait=wait,
+            stop=stop,
         )
     )
 
@@ -85,12 +149,41 @@ def push(
 @app.command()
 def status(
     destination: DestinationOpt = None,
-    config: ConfigOpt = Path("pipelines.toml"),
+    connection: ConnectionOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Show the last runs, rows per table, cursors, and per sync the pending/failed/rejected."""
     from custify_sync.commands import run_status_command
 
-    run_guarded(lambda: run_status_command(config=config, destination=destination))
+    run_guarded(
+        lambda stop: run_status_command(
+            config=config, destination=destination, connection=connection
+        )
+    )
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run; plain table names are the dataset's.")],
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.table
+    ),
+    destination: DestinationOpt = None,
+    connection: ConnectionOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run a query in the connection's dataset (any destination) and print the result."""
+    from custify_sync.commands import run_sql_command
+
+    run_guarded(
+        lambda stop: run_sql_command(
+            config=config,
+            query=query,
+            output=output,
+            destination=destination,
+            connection=connection,
+        )  # fmt: skip
+    )
 
 
 @app.command()
@@ -102,14 +195,24 @@ def sandbox(
     rate_limit: Annotated[
         int, typer.Option(help="Requests per 10-s window; 0 turns the limit off.")
     ] = 100,
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", help="The key to accept (default: a fresh random one)."),
+    ] = None,
 ) -> None:
     """Serve the offline Custify API on 127.0.0.1 until interrupted."""
     from custify_sync.commands import run_sandbox_command
 
     run_guarded(
-        lambda: run_sandbox_command(
-            port=port, seed=seed, scale=scale, latency_ms=latency_ms, rate_limit=rate_limit
-        )
+        lambda stop: run_sandbox_command(
+            port=port,
+            seed=seed,
+            scale=scale,
+            latency_ms=latency_ms,
+            rate_limit=rate_limit,
+            api_key=api_key,
+            stop=stop,
+        )  # fmt: skip
     )
 
 
@@ -123,8 +226,34 @@ def demo(
     """The main job on embedded defaults: sandbox, extract into DuckDB, a push, a re-extract."""
     from custify_sync.demo import run_demo
 
-    run_guarded(lambda: run_demo(workdir=workdir, scale=scale))
+    run_guarded(lambda stop: run_demo(workdir=workdir, scale=scale, stop=stop))
+
+
+def main() -> None:
+    """The console entry point: usage errors are one ``error:`` line and exit code 2.
+
+    Typer raises click's exceptions (from whichever click it ships with) when not in
+    standalone mode; they are recognised by their interface, not their import path."""
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:
+        code = _usage_error(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: Exception) -> int:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        typer.echo(ctx.get_help())
+        return EXIT_USAGE
+    if type(exc).__name__ == "Abort":
+        return 130
+    if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
+        raise exc
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+    return int(exc.exit_code) or EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

@@ -1,13 +1,13 @@
-"""Glue between the CLI and the engines: load settings, call, render. No sync logic here."""
+"""Glue between the CLI and the engines: load the project, call, render. No sync logic here."""
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from rich.console import Console
+
+from models.stop import StopFlag
 
 #: progress and summaries go to stderr so stdout stays clean for `extract --events`; when it
 #: is not a terminal (CI, cron, a log file) a fixed width keeps the tables readable.
@@ -15,23 +15,34 @@ console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 def run_sandbox_command(
-    *, port: int, seed: int, scale: float, latency_ms: int, rate_limit: int
+    *,
+    port: int,
+    seed: int,
+    scale: float,
+    latency_ms: int,
+    rate_limit: int,
+    api_key: str | None,
+    stop: StopFlag,
 ) -> int:
+    import secrets
+
+    from custify.errors import ConfigError
+    from models.registry import EXTRACTED
     from sandbox import Faults, Sandbox, serve
 
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a TCP port; use 1-65535, or 0 for a free one")
+    key = api_key or f"sk_sandbox_{secrets.token_hex(16)}"
     console.print(f"Generating sandbox data (seed {seed}, scale {scale:g})…")
-    sb = Sandbox(
-        seed=seed,
-        scale=scale,
-        rate_limit=rate_limit or None,
-        faults=Faults(latency_s=latency_ms / 1000),
-    )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner: a caller may stop us at once
-        signal.signal(sig, lambda *_: stop.set())
-    server = serve(sb, port=port)
-    from models.registry import EXTRACTED
-
+    sb = Sandbox(seed=seed, scale=scale, api_key=key, rate_limit=rate_limit or None,
+                 faults=Faults(latency_s=latency_ms / 1000))  # fmt: skip
+    try:
+        server = serve(sb, port=port)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}; "
+            "pass another --port, or --port 0 for a free one"
+        ) from None
     counts = ", ".join(f"{sb.store.count(o.name)} {o.name}" for o in EXTRACTED)
     print(f"Custify sandbox listening on {server.url}", flush=True)
     print(f"API key: {sb.api_key}", flush=True)
@@ -39,75 +50,123 @@ def run_sandbox_command(
     console.print(f"Holds {counts}.")
     limit = f"{rate_limit} requests per 10 s" if rate_limit else "off"
     console.print(f"Rate limit: {limit}; latency {latency_ms} ms. Ctrl-C stops it.")
-    stop.wait()
-    server.stop()
+    try:
+        while not stop.is_set():
+            stop_wait(stop, 0.5)
+    finally:
+        server.stop()
     return 0
 
 
-def load(config: Path, destination: str | None):
-    """Settings and warehouse config from pipelines.toml + environment (one reader)."""
-    from custify.settings import load_settings
-    from warehouse import warehouse_config
+def stop_wait(stop: StopFlag, seconds: float) -> None:
+    import time
 
-    settings = load_settings(config)
-    cfg = warehouse_config(settings.raw, destination=destination)
-    return settings, cfg
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def run_extract_command(
     *,
-    config: Path,
+    config: Path | None,
     objects: str | None,
     destination: str | None,
     full_refresh: bool,
     reconcile: bool,
     stream_events: bool,
     connection: str | None,
+    wait: float,
+    stop: StopFlag,
 ) -> int:
+    from custify_sync.project import load_project
     from custify_sync.render import ExtractProgress, extract_summary
-    from pipelines import ExtractOptions, run_extract
+    from pipelines import run_extract
 
-    settings, cfg = load(config, destination)
+    project = load_project(config, destination=destination, connection=connection)
     names = [n.strip() for n in objects.split(",") if n.strip()] if objects else None
     with ExtractProgress(console) as progress:
         report = run_extract(
-            settings.connection(connection),
-            options=ExtractOptions.from_raw(settings.raw),
+            project.settings,
+            connection=connection,
+            options=project.options,
             objects=names,
-            warehouse_cfg=cfg,
+            warehouse_cfg=project.warehouse,
             full_refresh=full_refresh,
             reconcile=reconcile,
             progress=progress.update,
             events_out=sys.stdout if stream_events else None,
+            lock_wait_s=wait,
+            stop=stop,
         )
     console.print(extract_summary(report))
-    return 0
+    return getattr(report, "exit_code", 0)
 
 
 def run_push_command(
-    *, config: Path, syncs: list[str], dry_run: bool, destination: str | None
+    *,
+    config: Path | None,
+    syncs: list[str],
+    dry_run: bool,
+    destination: str | None,
+    connection: str | None,
+    wait: float,
+    stop: StopFlag,
 ) -> int:
+    from custify_sync.project import load_project
     from custify_sync.render import PushProgress, push_summary
     from reverse_etl import run_push
 
-    settings, cfg = load(config, destination)
+    project = load_project(config, destination=destination, connection=connection)
     with PushProgress(console) as progress:
         report = run_push(
-            settings, syncs or None, dry_run=dry_run, warehouse_cfg=cfg, progress=progress.update
+            project.settings,
+            syncs or None,
+            connection=connection,
+            dry_run=dry_run,
+            warehouse_cfg=project.warehouse,
+            progress=progress.update,
+            lock_wait_s=wait,
+            stop=stop,
         )
     console.print(push_summary(report))
     return report.exit_code
 
 
-def run_status_command(*, config: Path, destination: str | None) -> int:
+def run_status_command(
+    *, config: Path | None, destination: str | None, connection: str | None
+) -> int:
+    from custify_sync.project import load_project
     from custify_sync.render import extract_status_tables, sync_status_table
     from pipelines import extract_status
     from reverse_etl import sync_status
 
-    settings, cfg = load(config, destination)
+    project = load_project(config, destination=destination, connection=connection,
+                           needs_key=False)  # fmt: skip
     out = Console(width=None if sys.stdout.isatty() else 140)
-    for table in extract_status_tables(extract_status(cfg)):
+    for table in extract_status_tables(extract_status(project.warehouse_for(connection))):
         out.print(table)
-    if (settings.raw or {}).get("syncs"):
-        out.print(sync_status_table(sync_status(settings, cfg)))
+    if project.raw.get("syncs"):
+        statuses = sync_status(project.settings, project.warehouse, connection)
+        out.print(sync_status_table(statuses))
+    return 0
+
+
+def run_sql_command(
+    *,
+    config: Path | None,
+    query: str,
+    output: str,
+    destination: str | None,
+    connection: str | None,
+) -> int:
+    from custify_sync.project import load_project
+    from custify_sync.render import print_frame
+    from warehouse import SessionWarehouse
+    from warehouse.sql import run_query
+
+    project = load_project(config, destination=destination, connection=connection,
+                           needs_key=False)  # fmt: skip
+    with SessionWarehouse(project.warehouse_for(connection)) as wh:
+        frame = run_query(wh, query)
+    print_frame(frame, output)
     return 0

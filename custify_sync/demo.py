@@ -21,17 +21,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
+from models.stop import StopFlag
+
 DEMO_TOML = """\
 # Written by `custify-sync demo`: the syncs the demo pushed. Replay a step by hand with
 #   CUSTIFY_BASE_URL=<sandbox url> CUSTIFY_API_KEY=<key> custify-sync push -c {name}
+# Everything the engine writes besides custify.duckdb lives in .custify-sync/ next to it.
 [warehouse]
 destination = "duckdb"
 duckdb_path = "custify.duckdb"
 dataset = "custify"
-pipelines_dir = ".custify-sync/dlt"
-
-[custify]
-budget_path = ".custify-sync/rate-budget.sqlite"
 
 # People attributes decided in SQL: one /batch request carries up to 100 upserts.
 [syncs.people_focus]
@@ -70,7 +69,7 @@ session_count = "metadata.sessions"
 """
 
 
-def run_demo(*, workdir: Path, scale: float) -> int:
+def run_demo(*, workdir: Path, scale: float, stop: StopFlag | None = None) -> int:
     from custify.settings import load_settings
     from sandbox import Sandbox, serve
     from warehouse import warehouse_config
@@ -82,26 +81,48 @@ def run_demo(*, workdir: Path, scale: float) -> int:
     sb = Sandbox(seed=0, scale=scale)
     with serve(sb) as server:
         tag = _pick_tag(sb)
-        config = workdir / "pipelines.demo.toml"
+        config = (workdir / "pipelines.demo.toml").absolute()
         config.write_text(DEMO_TOML.format(name=config.name, tag=tag))
         env = {"CUSTIFY_BASE_URL": server.url, "CUSTIFY_API_KEY": sb.api_key}
         settings = load_settings(config, env=env)
-        cfg = warehouse_config(settings.raw, base_dir=workdir)
-        cfg = cfg.with_(pipelines_dir=workdir / ".custify-sync" / "dlt")
+        cfg = warehouse_config(settings.raw, base_dir=settings.project_dir,
+                               state_dir=settings.state_dir)  # fmt: skip
         console.print(f"Sandbox at {server.url}; warehouse {cfg.duckdb_path}\n")
-        _extract(console, settings, cfg, "1. Extract every object into DuckDB", reconcile=False)
-        _push(console, settings, cfg, "2. Push what the warehouse decided")
+        _extract(console, settings, cfg, "1. Extract every object into DuckDB", False, stop)
+        _push(console, settings, cfg, "2. Push what the warehouse decided", stop)
         _change_custify(console, sb)
-        _extract(console, settings, cfg, "4. Extract again: trigger events", reconcile=True)
-        _push(console, settings, cfg, "5. Push again: only what changed is sent")
+        _extract(console, settings, cfg, "4. Extract again: trigger events", True, stop)
+        _push(console, settings, cfg, "5. Push again: only what changed is sent", stop)
     console.print(Rule("done"))
+    binary = _binary()
     console.print(
-        f'Explore the result: duckdb {cfg.duckdb_path} "SELECT event_type, count(*) '
-        'FROM custify.custify.trigger_events GROUP BY 1"\n'
-        f"Replay with your own sandbox: custify-sync sandbox, then custify-sync extract / "
-        f"push -c {config}"
+        f"Explore the result:\n  {binary} sql -c {_short(config)} "
+        '"SELECT event_type, count(*) AS n FROM trigger_events GROUP BY 1 ORDER BY 1"\n'
+        f"Replay with your own sandbox: {binary} sandbox, then {binary} extract / push "
+        f"-c {_short(config)} with the CUSTIFY_BASE_URL and CUSTIFY_API_KEY it prints"
     )
     return 0
+
+
+def _binary() -> str:
+    """How to call this tool from the user's shell: the venv's binary unless it is on PATH."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "custify-sync"
+    on_path = shutil.which("custify-sync")
+    if on_path and Path(on_path).resolve() == beside.resolve():
+        return "custify-sync"
+    return (
+        _short(beside) if beside.exists() else f"{_short(Path(sys.executable))} -m custify_sync.cli"
+    )
+
+
+def _short(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _pick_tag(sb) -> str:
@@ -110,25 +131,24 @@ def _pick_tag(sb) -> str:
     return names[0]
 
 
-def _extract(console: Console, settings, cfg, title: str, *, reconcile: bool) -> None:
+def _extract(console: Console, settings, cfg, title: str, reconcile: bool, stop) -> None:
     from custify_sync.render import ExtractProgress, extract_summary
     from pipelines import run_extract
 
     console.print(Rule(title))
     with ExtractProgress(console) as progress:
-        report = run_extract(
-            settings, warehouse_cfg=cfg, reconcile=reconcile, progress=progress.update
-        )
+        report = run_extract(settings, warehouse_cfg=cfg, reconcile=reconcile,
+                             progress=progress.update, stop=stop)  # fmt: skip
     console.print(extract_summary(report))
 
 
-def _push(console: Console, settings, cfg, title: str) -> None:
+def _push(console: Console, settings, cfg, title: str, stop) -> None:
     from custify_sync.render import PushProgress, push_summary
     from reverse_etl import run_push
 
     console.print(Rule(title))
     with PushProgress(console) as progress:
-        report = run_push(settings, None, warehouse_cfg=cfg, progress=progress.update)
+        report = run_push(settings, None, warehouse_cfg=cfg, progress=progress.update, stop=stop)
     console.print(push_summary(report))
 
 

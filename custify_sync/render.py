@@ -19,6 +19,7 @@ class ExtractProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.rows: dict[str, Any] = {}
+        self.shown: set[str] = set()
         self.live = Live(self._table(), console=console, refresh_per_second=4, transient=True)
 
     def __enter__(self) -> ExtractProgress:
@@ -31,13 +32,11 @@ class ExtractProgress:
             self.live.__exit__(None, None, None)
 
     def update(self, report: Any) -> None:
-        previous = self.rows.get(report.object)
         self.rows[report.object] = report
         if self.console.is_terminal:
             self.live.update(self._table())
-        elif report.status in ("done", "failed", "skipped") and (
-            previous is None or previous.status != report.status
-        ):  # a log line per finished object when not on a terminal (CI, cron)
+        elif report.status in ("done", "failed", "skipped") and report.object not in self.shown:
+            self.shown.add(report.object)  # a line per finished object off a terminal (cron)
             self.console.print(
                 f"{report.object}: {report.status}, {report.rows} rows, "
                 f"{report.requests} requests, {report.rate_limited} x 429"
@@ -91,6 +90,7 @@ class PushProgress:
             console=console, transient=True, disable=not console.is_terminal,
         )  # fmt: skip
         self.tasks: dict[str, Any] = {}
+        self.finished: set[str] = set()
 
     def __enter__(self) -> PushProgress:
         self.progress.__enter__()
@@ -103,6 +103,9 @@ class PushProgress:
         if sync not in self.tasks:
             self.tasks[sync] = self.progress.add_task(sync, total=total)
         self.progress.update(self.tasks[sync], completed=done, total=total)
+        if not self.console.is_terminal and done >= total and sync not in self.finished:
+            self.finished.add(sync)  # a log line per finished sync when not on a terminal
+            self.console.print(f"{sync}: {done} of {total} rows sent")
 
 
 def push_summary(report: Any) -> Table:
@@ -154,3 +157,21 @@ def sync_status_table(statuses: list[Any]) -> Table:
             str(s.rejected),
         )  # fmt: skip
     return table
+
+
+def print_frame(frame: Any, output: str) -> None:
+    """A query result on stdout: a table for people, CSV or JSON lines for programs."""
+    import sys
+
+    if output == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif output == "json":
+        sys.stdout.write(frame.write_ndjson())
+    else:
+        table = Table(caption=f"{frame.height} rows")
+        for name in frame.columns:
+            table.add_column(name)
+        for row in frame.iter_rows():
+            table.add_row(*("NULL" if v is None else str(v) for v in row))
+        Console(width=None if sys.stdout.isatty() else 160).print(table)
+    sys.stdout.flush()

@@ -123,12 +123,17 @@ def _created(batch: pl.DataFrame) -> pl.Expr:
     return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
 
 
+def empty() -> pl.DataFrame:
+    """No events, in the table's schema."""
+    return pl.DataFrame(schema=_SCHEMA)
+
+
 def frame(
     obj: str, found: pl.DataFrame, run_id: str, detected_at: dt.datetime, *, deleted: bool = False
 ) -> pl.DataFrame:
     """Rows for ``trigger_events`` from ``(record_id, event_type, updated_at)``."""
     if found.is_empty():
-        return pl.DataFrame(schema=_SCHEMA)
+        return empty()
     ids = [
         event_id(t, r) if deleted else event_id(run_id, t, r)
         for t, r in zip(found["event_type"], found["record_id"], strict=True)

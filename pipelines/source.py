@@ -52,7 +52,7 @@ class _HintNoise(logging.Filter):
     """Drops dlt's warning that our column hints differ from the Arrow types: that is meant
     (JSON text declared ``json``; ``id`` declared not-null), and it would print per batch."""
 
-    names = frozenset(o.name for o in EXTRACTED)
+    names = frozenset([*(o.name for o in EXTRACTED), events.EVENTS_TABLE])
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
@@ -97,7 +97,17 @@ def custify_source(
             reconcile=reconcile,
             explicit=objects is not None,
         )
-    return [object_resource(obj, context) for obj in selected]
+    return [*(object_resource(obj, context) for obj in selected), events_table_resource()]
+
+
+def events_table_resource() -> DltResource:
+    """An empty batch of trigger events every run, so ``trigger_events`` exists with its full
+    schema from the first extract on (a recipe pushed right after it must find the table)."""
+
+    def generate() -> Iterator[Any]:
+        yield events_item(events.empty())
+
+    return dlt.resource(generate, name=events.EVENTS_TABLE, write_disposition=MERGE)()
 
 
 def object_resource(obj: CustifyObject, ctx: RunContext) -> DltResource:

@@ -82,13 +82,14 @@ class Sandbox:
         """Answer one request; raises ``httpx.RemoteProtocolError`` for a dropped connection."""
         request.read()
         method, path = request.method.upper(), request.url.path
+        raw_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
         query = {k: request.url.params[k] for k in request.url.params}
         if path.startswith(ADMIN_PREFIX):
             return admin.handle(self, request, method, path, query)
         if self.faults.latency_s > 0:
             self.clock.sleep(self.faults.latency_s)  # outside any lock: never blocks others
         t = self.clock.now()
-        req = Req(method, path, query, t=t)
+        req = Req(method, path, query, t=t, raw_path=raw_path)
         if not self.authorized(request):
             rl = self.window.peek(t)
             return self._answer(
@@ -147,7 +148,7 @@ class Sandbox:
             batch.complete_due(self)  # Custify's batch worker runs whatever request comes in
             try:
                 parse_body(request, req)
-                route, req.params = self.router.match(req.method, req.path)
+                route, req.params = self.router.match(req.method, req.raw_path or req.path)
                 return route.handler(self, req)
             except ApiError as err:
                 headers = {"X-Sandbox-Fault": err.fault} if err.fault else {}

@@ -129,6 +129,9 @@ class Req:
     files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     t: float = 0.0
+    #: the path as sent, still percent-encoded: routes match on it, so an identifier holding
+    #: an encoded "/" (``ZD%2F123``) stays one segment (``path`` is the decoded form)
+    raw_path: str = ""
 
     def json_object(self) -> dict:
         """The body as a JSON object; 400 naming the problem otherwise."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from sandbox.util import ApiError
 
@@ -40,12 +41,17 @@ class Router:
         self.routes.sort(key=lambda r: r.specificity)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """The route for ``path`` as sent (percent-encoded) and its decoded parameters.
+
+        Matching before decoding keeps an encoded ``/`` inside one parameter: a ticket
+        externalId ``ZD/123`` arrives as ``/ticket/ZD%2F123`` and must not become two segments.
+        """
         for route in self.routes:
             if route.method == method:
                 m = route.regex.match(path)
                 if m is not None:
-                    return route, m.groupdict()
-        raise ApiError(404, f"Cannot {method} {path}")
+                    return route, {k: unquote(v) for k, v in m.groupdict().items()}
+        raise ApiError(404, f"Cannot {method} {unquote(path)}")
 
     def templates(self) -> set[tuple[str, str]]:
         return {(r.method, r.template) for r in self.routes}

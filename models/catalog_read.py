@@ -95,6 +95,29 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
         doc="§14; no global list: one scan per company, 400 without company (quirk 18)",
     ),
     CustifyObject(
+        name="survey_responses",
+        list_path="/survey/{survey}/responses",
+        envelope_key="responses",
+        page_size_max=50,
+        sort_style=SortStyle.NONE,
+        cursor_field=None,  # sorted by responseDate descending, no sort parameter (§11)
+        extracted=False,
+        doc="§11; listed per survey, 404 for a missing survey; echoes page and itemsPerPage",
+    ),
+    CustifyObject(
+        name="calculated_metrics",
+        list_path="/calculated_metric",
+        envelope_key="calculated_metrics",
+        page_size_max=50,
+        extracted=False,
+        tag_category="calculated_metric",
+        variants=(
+            ListVariant(MappingProxyType({"type": "company"}), "company"),
+            ListVariant(MappingProxyType({"type": "people"}), "people"),
+        ),
+        doc="§14; default type is company, so both types are polled (quirk 17)",
+    ),
+    CustifyObject(
         name="batch_jobs",
         list_path=None,
         cursor_field=None,

@@ -115,6 +115,7 @@ def _generate(g: Gen, store: Store) -> None:
     generator_config.segments_and_flows(g, tags)
     generator_activity.generate_all(g, users, companies, people, tags)
     store.table("users").load(users)
+    generator_config.survey_responses(g, people)  # last: earlier ids stay as they were
 
 
 def _users(g: Gen) -> list[dict]:
@@ -144,11 +145,7 @@ def _companies(g: Gen, users: list[dict], tags: dict, config: dict) -> list[dict
         csm, acc = users[1 + int(r() * 7)], users[int(r() * 8)]
         plan_i = int(r() * len(PLANS))
         score = int(r() * 101)
-        label, color = (
-            ("good", "#2ecc71")
-            if score >= 70
-            else (("average", "#f1c40f") if score >= 40 else ("bad", "#e74c3c"))
-        )
+        label, color = generator_config.health_label(score)
         upd = iso_ms(updated)
         hs = {h: {"score": int(r() * 101), "absolute_value": round(r() * 10, 2), "label": label,
                   "color": color, "updated_at": upd} for h in hs_ids}  # fmt: skip

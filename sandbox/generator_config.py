@@ -20,6 +20,22 @@ TAG_CATEGORIES = (
 COLORS = ("#1abc9c", "#3498db", "#9b59b6", "#e67e22", "#e74c3c", "#34495e")
 TAG_NAMES = ("VIP", "At risk", "Onboarding", "Expansion", "Champion", "Legacy", "Pilot", "Beta")
 LEVELS = ("low", "medium", "high")
+#: The score bands behind every health-score label (``GET /health_score/simple`` ranges).
+HEALTH_RANGES = (
+    {"label": "bad", "color": "#e74c3c", "min": 0, "max": 39},
+    {"label": "average", "color": "#f1c40f", "min": 40, "max": 69},
+    {"label": "good", "color": "#2ecc71", "min": 70, "max": 100},
+)
+COMMENTS = ("Great support", "Too expensive", "Missing an export", "Easy to use", None)
+QUESTIONS = ("What should we improve?", "Would you join a beta?")
+
+
+def health_label(score: float) -> tuple[str, str]:
+    """(label, color) of the band holding ``score``."""
+    for band in reversed(HEALTH_RANGES):
+        if score >= band["min"]:
+            return band["label"], band["color"]
+    return HEALTH_RANGES[0]["label"], HEALTH_RANGES[0]["color"]
 
 
 def _stamps(g: Gen, name: str, n: int):
@@ -150,3 +166,29 @@ def _playbooks(g: Gen, by_cat: dict[str, list[str]]) -> None:
             "created_at": iso_ms(c), "updated_at": iso_ms(u),
         })  # fmt: skip
     g.store.table("playbooks").load(rows)
+
+
+def survey_responses(g: Gen, people: list[dict]) -> None:
+    """Responses to every seeded survey from distinct random people (one per person and
+    survey, as scores keep them): NPS 0-10, CSAT 1-5, the person's e-mail, name and first
+    company, dated over the two years before now (§11). INF: like every listed object they
+    carry ``created_at``/``updated_at`` too (the notes list neither)."""
+    surveys = list(g.store.table("surveys").rows.values())
+    rng = g.rng("survey_responses")
+    r, rows = rng.random, []
+    per_survey = g.count("survey_responses", 120) // max(1, len(surveys))
+    for survey in surveys:
+        hi, lo = (10, 0) if survey["type"] == "nps" else (5, 1)
+        picks = rng.sample(range(len(people)), min(max(1, per_survey), len(people)))
+        for k, i in enumerate(picks):
+            person = people[i]
+            t = g.start + (g.now - g.start) * r()
+            rows.append({
+                "id": g.new_id(t), "survey": survey["id"], "email": person["email"],
+                "name": person["name"], "score": lo + int(r() * (hi - lo + 1)),
+                "comment": COMMENTS[int(r() * len(COMMENTS))], "responseDate": iso_ms(t),
+                "company": (person["companies"] or [None])[0], "people": person["id"],
+                "extraQuestions": [{"question": QUESTIONS[k % 2], "answer": "Yes"}]
+                if r() < 0.3 else [], "created_at": iso_ms(t), "updated_at": iso_ms(t),
+            })  # fmt: skip
+    g.store.table("survey_responses").load(rows)

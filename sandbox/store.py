@@ -18,9 +18,8 @@ from typing import Any
 
 from models.registry import OBJECTS
 
-#: Tables beyond the registry's list objects: the account's Custify users (owners, assignees)
-#: and calculated-metric definitions referenced from company metrics.
-EXTRA_TABLES = ("users", "calculated_metrics")
+#: Tables beyond the registry's list objects: the account's Custify users (owners, assignees).
+EXTRA_TABLES = ("users",)
 TABLE_NAMES = tuple(o.name for o in OBJECTS if o.list_path) + EXTRA_TABLES
 
 

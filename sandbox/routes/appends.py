@@ -1,5 +1,6 @@
 """Writes that append rather than upsert: events (§4), NPS/CSAT scores (§11), ticket replies
-(§7). None of them deduplicates except events with a ``deduplication_id``.
+(§7). None of them deduplicates except events with a ``deduplication_id``. A score sent with a
+``surveyId`` is also that survey's response from the person (one per person and survey).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sandbox import lookup, validation
 from sandbox.routes import render
 from sandbox.routes.shapes import check_reply
 from sandbox.routes.writes_common import check_reject, stamp_and_store
-from sandbox.util import Req, Resp, bad_request, not_found, parse_date
+from sandbox.util import Req, Resp, bad_request, iso_ms, not_found, parse_date
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -80,13 +81,47 @@ def score(kind: str) -> Callable[[Sandbox, Req], Resp]:
         entry = {"person": person["id"], "score": value, "comment": body.get("comment"),
                  "submittedAt": body.get("submittedAt") or sb.now_iso(),
                  "surveyId": body.get("surveyId") or q.get("surveyId")}  # fmt: skip
+        survey = _survey(sb, kind, entry["surveyId"])
         kept = sb.store.scores[kind].get(person["id"])
         if kept is None or parse_date(entry["submittedAt"]) >= parse_date(kept["submittedAt"]):
             sb.store.scores[kind][person["id"]] = entry
             stamp_and_store(sb, "people", copy.deepcopy(person), creating=False)
+        if survey is not None:
+            survey_response(sb, survey, person, entry)
         return Resp(200, sb.store.scores[kind][person["id"]])
 
     return handle
+
+
+def _survey(sb: Sandbox, kind: str, survey_id: str | None) -> dict | None:
+    """The survey a score names (INF: 404 when missing, 400 for a survey of the other kind)."""
+    if not survey_id:
+        return None
+    survey = sb.store.table("surveys").rows.get(survey_id)
+    if survey is None:
+        raise not_found(f"Survey: {survey_id} not found")
+    if survey.get("type") != kind:
+        raise bad_request(f"surveyId: {survey_id} is a {survey.get('type')} survey, not {kind}")
+    return survey
+
+
+def survey_response(sb: Sandbox, survey: dict, person: dict, entry: dict) -> None:
+    """Create, or replace when not older, the person's response to ``survey`` (§11)."""
+    table = sb.store.table("survey_responses")
+    mine = table.lookup("survey", survey["id"]) & table.lookup("people", person["id"])
+    old = table.rows[min(mine)] if mine else None
+    when = parse_date(entry["submittedAt"])
+    if old is not None and when < (parse_date(old.get("responseDate")) or 0.0):
+        return
+    companies = person.get("companies") or []
+    table.put({
+        "id": old["id"] if old else sb.new_id(), "survey": survey["id"],
+        "email": person.get("email"), "name": person.get("name"), "score": entry["score"],
+        "comment": entry["comment"], "responseDate": iso_ms(when),
+        "company": companies[0] if companies else None, "people": person["id"],
+        "extraQuestions": old["extraQuestions"] if old else [],
+        "created_at": old["created_at"] if old else sb.now_iso(), "updated_at": sb.now_iso(),
+    })  # fmt: skip
 
 
 def ticket_reply(sb: Sandbox, req: Req) -> Resp:

@@ -2,7 +2,8 @@
 
 People and company gets are registry actions (``people.get``, ``companies.get``); the rest
 (``GET /task/{id}``, ``GET /tag/{id}``, the configuration objects' ``/{id}`` paths) are reads
-the registry lists no action for, so they come from the small ``GET_ONE`` table here.
+the registry lists no action for, so they come from the small ``GET_ONE`` table here, with
+``GET /health_score/simple``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sandbox import lookup
+from sandbox.generator_config import HEALTH_RANGES
 from sandbox.routes import render
 from sandbox.util import Req, Resp, bad_request, not_found
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
+
+IMPACT_WEIGHTS = {"low": 1, "medium": 2, "high": 3}
 
 
 def get_people(sb: Sandbox, req: Req) -> Resp:
@@ -66,8 +70,24 @@ GET_ONE = (
     ("lifecycles", "/lifecycle/{id}", None),
     ("playbooks", "/playbook/{id}", None),
     ("health_scores", "/health_score/{id}", None),
+    ("calculated_metrics", "/calculated_metric/{id}", None),
 )
 
 
+def health_score_simple(sb: Sandbox, req: Req) -> Resp:
+    """``GET /health_score/simple`` (§14, MCP only): a bare array of every definition with its
+    type, weight and the score ranges its labels come from. INF: ``type`` is the definition's
+    ``kpiType``, ``weight`` follows its global impact (low 1, medium 2, high 3)."""
+    rows = sb.store.table("health_scores").rows
+    return Resp(200, [
+        {"id": r["id"], "name": r["name"], "description": r.get("description"),
+         "type": r.get("kpiType"), "weight": IMPACT_WEIGHTS.get(r.get("globalHealthScoreImpact"), 1),
+         "ranges": [dict(band) for band in HEALTH_RANGES]}
+        for _, r in sorted(rows.items())
+    ])  # fmt: skip
+
+
 def routes():
-    return [("GET", path, _one(obj, key), f"{obj}.get_one") for obj, path, key in GET_ONE]
+    out = [("GET", path, _one(obj, key), f"{obj}.get_one") for obj, path, key in GET_ONE]
+    out.append(("GET", "/health_score/simple", health_score_simple, "health_scores.simple"))
+    return out

@@ -29,10 +29,12 @@ DEFAULT_SORT: dict[str, tuple[str, bool]] = {
     "people": ("signed_up_at", True), "companies": ("signed_up_at", True),
     "notes": ("created_at", True), "tags": ("position", False), "tickets": ("openedAt", True),
     "lifecycles": ("position", False), "playbooks": ("position", False),
-    "customer_objectives": ("created_at", True),
+    "customer_objectives": ("created_at", True), "survey_responses": ("responseDate", True),
 }  # fmt: skip
 #: Lists whose prose (or the MCP) also uses ``sort``+``order`` next to ``sorting`` (§1.7, §14).
 ALSO_SORT_ORDER = {"lifecycles", "playbooks", "customer_objectives"}
+#: Lists whose answer echoes ``page`` and ``itemsPerPage`` next to ``total`` (§1.7, §11, §14).
+ECHO_PAGING = {"customer_objectives", "survey_responses"}
 
 
 @dataclass
@@ -161,7 +163,7 @@ def envelope(obj: CustifyObject, rows: list[dict], total: int, page: int, per_pa
     if obj.envelope == Envelope.OBJECT_OR_SINGLE and total == 1 and len(rows) == 1:
         return rows[0]
     body: dict[str, Any] = {obj.envelope_key: rows, "total": total}
-    if obj.name == "customer_objectives":
+    if obj.name in ECHO_PAGING:
         body.update(page=page, itemsPerPage=per_page)
     if obj.envelope == Envelope.ARRAY_WRAPPED:
         return [body]

@@ -3,7 +3,8 @@
 This is the part of listing where Custify's endpoints really differ (§5–§14): segments and
 playbooks have a ``type`` with different defaults (quirk 17), objectives need a company
 (quirk 18), comments live under their parent, tickets/notes/financials/meetings have
-per-entity paths, time tracks take several filters. Each scoper fills a ``Scope``.
+per-entity paths, time tracks take several filters, calculated metrics a ``type`` (company by
+default) and survey responses live under their survey. Each scoper fills a ``Scope``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ def _segments(store: Store, req: Req, scope: Scope) -> None:
     if kind not in ("people", "company", "companies"):
         raise bad_request(f"type must be people or company (got {kind!r})")
     scope.eq["type"] = "people" if kind == "people" else "company"
+
+
+def _calculated_metrics(store: Store, req: Req, scope: Scope) -> None:
+    kind = req.query.get("type", "company")
+    if kind not in ("company", "companies", "people"):
+        raise bad_request(f"type must be company or people (got {kind!r})")
+    scope.eq["type"] = "people" if kind == "people" else "company"
+
+
+def _survey_responses(store: Store, req: Req, scope: Scope) -> None:
+    if req.params["survey"] not in store.table("surveys").rows:
+        raise not_found(f"Survey: {req.params['survey']} not found")
+    scope.eq["survey"] = req.params["survey"]
 
 
 def _playbooks(store: Store, req: Req, scope: Scope) -> None:
@@ -181,5 +195,6 @@ SCOPERS = {
     "tickets": _tickets, "tasks": _tasks, "files": _files, "tags": _tags,
     "deals": _entity("company", "people"), "invoices": _entity("company", "people"),
     "subscriptions": _entity("company", "people"), "meetings": _meetings,
-    "time_tracks": _time_tracks,
+    "time_tracks": _time_tracks, "calculated_metrics": _calculated_metrics,
+    "survey_responses": _survey_responses,
 }  # fmt: skip

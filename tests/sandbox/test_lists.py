@@ -20,6 +20,8 @@ def list_url(sb, obj) -> tuple[str, dict]:
     if obj.name == "comments":
         c = sb.store.rows("comments")[0]
         return f"/comment/{c['entityModel']}/{c['entity']}", {}
+    if obj.name == "survey_responses":
+        return f"/survey/{sb.store.rows('survey_responses')[0]['survey']}/responses", {}
     return obj.list_path, {}
 
 

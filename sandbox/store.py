@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from models.registry import OBJECTS
+from sandbox import cascade
 
 #: Tables beyond the registry's list objects: the account's Custify users (owners, assignees).
 EXTRA_TABLES = ("users",)
@@ -256,18 +257,11 @@ class Store:
 
     @_locked
     def delete(self, obj: str, rid: str) -> dict:
-        """Hard delete (§2, §3). Deleting a tag also pulls it from every entity (§5)."""
+        """Hard delete, with what it takes along (sandbox/cascade.py): a person's events and
+        links, a company's objectives and links, a tag on every entity (§2, §3, §5). The API's
+        DELETE endpoints call this too, so both ways of deleting cascade alike."""
         old = self.table(obj).remove(rid)
         if old is None:
             raise KeyError(f"{obj} {rid} does not exist")
-        if obj == "tags":
-            self.pull_tag(rid)
+        cascade.after_delete(self, obj, old)
         return old
-
-    def pull_tag(self, tag_id: str) -> None:
-        for name, table in self.tables.items():
-            if name == "tags":
-                continue
-            for eid in list(table.lookup("tags", tag_id)):
-                rec = table.rows[eid]
-                table.put({**rec, "tags": [t for t in rec.get("tags") or [] if t != tag_id]})

@@ -1,0 +1,140 @@
+"""What a hard delete takes with it (§2, §3, §5, §11).
+
+People and company deletes are "hard, permanent GDPR" deletes "including the person's events
+and other data" (§2, §3). Here that means: a person's events, scores, survey responses,
+custom data and notes written on them go; so do a company's events, customer objectives,
+custom data and notes on it (its health-score and metric values live in its own record).
+Every other record that names the deleted one drops the reference: people's ``companies``,
+parents, the ``company``/``people`` links of tickets, files, meetings (also the participant),
+time tracks, tasks, financials, notes on another entity and objective collaborators.
+INF: records that only lose a reference keep their ``updated_at``, as on a tag delete.
+Deleting a note or task removes its comments, deleting a survey its responses, and deleting a
+tag pulls it from every entity (§5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sandbox.store import Store, Table
+
+#: (table, field) holding a list of person ids / company ids.
+PEOPLE_LISTS = (("notes", "people"), ("files", "peoples"), ("meetings", "people"),
+                ("time_tracks", "people"))  # fmt: skip
+COMPANY_LISTS = (("people", "companies"), ("companies", "parent_companies"), ("notes", "company"),
+                 ("files", "companies"), ("meetings", "company"), ("time_tracks", "company"))  # fmt: skip
+#: (table, field, companion fields cleared with it) holding one person / company id.
+PEOPLE_SCALARS = (("tasks", "people", ("user_id",)), ("deals", "people", ()),
+                  ("invoices", "people", ()), ("subscriptions", "people", ()),
+                  ("survey_responses", "people", ()))  # fmt: skip
+COMPANY_SCALARS = (("tasks", "company", ("company_id",)), ("deals", "company", ()),
+                   ("invoices", "company", ()), ("subscriptions", "company", ()),
+                   ("survey_responses", "company", ()))  # fmt: skip
+
+
+def after_delete(store: Store, obj: str, old: dict) -> None:
+    """Apply what deleting ``old`` (already removed from ``obj``) takes with it."""
+    rid = old["id"]
+    if obj == "people":
+        _person(store, rid)
+    elif obj == "companies":
+        _company(store, rid)
+    elif obj in ("notes", "tasks"):
+        _drop(store, "comments", "entity", rid)
+    elif obj == "surveys":
+        _drop(store, "survey_responses", "survey", rid)
+    elif obj == "tags":
+        pull_tag(store, rid)
+
+
+def _person(store: Store, pid: str) -> None:
+    store.events[:] = [e for e in store.events if e.get("person") != pid]
+    for kept in store.scores.values():
+        kept.pop(pid, None)
+    _drop_custom_data(store, "people", pid)
+    _drop(store, "survey_responses", "people", pid)
+    _drop(store, "notes", "entity", pid, lambda r: r.get("entityModel") == "Customer")
+    for table, fld in PEOPLE_LISTS:
+        _pull(store.table(table), fld, pid)
+    for table, fld, companions in PEOPLE_SCALARS:
+        _clear(store.table(table), fld, pid, companions)
+    tickets = store.table("tickets")
+    for tid in list(tickets.lookup("people", pid)):
+        rec = tickets.rows[tid]
+        keep = [i for i, p in enumerate(rec.get("people") or []) if _ref(p) != pid]
+        names = rec.get("peopleNames") or []
+        tickets.put({**rec, "people": [rec["people"][i] for i in keep],
+                     "peopleNames": [names[i] for i in keep if i < len(names)]})  # fmt: skip
+    meetings = store.table("meetings")
+    for mid in [m for m, r in meetings.rows.items() if _has_participant(r, pid)]:
+        rec = meetings.rows[mid]
+        parts = [p for p in rec["participants"] if p.get("people") != pid]
+        meetings.put({**rec, "participants": parts})
+    objectives = store.table("customer_objectives")
+    for oid in list(objectives.lookup("assignedTo", pid)):
+        objectives.put({**objectives.rows[oid], "assignedTo": None, "assignedToName": None})
+    for oid, rec in list(objectives.rows.items()):
+        if any(c.get("entity") == pid for c in rec.get("collaborators") or []):
+            collab = [c for c in rec["collaborators"] if c.get("entity") != pid]
+            objectives.put({**objectives.rows[oid], "collaborators": collab})
+
+
+def _company(store: Store, cid: str) -> None:
+    store.events[:] = [e for e in store.events if e.get("company") != cid]
+    _drop_custom_data(store, "companies", cid)
+    _drop(store, "customer_objectives", "company", cid)
+    _drop(store, "notes", "entity", cid, lambda r: r.get("entityModel") == "Company")
+    for table, fld in COMPANY_LISTS:
+        _pull(store.table(table), fld, cid)
+    for table, fld, companions in COMPANY_SCALARS:
+        _clear(store.table(table), fld, cid, companions)
+    tickets = store.table("tickets")
+    for tid in list(tickets.lookup("company", cid)):
+        rec = tickets.rows[tid]
+        tickets.put({**rec, "company": [c for c in rec["company"] if c != cid],
+                     "companyNames": [n for n in rec.get("companyNames") or []
+                                      if _ref(n) != cid]})  # fmt: skip
+
+
+def pull_tag(store: Store, tag_id: str) -> None:
+    """A deleted tag disappears from every entity that carried it (§5)."""
+    for name, table in store.tables.items():
+        if name != "tags":
+            _pull(table, "tags", tag_id)
+
+
+def _ref(item: object) -> object:
+    return item.get("id") if isinstance(item, dict) else item
+
+
+def _has_participant(rec: dict, pid: str) -> bool:
+    return any(p.get("people") == pid for p in rec.get("participants") or ())
+
+
+def _pull(table: Table, fld: str, value: str) -> None:
+    for rid in list(table.lookup(fld, value)):
+        rec = table.rows[rid]
+        table.put({**rec, fld: [v for v in rec.get(fld) or [] if _ref(v) != value]})
+
+
+def _clear(table: Table, fld: str, value: str, companions: tuple[str, ...]) -> None:
+    for rid in list(table.lookup(fld, value)):
+        table.put({**table.rows[rid], fld: None, **dict.fromkeys(companions)})
+
+
+def _drop(store: Store, obj: str, fld: str, value: str,
+          only: Callable[[dict], bool] | None = None) -> None:  # fmt: skip
+    """Delete the records of ``obj`` whose ``fld`` names ``value`` (with their own cascade)."""
+    table = store.table(obj)
+    for rid in list(table.lookup(fld, value)):
+        rec = table.rows.get(rid)
+        if rec is not None and (only is None or only(rec)):
+            table.remove(rid)
+            after_delete(store, obj, rec)
+
+
+def _drop_custom_data(store: Store, model: str, owner: str) -> None:
+    for key in [k for k in store.custom_data if k[0] == model and k[1] == owner]:
+        del store.custom_data[key]

@@ -35,6 +35,9 @@ DEFAULT_SORT: dict[str, tuple[str, bool]] = {
 ALSO_SORT_ORDER = {"lifecycles", "playbooks", "customer_objectives"}
 #: Lists whose answer echoes ``page`` and ``itemsPerPage`` next to ``total`` (§1.7, §11, §14).
 ECHO_PAGING = {"customer_objectives", "survey_responses"}
+#: Lists whose documented page size parameter is ``limit`` (§1.7 SPEC limitParam: notes and
+#: tags, no documented maximum, default 20); they accept ``itemsPerPage`` as every list does.
+LIMIT_PARAM = {"notes", "tags"}
 
 
 @dataclass
@@ -89,16 +92,25 @@ def _and(a, b):
 
 
 def paging(obj: CustifyObject, query: dict[str, str]) -> tuple[int, int]:
-    """1-based ``page``; ``itemsPerPage`` default 20, clamped to the max (§1.7, INF clamp)."""
+    """1-based ``page``; page size default 20, clamped to the max (§1.7, INF clamp).
+
+    The page size is ``itemsPerPage``, or on notes and tags ``limit`` (their documented name).
+    When a notes/tags request sends both, ``limit`` wins: it is the parameter the spec defines
+    for these two lists, so a client that sends both most likely means it, and ``itemsPerPage``
+    there is only a courtesy to clients written against the other lists.
+    """
+    size_param = "itemsPerPage"
+    if obj.name in LIMIT_PARAM and "limit" in query:
+        size_param = "limit"
     try:
         page = int(query.get("page", 1))
-        per_page = int(query.get("itemsPerPage", 20))
+        per_page = int(query.get(size_param, 20))
     except ValueError:
-        raise bad_request("page and itemsPerPage must be integers") from None
+        raise bad_request(f"page and {size_param} must be integers") from None
     if page < 1:
         raise bad_request("page must be 1 or more")
     if per_page < 1:
-        raise bad_request("itemsPerPage must be 1 or more")
+        raise bad_request(f"{size_param} must be 1 or more")
     return page, min(per_page, obj.page_size_max)
 
 

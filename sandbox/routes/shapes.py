@@ -7,7 +7,8 @@ new record in place after the generic merge has copied the written fields:
 * tasks: ``company``/``company_id`` and ``people``/``user_id`` resolve both ways; ``_id`` (§8)
 * tickets: write ``company`` = your company_id, ``people`` = user_id or e-mail; read arrays (§7)
 * comments: parent from the path (§9)
-* financials: ``externalId`` -> ``externalIds.custify``; company/people links (§12)
+* financials: ``externalId`` -> ``externalIds.custify`` (409 when another record has it);
+  company/people links (§12)
 * time tracks: write ``startedDate``, read ``startDate``; ``?user=`` required (§13)
 * tags: position and colours (§5)
 """
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from models.registry import REGISTRY, Action
 from sandbox import lookup
 from sandbox.routes.scopes import parent
-from sandbox.util import Req, bad_request, not_found
+from sandbox.util import ApiError, Req, bad_request, not_found
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -175,8 +176,15 @@ def _comments(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, crea
 def _financial(
     sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool
 ) -> None:
-    if body.get("externalId"):
-        rec["externalIds"] = {**(rec.get("externalIds") or {}), "custify": body["externalId"]}
+    """An externalId names one record of its kind: giving a record another one's is a 409."""
+    ext = body.get("externalId")
+    if ext:
+        fld = IDENT_FIELDS[(action.object, "externalId")]
+        holders = sb.store.table(action.object).lookup(fld, ext)
+        if holders - {rec.get("id")}:
+            label = LABELS[action.object].lower()
+            raise ApiError(409, f"externalId {ext!r} is already used by another {label}")
+        rec["externalIds"] = {**(rec.get("externalIds") or {}), "custify": ext}
     if body.get("company") or body.get("company_id"):
         rec["company"] = lookup.company_or_404(sb.store, id=body.get("company"),
                                                company_id=body.get("company_id"))["id"]  # fmt: skip

@@ -47,7 +47,7 @@ class Sandbox:
         self.journal = Journal()
         self._ids = ObjectIds(seed)
         self._lock = threading.RLock()
-        self.store = Store(stamp=self.now_iso, new_id=self.new_id, lock=self._lock)
+        self.store = Store(stamp=self.now_iso, new_id=self.new_id, lock=self._lock, seed=seed)
         generate(self.store, seed=seed, scale=scale, now=self.clock.now(), ids=self._ids,
                  ties=self.faults.timestamp_ties, sizes=sizes)  # fmt: skip
         self.router = routes.build()

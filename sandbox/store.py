@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import copy
 import functools
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -184,8 +185,9 @@ class Store:
     """
 
     def __init__(self, stamp: Callable[[], str], new_id: Callable[[], str],
-                 lock: Any = None) -> None:  # fmt: skip
+                 lock: Any = None, seed: int = 0) -> None:  # fmt: skip
         self.lock = lock if lock is not None else threading.RLock()
+        self.seed = seed
         self.tables: dict[str, Table] = {n: Table(n) for n in TABLE_NAMES}
         self.events: list[dict] = []
         self.event_dedup: set[str] = set()
@@ -227,6 +229,23 @@ class Store:
     @_locked
     def count(self, obj: str) -> int:
         return len(self.table(obj))
+
+    @_locked
+    def segments_of(self, obj: str, rid: str) -> list[dict]:
+        """``[{id, name}]`` of the segments holding person / company ``rid`` (``obj``).
+
+        Membership is modelled simply: each segment of the entity's type holds a seeded third
+        of them, decided by a hash of (seed, segment, entity), so it is deterministic, costs
+        no memory and covers records created later too (Custify's segments are live filters).
+        """
+        kind = "people" if obj == "people" else "company"
+        segs = self.table("segments")
+        return [{"id": sid, "name": segs.rows[sid]["name"]}
+                for sid in sorted(segs.lookup("type", kind)) if self._member(sid, rid)]  # fmt: skip
+
+    def _member(self, segment_id: str, rid: str) -> bool:
+        digest = hashlib.blake2b(f"{self.seed}:{segment_id}:{rid}".encode(), digest_size=4)
+        return int.from_bytes(digest.digest(), "big") % 3 == 0
 
     # ---- mutation helpers: changes made "in Custify", bypassing the API -------------------
     @_locked

@@ -27,12 +27,12 @@ def get_people(sb: Sandbox, req: Req) -> Resp:
         rec = sb.store.table("people").rows.get(req.params["id"])
         if rec is None:
             raise not_found(f"User: {req.params['id']} not found")
-        return Resp(200, render.entity(rec, req))
+        return Resp(200, render.entity(rec, req, sb.store, "people"))
     uid, email = req.query.get("user_id"), req.query.get("email")
     if not uid and not email:
         raise bad_request("user_id or email is required")
     rec = lookup.person(sb.store, user_id=uid) if uid else lookup.person(sb.store, email=email)
-    return Resp(200, [{"people": [render.entity(rec, req)] if rec else []}])
+    return Resp(200, [{"people": [render.entity(rec, req, sb.store, "people")] if rec else []}])
 
 
 def get_company(sb: Sandbox, req: Req) -> Resp:
@@ -43,7 +43,7 @@ def get_company(sb: Sandbox, req: Req) -> Resp:
         rec = lookup.company(sb.store, company_id=req.query["company_id"])
     else:
         raise bad_request("company_id is required")
-    rows = [render.entity(rec, req)] if rec else []
+    rows = [render.entity(rec, req, sb.store, "companies")] if rec else []
     return Resp(200, {"companies": rows, "total": len(rows)})
 
 
@@ -53,11 +53,11 @@ def _one(obj: str, wrapped: str | None):
     def handle(sb: Sandbox, req: Req) -> Resp:
         rec = sb.store.table(obj).rows.get(req.params["id"])
         if wrapped:
-            rows = [render.row(obj, rec, req)] if rec else []
+            rows = [render.row(obj, rec, req, sb.store)] if rec else []
             return Resp(200, {wrapped: rows, "total": len(rows)})
         if rec is None:
             raise not_found(f"{obj}: {req.params['id']} not found")
-        return Resp(200, render.row(obj, rec, req))
+        return Resp(200, render.row(obj, rec, req, sb.store))
 
     return handle
 

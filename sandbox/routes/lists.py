@@ -78,7 +78,8 @@ def make_handler(obj: CustifyObject) -> Callable[[Sandbox, Req], Resp]:
         fld, desc = sort_order(obj, req.query)
         page, per_page = paging(obj, req.query)
         ids, total = select(sb, obj.name, scope, fld, desc, (page - 1) * per_page, per_page)
-        rows = [render.row(obj.name, sb.store.table(obj.name).rows[i], req) for i in ids]
+        table = sb.store.table(obj.name)
+        rows = [render.row(obj.name, table.rows[i], req, sb.store) for i in ids]
         body = envelope(obj, rows, total, page, per_page)
         if sb.faults.mutate_while_paging:
             _mutate(sb, obj.name, sb.faults.mutate_while_paging)

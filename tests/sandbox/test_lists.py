@@ -297,7 +297,8 @@ def test_people_and_company_properties_and_segments(sb, client):
         set(p) == {"id", "name", "created_at", "updated_at", "email"} for p in body[0]["people"]
     )
     co = client.get("/company/all", params={"includeSegments": "true"}).json()["companies"][0]
-    assert co["segments"] == []
+    assert co["segments"] == sb.store.segments_of("companies", co["id"])
+    assert "segments" not in client.get("/company/all").json()["companies"][0]
 
 
 def test_async_transport(sb):

@@ -106,7 +106,7 @@ class Sandbox:
             headers["Retry-After"] = str(decision.retry_after)
             return self._answer(request, req, Resp(429, {"error": "Too Many Requests"}, headers),
                                 counted=False)  # fmt: skip
-        if self.faults.forbids(path):
+        if self.faults.forbids(path, method):
             err = ApiError(403, "Permission denied: endpoint not available for this API key")
             return self._answer(
                 request, req, Resp(403, error_body(err), headers), fault="forbidden"

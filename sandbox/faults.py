@@ -18,6 +18,10 @@ from typing import Any
 REJECT_KEYS = ("id", "_id", "user_id", "email", "company_id", "externalId", "fileId", "name")
 
 RejectRule = Callable[[str, dict], bool] | set | frozenset | list | tuple | None
+#: A ``forbidden_paths`` entry: a path prefix (any method), or
+#: ``{"path": ..., "method": "GET" (default: any), "match": "prefix" (default) | "exact"}``.
+ForbidRule = str | dict
+FORBID_KEYS = {"path", "method", "match"}
 
 
 @dataclass
@@ -42,8 +46,8 @@ class Faults:
     reject: RejectRule = None
     #: clock seconds before a batch job may complete (it also needs one poll first)
     batch_delay_s: float = 0.0
-    #: path prefixes answered 403
-    forbidden_paths: list[str] = field(default_factory=list)
+    #: requests answered 403: path prefixes, or method + exact/prefix rules (``ForbidRule``)
+    forbidden_paths: list[ForbidRule] = field(default_factory=list)
     #: a 5xx/drop decision applies the write first, then loses the answer
     apply_then_drop: bool = False
     #: the next N requests are answered 429 (see ``storm``)
@@ -54,6 +58,10 @@ class Faults:
     seed: int | None = None
     _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
     _lock: Any = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("forbidden_paths",):
+            setattr(self, name, _checked(name, getattr(self, name)))
 
     def bind(self, seed: int) -> None:
         """Seed the RNG (the Sandbox calls this with its seed unless ``seed`` was given)."""
@@ -86,8 +94,9 @@ class Faults:
         with self._lock:
             return self._rng.sample(population, min(k, len(population)))
 
-    def forbids(self, path: str) -> bool:
-        return any(path.startswith(p) for p in self.forbidden_paths or ())
+    def forbids(self, path: str, method: str | None = None) -> bool:
+        """Does a ``forbidden_paths`` rule answer this request with 403?"""
+        return any(_forbid_matches(rule, method, path) for rule in self.forbidden_paths or ())
 
     def rejects(self, action: str, payload: dict) -> bool:
         """Does the ``reject`` knob match this per-record write?"""
@@ -102,15 +111,18 @@ class Faults:
     def update(self, **knobs: Any) -> None:
         """Set knobs by name (the admin endpoint's JSON); unknown names raise ValueError."""
         known = {f.name for f in fields(self) if not f.name.startswith("_")}
-        for name, value in knobs.items():
-            if name == "storm":
-                self.storm(int(value))
-                continue
-            if name not in known:
+        checked: dict[str, Any] = {}
+        for name, value in knobs.items():  # check every value first: all or nothing changes
+            if name != "storm" and name not in known:
                 raise ValueError(f"unknown fault knob {name!r}; known: {sorted(known)}")
             if name == "reject" and isinstance(value, list):
                 value = set(value)
-            setattr(self, name, value)
+            checked[name] = _checked(name, value)
+        for name, value in checked.items():
+            if name == "storm":
+                self.storm(int(value))
+            else:
+                setattr(self, name, value)
 
     def snapshot(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
@@ -121,3 +133,31 @@ class Faults:
             else ("<callable>" if rule is not None else None)
         )
         return out
+
+
+def _forbid_matches(rule: ForbidRule, method: str | None, path: str) -> bool:
+    if isinstance(rule, str):
+        return path.startswith(rule)  # the original form: a prefix, whatever the method
+    want = rule.get("method")
+    if want and method and want.upper() != method.upper():
+        return False
+    target = rule["path"]
+    if rule.get("match", "prefix") == "exact":
+        return path.rstrip("/") == target.rstrip("/")  # the router accepts a trailing slash
+    return path.startswith(target)
+
+
+def _checked(name: str, value: Any) -> Any:
+    """Refuse knob values the sandbox could not act on, naming the knob."""
+    if name == "forbidden_paths":
+        for rule in value or ():
+            if isinstance(rule, str):
+                continue
+            if not isinstance(rule, dict) or not isinstance(rule.get("path"), str):
+                raise ValueError(f"forbidden_paths: each rule is a path prefix or a dict with a "
+                                 f"path (got {rule!r})")  # fmt: skip
+            if set(rule) - FORBID_KEYS or rule.get("match", "prefix") not in ("prefix", "exact"):
+                raise ValueError(f"forbidden_paths: rule keys are path, method, match "
+                                 f"(prefix|exact) (got {rule!r})")  # fmt: skip
+        return list(value or ())
+    return value

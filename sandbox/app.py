@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from models.clock import RealClock
-from sandbox import admin, routes
+from sandbox import admin, attributes, routes
 from sandbox.faults import Faults
 from sandbox.generator import generate
 from sandbox.httpio import error_body, journal_body, parse_body, to_httpx
@@ -50,6 +50,7 @@ class Sandbox:
         self.store = Store(stamp=self.now_iso, new_id=self.new_id, lock=self._lock, seed=seed)
         generate(self.store, seed=seed, scale=scale, now=self.clock.now(), ids=self._ids,
                  ties=self.faults.timestamp_ties, sizes=sizes)  # fmt: skip
+        attributes.observe_all(self.store)  # the generated values fixed their attributes' types
         self.router = routes.build()
 
     # ---- knobs ---------------------------------------------------------------------------

@@ -22,6 +22,9 @@ RejectRule = Callable[[str, dict], bool] | set | frozenset | list | tuple | None
 #: ``{"path": ..., "method": "GET" (default: any), "match": "prefix" (default) | "exact"}``.
 ForbidRule = str | dict
 FORBID_KEYS = {"path", "method", "match"}
+#: What happens to a custom attribute / event metadata value whose type differs from the one
+#: the attribute's first value fixed (custify-api.md §1.4; Custify's answer is undocumented).
+TYPE_MISMATCH_MODES = ("reject", "coerce", "ignore")
 
 
 @dataclass
@@ -56,11 +59,17 @@ class Faults:
     storm_retry_after: int = 1
     #: RNG seed; None = the sandbox seed
     seed: int | None = None
+
+    # ---- the notes' unknowns (see sandbox/profiles.py for named sets of them) -------------
+    #: a custom attribute / event metadata value of another type than the attribute's first
+    #: value: "reject" (400 naming it), "coerce" (stored as its string form), "ignore" (200,
+    #: the value is not stored)
+    attribute_type_mismatch: str = "reject"
     _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
     _lock: Any = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("forbidden_paths",):
+        for name in ("forbidden_paths", "attribute_type_mismatch"):
             setattr(self, name, _checked(name, getattr(self, name)))
 
     def bind(self, seed: int) -> None:
@@ -160,4 +169,7 @@ def _checked(name: str, value: Any) -> Any:
                 raise ValueError(f"forbidden_paths: rule keys are path, method, match "
                                  f"(prefix|exact) (got {rule!r})")  # fmt: skip
         return list(value or ())
+    if name == "attribute_type_mismatch" and value not in TYPE_MISMATCH_MODES:
+        raise ValueError(f"attribute_type_mismatch must be one of {', '.join(TYPE_MISMATCH_MODES)}"
+                         f" (got {value!r})")  # fmt: skip
     return value

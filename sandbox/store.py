@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from models.registry import OBJECTS
-from sandbox import cascade
+from sandbox import attributes, cascade
 
 #: Tables beyond the registry's list objects: the account's Custify users (owners, assignees).
 EXTRA_TABLES = ("users",)
@@ -196,6 +196,9 @@ class Store:
         #: ids of asynchronous jobs not completed yet, in submit order (routes/batch.py)
         self.batch_pending: list[str] = []
         self.custom_data: dict[tuple, dict] = {}
+        #: scope (people / companies / events) -> attribute name -> the type its first value
+        #: fixed (sandbox/attributes.py)
+        self.attribute_types: dict[str, dict[str, str]] = {s: {} for s in attributes.SCOPES}
         self.stamp = stamp
         self.new_id = new_id
 
@@ -255,6 +258,7 @@ class Store:
         rec.setdefault("created_at", now)
         rec.setdefault("updated_at", now)
         self.table(obj).put(rec)
+        self._observe(obj, rec)
         return copy.deepcopy(rec)
 
     @_locked
@@ -265,7 +269,12 @@ class Store:
         rec = {**copy.deepcopy(old), **fields}
         rec["updated_at"] = fields.get("updated_at") or self.stamp()
         self.table(obj).put(rec)
+        self._observe(obj, rec)
         return copy.deepcopy(rec)
+
+    def _observe(self, obj: str, rec: dict) -> None:
+        if obj in ("people", "companies"):
+            attributes.observe(self, obj, rec.get("custom_attributes"))
 
     @_locked
     def touch(self, obj: str, rid: str) -> None:

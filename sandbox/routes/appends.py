@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from models.registry import ACTIONS
-from sandbox import lookup, validation
+from sandbox import attributes, lookup, validation
 from sandbox.routes import render
 from sandbox.routes.shapes import check_reply
 from sandbox.routes.writes_common import check_reject, stamp_and_store
@@ -46,15 +46,20 @@ def insert_event(sb: Sandbox, req: Req) -> Resp:
             raise not_found("Company not found")
     if person is None and company is None:
         raise bad_request("user_id, email or company_id is required")
+    meta, types = attributes.enforce(sb, "events", body.get("metadata") or {}, "metadata")
     dedup = body.get("deduplication_id")
     if dedup and dedup in sb.store.event_dedup:
         return Resp(202, None)  # later events with the same deduplication_id are ignored
     if dedup:
         sb.store.event_dedup.add(dedup)
+    stored = copy.deepcopy(body)
+    if "metadata" in body:
+        stored["metadata"] = meta
     sb.store.events.append({
-        **copy.deepcopy(body), "person": person["id"] if person else None,
+        **stored, "person": person["id"] if person else None,
         "company": company["id"] if company else None, "received_at": sb.now_iso(),
     })  # fmt: skip
+    attributes.commit(sb.store, "events", types)
     return Resp(202, None)
 
 

@@ -3,14 +3,14 @@
 People and company gets are registry actions (``people.get``, ``companies.get``); the rest
 (``GET /task/{id}``, ``GET /tag/{id}``, the configuration objects' ``/{id}`` paths) are reads
 the registry lists no action for, so they come from the small ``GET_ONE`` table here, with
-``GET /health_score/simple``.
+``GET /health_score/simple`` and attribute discovery (``sandbox/attributes.py``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sandbox import lookup
+from sandbox import attributes, lookup
 from sandbox.generator_config import HEALTH_RANGES
 from sandbox.routes import render
 from sandbox.util import Req, Resp, bad_request, not_found
@@ -90,4 +90,4 @@ def health_score_simple(sb: Sandbox, req: Req) -> Resp:
 def routes():
     out = [("GET", path, _one(obj, key), f"{obj}.get_one") for obj, path, key in GET_ONE]
     out.append(("GET", "/health_score/simple", health_score_simple, "health_scores.simple"))
-    return out
+    return out + attributes.routes()

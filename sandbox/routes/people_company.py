@@ -13,7 +13,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from models.registry import ACTIONS
-from sandbox import lookup, validation
+from sandbox import attributes, lookup, validation
 from sandbox.routes import render
 from sandbox.routes.writes_common import check_reject, stamp_and_store
 from sandbox.util import Req, Resp, bad_request, not_found
@@ -64,11 +64,13 @@ def upsert_person(sb: Sandbox, req: Req) -> Resp:
     for name in PEOPLE_FIELDS:
         if name in body:
             rec[name] = body[name]
-    merge_attributes(rec, body)
+    types = merge_attributes(sb, "people", rec, body)
     if "companies" in body and body["companies"] is not None:
         rec["companies"] = link(sb, rec.get("companies") or [], body["companies"], "companies")
     apply_unset(rec, unset)
-    return Resp(200, render.entity(stamp_and_store(sb, "people", rec, old is None), req))
+    stored = stamp_and_store(sb, "people", rec, old is None)
+    attributes.commit(sb.store, "people", types)
+    return Resp(200, render.entity(stored, req))
 
 
 def new_person() -> dict:
@@ -105,7 +107,7 @@ def upsert_company(sb: Sandbox, req: Req) -> Resp:
     for name in OWNER_FIELDS:
         if name in body:
             set_owner(sb, rec, name, body[name])
-    merge_attributes(rec, body)
+    types = merge_attributes(sb, "companies", rec, body)
     if body.get("parent_companies") is not None:
         parents = link(sb, rec.get("parent_companies") or [], body["parent_companies"],
                        "parent_companies")  # fmt: skip
@@ -116,7 +118,9 @@ def upsert_company(sb: Sandbox, req: Req) -> Resp:
         if path in OWNER_FIELDS:
             set_owner(sb, rec, path, None)
     apply_unset(rec, unset)
-    return Resp(200, render.entity(stamp_and_store(sb, "companies", rec, old is None), req))
+    stored = stamp_and_store(sb, "companies", rec, old is None)
+    attributes.commit(sb.store, "companies", types)
+    return Resp(200, render.entity(stored, req))
 
 
 def new_company() -> dict:
@@ -139,15 +143,19 @@ def set_owner(sb: Sandbox, rec: dict, name: str, value: str | None) -> None:
     rec.update({name: user["id"], f"{name}_email": user["email"], f"{name}_name": user["name"]})
 
 
-def merge_attributes(rec: dict, body: dict) -> None:
-    """Key-by-key merge; null removes the key (§1.4 "sending null clears a value")."""
+def merge_attributes(sb: Sandbox, scope: str, rec: dict, body: dict) -> dict[str, str]:
+    """Key-by-key merge; null removes the key (§1.4 "sending null clears a value"). Values
+    must fit the type each attribute's first value fixed (sandbox/attributes.py); returns the
+    types this write fixes, for the caller to commit once the write is stored."""
     attrs = body.get("custom_attributes")
     if attrs is None:
-        return
+        return {}
     current = rec.get("custom_attributes") or {}
     validation.check_attributes(attrs, current)
+    attrs, types = attributes.enforce(sb, scope, attrs, "custom_attributes")
     merged = {**current, **attrs}
     rec["custom_attributes"] = {k: v for k, v in merged.items() if v is not None}
+    return types
 
 
 def link(sb: Sandbox, current: list[str], items: list, field: str) -> list[str]:

@@ -47,12 +47,9 @@ def _route(sb: Sandbox, req: Req) -> Resp:
     if req.method == "GET" and head == "info":
         return Resp(200, {"seed": sb.seed, "scale": sb.scale, "rate_limit": sb.rate_limit,
                           "counts": {n: len(t) for n, t in sb.store.tables.items()},
-                          "faults": sb.faults.snapshot()})  # fmt: skip
+                          "profile": sb.profile, "faults": sb.faults.snapshot()})  # fmt: skip
     if req.method == "POST" and head == "faults":
-        knobs = dict(req.json_object())
-        if "rate_limit" in knobs:
-            sb.rate_limit = knobs.pop("rate_limit")
-        sb.faults.update(**knobs)
+        sb.configure(**req.json_object())
         return Resp(200, sb.faults.snapshot())
     if req.method == "POST" and head == "mutate":
         return Resp(200, mutate(sb, req.json_object()))

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from models.clock import RealClock
-from sandbox import admin, attributes, routes
+from sandbox import admin, attributes, profiles, routes
 from sandbox.faults import Faults
-from sandbox.generator import generate
+from sandbox.generator import SharedEmails, generate
 from sandbox.httpio import error_body, journal_body, parse_body, to_httpx
 from sandbox.journal import Journal, JournalEntry
 from sandbox.ratewindow import RateWindow
@@ -37,11 +37,16 @@ class Sandbox:
 
     def __init__(self, *, seed: int = 0, scale: float = 1.0, api_key: str = DEFAULT_API_KEY,
                  rate_limit: int | None = 100, rate_window_s: float = 10.0, clock: Any = None,
-                 faults: Faults | None = None,
-                 sizes: dict[str, int] | None = None) -> None:  # fmt: skip
+                 faults: Faults | None = None, sizes: dict[str, int] | None = None,
+                 profile: str | None = None) -> None:  # fmt: skip
         self.seed, self.scale, self.api_key = seed, scale, api_key
         self.clock = clock if clock is not None else RealClock()
         self.faults = faults if faults is not None else Faults()
+        #: the last profile applied (sandbox/profiles.py), shown by ``GET /_sandbox/info``
+        self.profile: str | None = None
+        if profile is not None:  # before generating: a profile may shape the generated data
+            self.faults.update(**profiles.knobs(profile))
+            self.profile = profile
         self.faults.bind(seed)
         self.window = RateWindow(rate_limit, rate_window_s)
         self.journal = Journal()
@@ -51,7 +56,28 @@ class Sandbox:
         generate(self.store, seed=seed, scale=scale, now=self.clock.now(), ids=self._ids,
                  ties=self.faults.timestamp_ties, sizes=sizes)  # fmt: skip
         attributes.observe_all(self.store)  # the generated values fixed their attributes' types
+        self.shared_emails = SharedEmails(seed)
+        self.shared_emails.grow(self.store, self.faults.shared_emails, bump=False)
         self.router = routes.build()
+
+    def configure(self, **knobs: Any) -> None:
+        """Set knobs by name, as ``POST /_sandbox/faults`` does: ``profile`` (its knobs first,
+        the other names given win), ``rate_limit``, then any ``Faults`` knob. Knobs that
+        shape the data (``shared_emails``) are applied to the running account at once."""
+        with self._lock:
+            name = knobs.pop("profile", None)
+            if name is not None:
+                knobs = {**profiles.knobs(name), **knobs}
+            rate_limit = knobs.pop("rate_limit", self.rate_limit)
+            self.faults.update(**knobs)
+            self.rate_limit = rate_limit
+            if name is not None:
+                self.profile = name
+            try:
+                self.shared_emails.grow(self.store, self.faults.shared_emails, bump=True)
+            except ValueError:
+                self.faults.shared_emails = len(self.shared_emails.pairs)
+                raise
 
     # ---- knobs ---------------------------------------------------------------------------
     @property

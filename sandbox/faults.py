@@ -65,11 +65,14 @@ class Faults:
     #: value: "reject" (400 naming it), "coerce" (stored as its string form), "ignore" (200,
     #: the value is not stored)
     attribute_type_mismatch: str = "reject"
+    #: this many pairs of people share one e-mail with different user_ids (§2 upsert rule 4);
+    #: applied to the generated data, and to a running sandbox when raised
+    shared_emails: int = 0
     _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
     _lock: Any = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("forbidden_paths", "attribute_type_mismatch"):
+        for name in ("forbidden_paths", "attribute_type_mismatch", "shared_emails"):
             setattr(self, name, _checked(name, getattr(self, name)))
 
     def bind(self, seed: int) -> None:
@@ -172,4 +175,6 @@ def _checked(name: str, value: Any) -> Any:
     if name == "attribute_type_mismatch" and value not in TYPE_MISMATCH_MODES:
         raise ValueError(f"attribute_type_mismatch must be one of {', '.join(TYPE_MISMATCH_MODES)}"
                          f" (got {value!r})")  # fmt: skip
+    if name == "shared_emails" and (type(value) is not int or value < 0):
+        raise ValueError(f"shared_emails must be a whole number >= 0 (got {value!r})")
     return value

@@ -213,3 +213,43 @@ def _people(g: Gen, companies: list[dict], tags: dict) -> list[dict]:
         c["metrics"]["people_count"] = k
     g.store.table("people").load(out)
     return out
+
+
+class SharedEmails:
+    """The ``shared_emails`` knob: pairs of people with different user_ids and one e-mail.
+
+    Real accounts hold such people because §2's upsert rule 4 creates a new person when an
+    e-mail matches someone with another user_id. Pairs are drawn from one seeded RNG in the
+    table's (deterministic) order, so raising the knob adds pairs and never reshuffles the
+    ones already made. The second person of a pair takes the first one's e-mail, so lookups
+    by e-mail (the oldest match, INF) find the first.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(f"custify-sandbox:{seed}:shared_emails")
+        self.pairs: list[tuple[str, str]] = []
+        self._used: set[str] = set()
+
+    def grow(self, store: Store, wanted: int, *, bump: bool) -> None:
+        """Make pairs until ``wanted`` exist; ``bump`` = a change in Custify (``updated_at``)."""
+        if wanted < len(self.pairs):
+            raise ValueError(f"shared_emails cannot shrink on a running sandbox "
+                             f"({len(self.pairs)} pairs exist; restart it with fewer)")  # fmt: skip
+        if wanted == len(self.pairs):
+            return
+        table = store.table("people")
+        free = [p for p, r in table.rows.items() if r.get("user_id") and p not in self._used]
+        need = 2 * (wanted - len(self.pairs))
+        if len(free) < need:
+            raise ValueError(f"shared_emails={wanted}: only {len(free)} more people with a "
+                             "user_id to pair")  # fmt: skip
+        picked = [free.pop(int(self._rng.random() * len(free))) for _ in range(need)]
+        for a, b in zip(picked[::2], picked[1::2], strict=True):
+            first, second = sorted((a, b))  # the oldest keeps its e-mail (lookups find it)
+            email = table.rows[first]["email"]
+            if bump:
+                store.update("people", second, email=email)
+            else:
+                table.put({**table.rows[second], "email": email})
+            self.pairs.append((first, second))
+            self._used.update((first, second))

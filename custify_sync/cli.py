@@ -199,6 +199,9 @@ def sandbox(
         str | None,
         typer.Option("--api-key", help="The key to accept (default: a fresh random one)."),
     ] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="A named set of fault knobs, e.g. unknowns.")
+    ] = None,
 ) -> None:
     """Serve the offline Custify API on 127.0.0.1 until interrupted."""
     from custify_sync.commands import run_sandbox_command

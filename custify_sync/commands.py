@@ -23,19 +23,22 @@ def run_sandbox_command(
     rate_limit: int,
     api_key: str | None,
     stop: StopFlag,
+    profile: str | None = None,
 ) -> int:
     import secrets
 
     from custify.errors import ConfigError
     from models.registry import EXTRACTED
-    from sandbox import Faults, Sandbox, serve
+    from sandbox import Faults, Sandbox, profiles, serve
 
+    if profile is not None:
+        profiles.knobs(profile)  # an unknown name: one line and exit 2, before generating
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port {port} is not a TCP port; use 1-65535, or 0 for a free one")
     key = api_key or f"sk_sandbox_{secrets.token_hex(16)}"
     console.print(f"Generating sandbox data (seed {seed}, scale {scale:g})…")
     sb = Sandbox(seed=seed, scale=scale, api_key=key, rate_limit=rate_limit or None,
-                 faults=Faults(latency_s=latency_ms / 1000))  # fmt: skip
+                 faults=Faults(latency_s=latency_ms / 1000), profile=profile)  # fmt: skip
     try:
         server = serve(sb, port=port)
     except OSError as exc:
@@ -49,7 +52,8 @@ def run_sandbox_command(
     print(f"export CUSTIFY_BASE_URL={server.url} CUSTIFY_API_KEY={sb.api_key}", flush=True)
     console.print(f"Holds {counts}.")
     limit = f"{rate_limit} requests per 10 s" if rate_limit else "off"
-    console.print(f"Rate limit: {limit}; latency {latency_ms} ms. Ctrl-C stops it.")
+    shown = f"; profile {profile}" if profile else ""
+    console.print(f"Rate limit: {limit}; latency {latency_ms} ms{shown}. Ctrl-C stops it.")
     try:
         while not stop.is_set():
             stop_wait(stop, 0.5)

@@ -1,9 +1,14 @@
 """Named knob sets (sandbox/profiles.py) and the ``shared_emails`` knob: switched on in the
-constructor and over ``POST /_sandbox/faults``."""
+constructor, over ``POST /_sandbox/faults`` and through ``custify-sync sandbox --profile``."""
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 from collections import defaultdict
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +17,8 @@ from models.clock import FakeClock
 from sandbox import Faults, Sandbox, serve
 from sandbox.profiles import PROFILES, knobs
 from tests.sandbox.conftest import make_client
+
+CLI = [sys.executable, "-m", "custify_sync.cli"]
 
 
 def shared(sb: Sandbox) -> dict[str, list[dict]]:
@@ -108,3 +115,37 @@ def test_profile_and_knobs_over_the_admin_endpoint():
             assert sb.faults.attribute_type_mismatch == "coerce"
             r = c.post("/_sandbox/faults", json={"attribute_type_mismatch": "x", "rate_limit": 7})
             assert r.status_code == 400 and sb.rate_limit == 50  # all or nothing
+
+
+def test_cli_sandbox_serves_the_unknowns_profile(tmp_path: Path):
+    proc = subprocess.Popen(
+        [*CLI, "sandbox", "--port", "0", "--seed", "7", "--scale", "0.1", "--rate-limit", "0",
+         "--profile", "unknowns"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)]
+        url = re.search(r"http://127\.0\.0\.1:\d+", lines[0])
+        key = re.search(r"API key: (\S+)", lines[1])
+        assert url and key, f"unexpected sandbox banner: {lines!r}"
+        headers = {"Authorization": f"Bearer {key.group(1)}"}
+        with httpx.Client(base_url=url.group(0), headers=headers, timeout=10) as c:
+            assert c.get("/_sandbox/info").json()["profile"] == "unknowns"
+            assert c.get("/file").status_code == 403
+            people = c.get("/_sandbox/state/people").json()
+        emails = [p["email"] for p in people]
+        assert len(emails) - len(set(emails)) == knobs("unknowns")["shared_emails"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0
+
+
+def test_cli_sandbox_refuses_an_unknown_profile_in_one_line(tmp_path: Path):
+    run = subprocess.run([*CLI, "sandbox", "--port", "0", "--profile", "nope"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=60)  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "error: unknown sandbox profile 'nope'; known profiles: unknowns"
+    ]
+    assert run.stdout == ""

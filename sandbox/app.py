@@ -52,7 +52,8 @@ class Sandbox:
         self.journal = Journal()
         self._ids = ObjectIds(seed)
         self._lock = threading.RLock()
-        self.store = Store(stamp=self.now_iso, new_id=self.new_id, lock=self._lock, seed=seed)
+        self.store = Store(stamp=self.now_iso, new_id=self.new_id, lock=self._lock, seed=seed,
+                           cascade_bumps=lambda: self.faults.cascade_bumps_updated_at)  # fmt: skip
         generate(self.store, seed=seed, scale=scale, now=self.clock.now(), ids=self._ids,
                  ties=self.faults.timestamp_ties, sizes=sizes)  # fmt: skip
         attributes.observe_all(self.store)  # the generated values fixed their attributes' types

@@ -7,9 +7,10 @@ custom data and notes on it (its health-score and metric values live in its own 
 Every other record that names the deleted one drops the reference: people's ``companies``,
 parents, the ``company``/``people`` links of tickets, files, meetings (also the participant),
 time tracks, tasks, financials, notes on another entity and objective collaborators.
-INF: records that only lose a reference keep their ``updated_at``, as on a tag delete.
-Deleting a note or task removes its comments, deleting a survey its responses, and deleting a
-tag pulls it from every entity (§5).
+INF: a record that loses a reference to a deleted person or company is changed, so its
+``updated_at`` moves (knob ``cascade_bumps_updated_at``, default True; False keeps it, as on a
+tag delete). Deleting a note or task removes its comments, deleting a survey its responses,
+and deleting a tag pulls it from every entity without touching them (§5).
 """
 
 from __future__ import annotations
@@ -49,53 +50,64 @@ def after_delete(store: Store, obj: str, old: dict) -> None:
         pull_tag(store, rid)
 
 
+def _stamp(store: Store) -> str | None:
+    """The ``updated_at`` for records losing a reference, or None to keep theirs."""
+    return store.stamp() if store.cascade_bumps() else None
+
+
+def _stamped(rec: dict, stamp: str | None) -> dict:
+    return {**rec, "updated_at": stamp} if stamp else rec
+
+
 def _person(store: Store, pid: str) -> None:
+    stamp = _stamp(store)
     store.events[:] = [e for e in store.events if e.get("person") != pid]
     for kept in store.scores.values():
         kept.pop(pid, None)
     _drop_custom_data(store, "people", pid)
     _drop(store, "survey_responses", "people", pid)
     _drop(store, "notes", "entity", pid, lambda r: r.get("entityModel") == "Customer")
+    meetings = store.table("meetings")
+    for mid in [m for m, r in meetings.rows.items() if _has_participant(r, pid)]:
+        rec = meetings.rows[mid]
+        parts = [p for p in rec["participants"] if p.get("people") != pid]
+        meetings.put(_stamped({**rec, "participants": parts}, stamp))
     for table, fld in PEOPLE_LISTS:
-        _pull(store.table(table), fld, pid)
+        _pull(store.table(table), fld, pid, stamp)
     for table, fld, companions in PEOPLE_SCALARS:
-        _clear(store.table(table), fld, pid, companions)
+        _clear(store.table(table), fld, pid, companions, stamp)
     tickets = store.table("tickets")
     for tid in list(tickets.lookup("people", pid)):
         rec = tickets.rows[tid]
         keep = [i for i, p in enumerate(rec.get("people") or []) if _ref(p) != pid]
         names = rec.get("peopleNames") or []
-        tickets.put({**rec, "people": [rec["people"][i] for i in keep],
-                     "peopleNames": [names[i] for i in keep if i < len(names)]})  # fmt: skip
-    meetings = store.table("meetings")
-    for mid in [m for m, r in meetings.rows.items() if _has_participant(r, pid)]:
-        rec = meetings.rows[mid]
-        parts = [p for p in rec["participants"] if p.get("people") != pid]
-        meetings.put({**rec, "participants": parts})
+        tickets.put(_stamped({**rec, "people": [rec["people"][i] for i in keep],
+                              "peopleNames": [names[i] for i in keep if i < len(names)]},
+                             stamp))  # fmt: skip
     objectives = store.table("customer_objectives")
-    for oid in list(objectives.lookup("assignedTo", pid)):
-        objectives.put({**objectives.rows[oid], "assignedTo": None, "assignedToName": None})
-    for oid, rec in list(objectives.rows.items()):
+    _clear(objectives, "assignedTo", pid, ("assignedToName",), stamp)
+    for rec in list(objectives.rows.values()):
         if any(c.get("entity") == pid for c in rec.get("collaborators") or []):
             collab = [c for c in rec["collaborators"] if c.get("entity") != pid]
-            objectives.put({**objectives.rows[oid], "collaborators": collab})
+            objectives.put(_stamped({**rec, "collaborators": collab}, stamp))
 
 
 def _company(store: Store, cid: str) -> None:
+    stamp = _stamp(store)
     store.events[:] = [e for e in store.events if e.get("company") != cid]
     _drop_custom_data(store, "companies", cid)
     _drop(store, "customer_objectives", "company", cid)
     _drop(store, "notes", "entity", cid, lambda r: r.get("entityModel") == "Company")
     for table, fld in COMPANY_LISTS:
-        _pull(store.table(table), fld, cid)
+        _pull(store.table(table), fld, cid, stamp)
     for table, fld, companions in COMPANY_SCALARS:
-        _clear(store.table(table), fld, cid, companions)
+        _clear(store.table(table), fld, cid, companions, stamp)
     tickets = store.table("tickets")
     for tid in list(tickets.lookup("company", cid)):
         rec = tickets.rows[tid]
-        tickets.put({**rec, "company": [c for c in rec["company"] if c != cid],
-                     "companyNames": [n for n in rec.get("companyNames") or []
-                                      if _ref(n) != cid]})  # fmt: skip
+        names = [n for n in rec.get("companyNames") or [] if _ref(n) != cid]
+        tickets.put(_stamped({**rec, "company": [c for c in rec["company"] if c != cid],
+                              "companyNames": names}, stamp))  # fmt: skip
 
 
 def pull_tag(store: Store, tag_id: str) -> None:
@@ -113,15 +125,17 @@ def _has_participant(rec: dict, pid: str) -> bool:
     return any(p.get("people") == pid for p in rec.get("participants") or ())
 
 
-def _pull(table: Table, fld: str, value: str) -> None:
+def _pull(table: Table, fld: str, value: str, stamp: str | None = None) -> None:
     for rid in list(table.lookup(fld, value)):
         rec = table.rows[rid]
-        table.put({**rec, fld: [v for v in rec.get(fld) or [] if _ref(v) != value]})
+        kept = [v for v in rec.get(fld) or [] if _ref(v) != value]
+        table.put(_stamped({**rec, fld: kept}, stamp))
 
 
-def _clear(table: Table, fld: str, value: str, companions: tuple[str, ...]) -> None:
+def _clear(table: Table, fld: str, value: str, companions: tuple[str, ...],
+           stamp: str | None) -> None:  # fmt: skip
     for rid in list(table.lookup(fld, value)):
-        table.put({**table.rows[rid], fld: None, **dict.fromkeys(companions)})
+        table.put(_stamped({**table.rows[rid], fld: None, **dict.fromkeys(companions)}, stamp))
 
 
 def _drop(store: Store, obj: str, fld: str, value: str,

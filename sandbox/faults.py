@@ -68,6 +68,9 @@ class Faults:
     #: this many pairs of people share one e-mail with different user_ids (§2 upsert rule 4);
     #: applied to the generated data, and to a running sandbox when raised
     shared_emails: int = 0
+    #: a record that loses a reference to a deleted person or company gets a new updated_at
+    #: (False: it keeps its own, so an incremental scan does not see the dropped link)
+    cascade_bumps_updated_at: bool = True
     _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
     _lock: Any = field(default_factory=threading.Lock, init=False, repr=False)
 

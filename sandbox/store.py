@@ -180,14 +180,17 @@ def _locked(method: Callable) -> Callable:
 class Store:
     """All sandbox state. Public helpers return deep copies; ``table()`` is for route code.
 
-    ``stamp`` and ``new_id`` are injected by the Sandbox (they read its clock and fault knobs),
-    and so is ``lock``, the Sandbox's state lock.
+    ``stamp``, ``new_id`` and ``cascade_bumps`` are injected by the Sandbox (they read its clock
+    and fault knobs), and so is ``lock``, the Sandbox's state lock.
     """
 
     def __init__(self, stamp: Callable[[], str], new_id: Callable[[], str],
-                 lock: Any = None, seed: int = 0) -> None:  # fmt: skip
+                 lock: Any = None, seed: int = 0,
+                 cascade_bumps: Callable[[], bool] = lambda: True) -> None:  # fmt: skip
         self.lock = lock if lock is not None else threading.RLock()
         self.seed = seed
+        #: does a record that loses a reference in a delete's cascade get a new updated_at?
+        self.cascade_bumps = cascade_bumps
         self.tables: dict[str, Table] = {n: Table(n) for n in TABLE_NAMES}
         self.events: list[dict] = []
         self.event_dedup: set[str] = set()

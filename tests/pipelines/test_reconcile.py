@@ -13,17 +13,14 @@ ALL = [o.name for o in EXTRACTED]
 
 
 def _delete_some(sb, rng: random.Random) -> dict[str, set[str]]:
-    gone: dict[str, set[str]] = {}
+    """Delete two records of every object; what vanished, counting what the deletes took
+    along (a company's objectives, a person's notes: the sandbox cascades as Custify does)."""
+    before = {name: {r["id"] for r in sb.store.rows(name)} for name in ALL}
     for name in ALL:
-        ids = sorted(r["id"] for r in sb.store.rows(name))
-        gone[name] = set(rng.sample(ids, min(2, len(ids) - 1)))
-        for rid in gone[name]:
+        ids = sorted(before[name] & {r["id"] for r in sb.store.rows(name)})
+        for rid in rng.sample(ids, min(2, len(ids) - 1)):
             sb.store.delete(name, rid)
-    # objectives are listed per company (§14): a deleted company's objectives vanish with it
-    orphans = {r["id"] for r in sb.store.rows("customer_objectives")
-               if r["company"] in gone["companies"]}  # fmt: skip
-    gone["customer_objectives"] |= orphans
-    return gone
+    return {name: before[name] - {r["id"] for r in sb.store.rows(name)} for name in ALL}
 
 
 def test_reconcile_marks_exactly_the_deleted_records(sandbox, client, clock, warehouse_cfg):

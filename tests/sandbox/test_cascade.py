@@ -113,14 +113,27 @@ def test_deleting_a_company_takes_its_objectives_links_and_events(sb, client, wa
     assert r.status_code == 404
 
 
-def test_references_dropped_by_a_cascade_keep_their_updated_at(sb, client):
-    """INF (docs/architecture.md, INF 16): losing a reference is not an edit of the record."""
+@pytest.mark.parametrize("bump", [True, False])
+def test_records_losing_a_reference_move_their_updated_at_per_knob(sb, client, clock, bump):
+    """INF (docs/architecture.md, INF 16): knob ``cascade_bumps_updated_at``, default True."""
+    sb.faults.cascade_bumps_updated_at = bump
     person = linked_person(sb)
-    tickets = [t for t in sb.store.rows("tickets") if {"id": person["id"]} in t["people"]]
     ticket, *_ = give_person_data(sb, client, person)
-    before = {t["id"]: t["updated_at"] for t in [*tickets, sb.store.get("tickets", ticket["id"])]}
+    company = sb.store.get("companies", person["companies"][0])
+    members = [p["id"] for p in sb.store.rows("people")
+               if company["id"] in p["companies"] and p["id"] != person["id"]]  # fmt: skip
+    before = sb.store.get("tickets", ticket["id"])["updated_at"]
+    unrelated = sb.store.rows("tickets")[0]
+    clock.advance(60)
     sb.store.delete("people", person["id"])
-    assert {i: sb.store.get("tickets", i)["updated_at"] for i in before} == before
+    after = sb.store.get("tickets", ticket["id"])["updated_at"]
+    assert (after == sb.now_iso()) is bump and (after == before) is not bump
+    if unrelated["id"] != ticket["id"] and {"id": person["id"]} not in unrelated["people"]:
+        assert sb.store.get("tickets", unrelated["id"])["updated_at"] == unrelated["updated_at"]
+    clock.advance(60)
+    client.delete(f"/company/{company['id']}")
+    stamps = {sb.store.get("people", m)["updated_at"] for m in members}
+    assert members and (stamps == {sb.now_iso()} if bump else sb.now_iso() not in stamps)
 
 
 def test_deleting_a_survey_or_a_task_takes_its_responses_or_comments(sb):

@@ -24,8 +24,6 @@ PROFILES: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "forbidden_paths": ({"method": "GET", "path": "/file", "match": "exact"},),
         # people sharing an e-mail, which §2's upsert rule 4 creates in real accounts
         "shared_emails": 3,
-        # a value of another type than the attribute's first one is silently dropped (§1.4)
-        "attribute_type_mismatch": "ignore",
     }),
 })  # fmt: skip
 

@@ -105,7 +105,7 @@ def test_profile_and_knobs_over_the_admin_endpoint():
             assert r.status_code == 200 and r.json()["shared_emails"] == 2  # named knob wins
             info = c.get("/_sandbox/info").json()
             assert info["profile"] == "unknowns"
-            assert info["faults"]["attribute_type_mismatch"] == "ignore"
+            assert info["faults"]["forbidden_paths"] == knobs("unknowns")["forbidden_paths"]
             assert c.get("/file").status_code == 403 and len(shared(sb)) == 2
             r = c.post("/_sandbox/faults", json={"profile": "nope"})
             assert r.status_code == 400 and "unknowns" in r.json()["error"]

@@ -14,7 +14,7 @@ ALL = [o.name for o in EXTRACTED]
 
 def _delete_some(sb, rng: random.Random) -> dict[str, set[str]]:
     """Delete two records of every object; what vanished, counting what the deletes took
-    along (a company's objectives, a person's notes: the sandbox cascades as Custify does)."""
+    along (a company's objectives, a person's notes: deletes cascade, custify-api.md §2, §3)."""
     before = {name: {r["id"] for r in sb.store.rows(name)} for name in ALL}
     for name in ALL:
         ids = sorted(before[name] & {r["id"] for r in sb.store.rows(name)})

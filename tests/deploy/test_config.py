@@ -106,9 +106,10 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize(
     ("url", "cause"),
-    [(f"http://127.0.0.1:{_closed_port()}", "refused"), ("https://custify.invalid", "DNS")],
+    [("http://127.0.0.1:{closed}", "refused"), ("https://custify.invalid", "DNS")],
 )
 def test_an_unreachable_url_is_exit_2_within_15_seconds(tmp_path, cli, url, cause):
+    url = url.format(closed=_closed_port())
     d = project(tmp_path / "p", SYNC)
     env = {"CUSTIFY_API_KEY": "sk_x", "CUSTIFY_BASE_URL": url}
     for command in (["extract"], ["push", "--dry-run"]):
@@ -123,11 +124,12 @@ def test_an_unreachable_url_is_exit_2_within_15_seconds(tmp_path, cli, url, caus
     [
         ("postgresql://postgres@127.0.0.1:5432/test", ["password", "DESTINATION__POSTGRES__"]),
         ("postgresql://postgres:x@127.0.0.1:5432/no_such_db", ["no_such_db", "does not exist"]),
-        (f"postgresql://postgres:x@127.0.0.1:{_closed_port()}/test", ["refused"]),
+        ("postgresql://postgres:x@127.0.0.1:{closed}/test", ["refused"]),
     ],
 )
 def test_warehouse_errors_give_the_drivers_reason(tmp_path, cli, sandboxes, postgres_available,
                                                   dsn, words):  # fmt: skip
+    dsn = dsn.format(closed=_closed_port())
     served = sandboxes(47)
     d = project(tmp_path / "p", '[warehouse]\ndestination = "postgres"\n')
     done = cli(d, "extract", env={**served.env(), "DESTINATION__POSTGRES__CREDENTIALS": dsn})

@@ -57,6 +57,15 @@ class Faults:
     storm_remaining: int = 0
     #: Retry-After sent with storm 429s
     storm_retry_after: int = 1
+    # -- list behaviours the notes leave open (§1.7, §10, §19): each one a plausible answer --
+    #: object -> most rows one page of its list serves whatever is asked; ``total`` stays the
+    #: full count and page offsets follow the served size (a cap below the documented one)
+    page_caps: dict[str, int] = field(default_factory=dict)
+    #: objects whose list answers page 1 whatever ``page`` asks for
+    ignore_page: set[str] = field(default_factory=set)
+    #: ``GET /file`` without ``companyId`` or ``peopleId`` answers 400 (§10 "Global list")
+    unscoped_files_refused: bool = False
+    # ---------------------------------------------------------------------------------------
     #: RNG seed; None = the sandbox seed
     seed: int | None = None
 
@@ -130,7 +139,7 @@ class Faults:
         for name, value in knobs.items():  # check every value first: all or nothing changes
             if name != "storm" and name not in known:
                 raise ValueError(f"unknown fault knob {name!r}; known: {sorted(known)}")
-            if name == "reject" and isinstance(value, list):
+            if name in ("reject", "ignore_page") and isinstance(value, list):
                 value = set(value)
             checked[name] = _checked(name, value)
         for name, value in checked.items():
@@ -141,6 +150,8 @@ class Faults:
 
     def snapshot(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        out["ignore_page"] = sorted(out["ignore_page"])
+        out["page_caps"] = dict(out["page_caps"])
         rule = out["reject"]
         out["reject"] = (
             sorted(map(str, rule))
@@ -180,4 +191,6 @@ def _checked(name: str, value: Any) -> Any:
                          f" (got {value!r})")  # fmt: skip
     if name == "shared_emails" and (type(value) is not int or value < 0):
         raise ValueError(f"shared_emails must be a whole number >= 0 (got {value!r})")
+    if name == "page_caps":
+        return {str(k): int(v) for k, v in dict(value or {}).items()}
     return value

@@ -67,6 +67,7 @@ def make_handler(obj: CustifyObject) -> Callable[[Sandbox, Req], Resp]:
     scoper = scopes.SCOPERS.get(obj.name)
 
     def handle(sb: Sandbox, req: Req) -> Resp:
+        _refuse_unscoped(sb, obj, req)
         scope = Scope()
         if scoper is not None:
             scoper(sb.store, req, scope)
@@ -76,7 +77,7 @@ def make_handler(obj: CustifyObject) -> Callable[[Sandbox, Req], Resp]:
             scope.pred = _and(scope.pred, pred)
             scope.key = f"{scope.key}|{key}|day={int(now // 86_400)}"  # relative date filters
         fld, desc = sort_order(obj, req.query)
-        page, per_page = paging(obj, req.query)
+        page, per_page = _served(sb, obj, *paging(obj, req.query))
         ids, total = select(sb, obj.name, scope, fld, desc, (page - 1) * per_page, per_page)
         table = sb.store.table(obj.name)
         rows = [render.row(obj.name, table.rows[i], req, sb.store) for i in ids]
@@ -113,6 +114,23 @@ def paging(obj: CustifyObject, query: dict[str, str]) -> tuple[int, int]:
     if per_page < 1:
         raise bad_request(f"{size_param} must be 1 or more")
     return page, min(per_page, obj.page_size_max)
+
+
+def _served(sb: Sandbox, obj: CustifyObject, page: int, per_page: int) -> tuple[int, int]:
+    """The page and size actually served under the ``page_caps`` / ``ignore_page`` knobs."""
+    cap = sb.faults.page_caps.get(obj.name)
+    if cap:
+        per_page = min(per_page, cap)
+    if obj.name in sb.faults.ignore_page:
+        page = 1
+    return page, per_page
+
+
+def _refuse_unscoped(sb: Sandbox, obj: CustifyObject, req: Req) -> None:
+    """The ``unscoped_files_refused`` knob: ``GET /file`` needs a company or a person (§19)."""
+    scoped = req.query.get("companyId") or req.query.get("peopleId")
+    if obj.name == "files" and sb.faults.unscoped_files_refused and not scoped:
+        raise bad_request("companyId or peopleId is required")
 
 
 def sort_order(obj: CustifyObject, query: dict[str, str]) -> tuple[str, bool]:

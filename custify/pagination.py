@@ -1,14 +1,36 @@
-"""Page-number pagination driven by the registry (custify-api.md §1.7).
+"""Page-number pagination driven by the registry, and the ONE paging strategy (§1.7).
 
-Custify pages with ``page`` (1-based) and ``itemsPerPage`` (max 200 or 50 by endpoint), returns
-``total`` but no cursor and no next link, and sorts with either a JSON ``sorting`` parameter or
-plain ``sort`` + ``order`` (or not at all). Some objects need several queries to be complete
-(segments and playbooks of both types, §18.17) or are listed per parent (objectives per company,
-§14 and quirk 18; comments per note or task, §9). All of that is read from the registry row.
+Custify pages with ``page`` (1-based) and a page size (``itemsPerPage``, max 200 or 50 by
+endpoint; ``limit`` on notes and tags), returns ``total`` but no cursor and no next link, and
+sorts with either a JSON ``sorting`` parameter or plain ``sort`` + ``order`` (or not at all).
+Some objects need several queries to be complete (segments and playbooks of both types,
+§18.17) or are listed per parent (objectives per company, §14 and quirk 18; comments per note
+or task, §9). All of that is read from the registry row.
 
-The scan stops at ``total`` or at an empty page (as the official MCP resources do). A loop guard
-turns a misbehaving server (the same page twice, an ignored ``page`` parameter, more pages than
-``total`` allows) into a ``PaginationError`` instead of an endless loop.
+``Pager`` is the only place that decides how a scan moves: after each page it says "next page
+N" or "stop", and it raises ``PaginationError`` when the server's paging misbehaves. Every scan
+drives it: ``iter_pages`` here, and the ELT's sequential and concurrent scans
+(``pipelines/scan.py``). What the notes leave open, and how the strategy stays safe under
+every plausible answer:
+
+- **End of list: trust ``total``, not page length.** The scan stops when its pages have
+  covered ``total`` rows, or on an empty page (the official MCP's own loop). A page shorter
+  than asked while ``total`` says more rows follow does NOT end it.
+- **A cap lower than the registry's** (over-maximum sizes are clamped or refused, §19; notes
+  and tags document no maximum). Such a short page, not the last one by ``total``, shows the
+  server's real cap: the rest of the scan asks for that many (``Pager.lowered``) and the next
+  page is ``page + 1`` at that size. Whether the server counted its offset with our size or
+  with its own is unknown; ``page + 1`` at the lower size starts at or before the first row
+  not yet read under both readings, so nothing is skipped (a few rows may be read twice,
+  which the merge on id makes harmless).
+- **No ``total``** (surveys' bare array, §11): an empty page ends the scan, and so does a page
+  shorter than the largest page already seen (the server's real size showed itself). A short
+  page when no larger page was ever seen may be the end or a lower cap: the next page is
+  asked at the short page's size and an empty answer ends the scan (one extra request on a
+  short list, never a lost page).
+- **The guard.** A page whose ids repeat its neighbour's (a server that ignores ``page``), or
+  a page with rows beyond ``ceil(total / size) + 2`` (pages that contradict their own
+  ``total``), raises ``PaginationError``: the object's scan stops instead of looping.
 """
 
 from __future__ import annotations
@@ -90,7 +112,8 @@ def list_request(
     query.update(_sort(obj, sort_by or obj.sort_field, sort_desc))
     query.update(params or {})
     query["page"] = page
-    query["itemsPerPage"] = size
+    for name in obj.page_size_params:  # ``limit`` and ``itemsPerPage`` on notes and tags
+        query[name] = size
     return path, query, size
 
 
@@ -158,40 +181,117 @@ def iter_pages(fetch: Fetch, obj: CustifyObject, **options: Any) -> Iterator[Pag
 
 
 def _iter_one(fetch: Fetch, obj: CustifyObject, options: dict[str, Any]) -> Iterator[Page]:
-    page_no = options.pop("start_page", 1)
-    seen = 0
-    previous: list[Any] | None = None
-    while True:
-        page = fetch_page(fetch, obj, page_no, **options)
+    page_no: int | None = options.pop("start_page", 1)
+    pager = Pager(obj, options.pop("page_size", None))
+    while page_no is not None:
+        page = fetch_page(fetch, obj, page_no, page_size=pager.size, **options)
+        page_no = pager.after(page)  # raises on a repeated page before it is handed out
+        if page.rows:
+            yield page
+
+
+class Pager:
+    """The paging strategy of one list scan (see the module docstring for the rules).
+
+    ``size`` is the page size to ask for next (the registry's maximum, or less, until a lower
+    cap shows). Sequential scans call ``after(page)`` for every page and stop on None. The
+    concurrent full scan calls ``after`` on page 1, fetches ``plan(start)`` with several
+    pages in flight, passes each to ``check``, and re-plans from ``take_restart()`` when a
+    page in flight revealed a lower cap.
+    """
+
+    def __init__(self, obj: CustifyObject, page_size: int | None = None) -> None:
+        self.obj = obj
+        self.asked = page_size or obj.page_size_max
+        self.size = self.asked
+        #: the largest ``total`` any page reported (None: the list reports none)
+        self.total: int | None = None
+        self.largest = 0  # the longest page seen
+        self.confirmed = False  # ``size < asked`` was shown to be the server's cap
+        self.restart: int | None = None
+        self._signatures: dict[tuple[int, int], int] = {}  # (size, page) -> hash of its ids
+        self._last: tuple[int, int] | None = None  # (page, ids) of the page ``after`` saw last
+
+    @property
+    def lowered(self) -> int | None:
+        """The server's page cap, when it proved lower than what was asked."""
+        return self.size if self.confirmed and self.size < self.asked else None
+
+    def after(self, page: Page) -> int | None:
+        """The page to read after ``page``, or None when the list is done."""
+        largest_before = self.largest
+        ids = self._ids(page)
+        if page.rows and self._last == (page.page - 1, ids):
+            raise self._error(f"page {page.page} repeats page {page.page - 1}")
+        self._last = (page.page, ids)
+        self.check(page, ids)
+        self.restart = None  # sequential numbering already continues at ``page + 1``
+        n = len(page.rows)
+        if not n:
+            return None
+        if page.total is None:
+            return self._after_bare(page, largest_before)
+        covered = (page.page - 1) * min(page.page_size, self.size) + n
+        return None if covered >= page.total else page.page + 1
+
+    def _after_bare(self, page: Page, largest_before: int) -> int | None:
+        """No ``total``: an empty page, or one shorter than a page already seen, is the end."""
+        n = len(page.rows)
+        if n < largest_before:
+            return None
+        if n < page.page_size:  # the end, or a cap: ask the next page at this size
+            self.size = min(self.size, n)
+        elif page.page_size < self.asked:
+            self.confirmed = True  # a full page at the short size: it was a cap
+        return page.page + 1
+
+    def check(self, page: Page, ids: int | None = None) -> None:
+        """The loop guard and the lowered-cap rule, for a page from any scan."""
         if not page.rows:
             return
-        signature = [r.get(obj.id_field, r) for r in page.rows]
-        if signature == previous:
-            raise PaginationError(
-                f"{obj.name}: page {page_no} repeats page {page_no - 1}; stopping the scan",
-                method="GET",
-                path=obj.list_path,
-            )
-        _check_page_count(obj, page)
-        yield page
-        seen += len(page.rows)
-        if page.total is not None and seen >= page.total:
+        self._guard(page, self._ids(page) if ids is None else ids)
+        self.largest = max(self.largest, len(page.rows))
+        if page.total is None:
             return
-        if page.total is None and len(page.rows) < page.page_size:
-            return  # no total (bare array): a short page is the last one
-        previous = signature
-        page_no += 1
+        self.total = max(page.total, self.total or 0)
+        n = len(page.rows)
+        more = (page.page - 1) * page.page_size + n < page.total  # not the last page
+        if n < page.page_size and more:
+            self.size, self.confirmed = min(self.size, n), True
+            nxt = page.page + 1
+            self.restart = nxt if self.restart is None else min(self.restart, nxt)
 
+    def _ids(self, page: Page) -> int:
+        return hash(tuple(str(r.get(self.obj.id_field, r)) for r in page.rows))
 
-def _check_page_count(obj: CustifyObject, page: Page) -> None:
-    """More pages than ``total`` allows means the server ignores ``page``: stop, don't loop."""
-    if page.total is None:
-        return
-    allowed = math.ceil(page.total / max(page.page_size, 1)) + SLACK_PAGES
-    if page.page > allowed:
-        raise PaginationError(
-            f"{obj.name}: page {page.page} is beyond total={page.total} at "
-            f"{page.page_size} per page; stopping the scan",
-            method="GET",
-            path=obj.list_path,
+    def _guard(self, page: Page, ids: int) -> None:
+        """Neighbours at the same size must differ (``after`` also compares across sizes)."""
+        for other in (page.page - 1, page.page + 1):
+            if self._signatures.get((page.page_size, other)) == ids:
+                raise self._error(f"page {page.page} repeats page {other}")
+        self._signatures[(page.page_size, page.page)] = ids
+        if page.total is not None:
+            allowed = math.ceil(page.total / max(page.page_size, 1)) + SLACK_PAGES
+            if page.page > allowed:
+                raise self._error(
+                    f"page {page.page} is beyond total={page.total} at {page.page_size} per page"
+                )
+
+    def _error(self, what: str) -> PaginationError:
+        return PaginationError(
+            f"{self.obj.name}: {what}; stopping the scan", method="GET", path=self.obj.list_path
         )
+
+    def plan(self, start: int) -> range:
+        """Pages from ``start`` to the last one ``total`` implies at the current size."""
+        last = math.ceil((self.total or 0) / max(self.size, 1))
+        return range(start, last + 1)
+
+    def more_after(self, page_no: int) -> bool:
+        """Does ``total`` (the largest seen) say rows lie beyond page ``page_no``?"""
+        return self.total is not None and self.total > page_no * self.size
+
+    def take_restart(self) -> int | None:
+        """The page to re-plan from after a lower cap showed mid-scan (then cleared)."""
+        restart, self.restart = self.restart, None
+        return restart

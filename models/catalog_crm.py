@@ -285,6 +285,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
         list_path="/note",
         envelope_key="notes",
         page_size_max=50,  # no documented max; the MCP uses 50 (§1.7)
+        page_size_params=("limit", "itemsPerPage"),  # §1.7 limitParam; both are harmless
         sort_style=SortStyle.SORT_ORDER,
         triggers=(Trigger.CREATED, Trigger.UPDATED),
         extracted=True,
@@ -334,6 +335,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
         list_path="/tag",
         envelope_key="tags",
         page_size_max=100,  # no documented max; the MCP uses 100 (§1.7)
+        page_size_params=("limit", "itemsPerPage"),  # §1.7 limitParam; both are harmless
         sort_style=SortStyle.SORT_ORDER,
         find_by={
             "id": Finder("scan", "id"),

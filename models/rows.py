@@ -146,6 +146,9 @@ class CustifyObject:
     envelope: Envelope = Envelope.OBJECT
     envelope_key: str | None = None
     page_size_max: int = 50
+    #: query parameters that carry the page size (§1.7: ``itemsPerPage``; notes and tags
+    #: document ``limit``); every one is sent with the same value
+    page_size_params: tuple[str, ...] = ("itemsPerPage",)
     sort_style: SortStyle = SortStyle.SORTING_JSON
     id_field: str = "id"
     #: field the incremental scan orders and filters on; None = not incrementally listable

@@ -21,14 +21,13 @@ surveys have no sort parameter (§10, §11) and a server that ignored ``sort`` (
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from custify.pagination import Page
+from custify.pagination import Page, Pager
 from pipelines.fetch import Fetcher
 
 Emit = Callable[[list[dict[str, Any]]], None]
@@ -57,6 +56,7 @@ class StreamResult:
     rows: int = 0
     max_total: int | None = None
     min_total: int | None = None
+    cap: int | None = None  # the server's page cap, when it proved lower than asked
     _last_min: float | None = field(default=None, repr=False)
 
     def observe(self, page: Page, cursor_field: str | None) -> tuple[float | None, float | None]:
@@ -87,8 +87,16 @@ class StreamResult:
         self._last_min = oldest if self._last_min is None else min(self._last_min, oldest)
         return oldest, newest
 
+    def done(self, pager: Pager, *, complete: bool) -> StreamResult:
+        self.complete = complete
+        if pager.lowered is not None:
+            self.cap = min(pager.lowered, self.cap or pager.lowered)
+        return self
+
     def merge(self, other: StreamResult) -> None:
         """Fold a sub-scan (a parent's list) into an object-level result."""
+        if other.cap is not None:
+            self.cap = min(other.cap, self.cap or other.cap)
         self.pages += other.pages
         self.rows += other.rows
         self.unstable = self.unstable or other.unstable
@@ -100,35 +108,29 @@ class StreamResult:
             self.top, self.top_raw = other.top, other.top_raw
 
 
-def _last_page(page: Page, seen: int) -> bool:
-    """End of list: an empty or short page, or ``total`` reached (§1.7 "End of list")."""
-    if not page.rows or (page.page_size and len(page.rows) < page.page_size):
-        return True
-    return page.total is not None and seen >= page.total
-
-
 def scan_sequential(
     fetcher: Fetcher, tag: str, obj: Any, options: dict[str, Any], threshold: float | None,
-    emit: Emit, start: int = 1, result: StreamResult | None = None,
+    emit: Emit, start: int = 1, result: StreamResult | None = None, pager: Pager | None = None,
 ) -> StreamResult:  # fmt: skip
-    """Pages in order until the end, or (``threshold`` set) until a page's oldest row is older.
+    """Pages in order until the pager stops, or (``threshold`` set) until a page's oldest row
+    is older than the threshold.
 
     Runs in one request-pool thread; the requests are sequential because each page decides
     whether the next one is needed.
     """
     result = result or StreamResult()
-    page_no = start
-    while True:
-        page = fetcher.page(tag, obj, page_no, **options)
+    pager = pager or Pager(obj, options.get("page_size"))
+    page_no: int | None = start
+    while page_no is not None:
+        page = fetcher.page(tag, obj, page_no, **{**options, "page_size": pager.size})
+        page_no = pager.after(page)  # the guard raises before a repeated page is emitted
         if page.rows:
             emit(page.rows)
         oldest, _ = result.observe(page, obj.cursor_field)
-        if _last_page(page, result.rows):
-            result.complete = True
-            return result
-        if threshold is not None and result.ordered and oldest is not None and oldest < threshold:
-            return result
-        page_no += 1
+        early = threshold is not None and oldest is not None and oldest < threshold
+        if page_no is not None and early and result.ordered:
+            return result.done(pager, complete=False)
+    return result.done(pager, complete=True)
 
 
 def scan_concurrent(
@@ -136,54 +138,72 @@ def scan_concurrent(
 ) -> StreamResult:
     """A full scan: page 1 gives ``total``, then up to ``window`` pages are in flight at once.
 
-    Called from an object's coordinating thread; pages run on the request pool. Rows pushed
-    beyond the last planned page by creates during the scan are read by a sequential tail.
+    Called from an object's coordinating thread; pages run on the request pool. A page in
+    flight that reveals a lower page cap re-plans the rest at that size (pages already read
+    stay: merge on id makes the re-reads harmless). Rows pushed beyond the last planned page
+    by creates during the scan are read by a sequential tail.
     """
-    result = StreamResult()
-    first = fetcher.submit(fetcher.page, tag, obj, 1, **options).result()
-    if first.rows:
-        emit(first.rows)
-    result.observe(first, obj.cursor_field)
-    size = first.page_size or len(first.rows) or 1
-    if first.total is None or _last_page(first, len(first.rows)):
-        if first.total is None and not _last_page(first, len(first.rows)):
-            return scan_sequential(fetcher, tag, obj, options, None, emit, 2, result)
-        result.complete = True
-        return result
-    planned = math.ceil(first.total / size)
-    _run_window(fetcher, tag, obj, options, emit, range(2, planned + 1), window, result)
-    if (result.max_total or 0) > planned * size:
-        return scan_sequential(fetcher, tag, obj, options, None, emit, planned + 1, result)
-    result.complete = True
-    return result
+    result, pager = StreamResult(), Pager(obj, options.get("page_size"))
+    first = fetcher.submit(fetcher.page, tag, obj, 1, **{**options, "page_size": pager.size})
+    page = first.result()
+    nxt = pager.after(page)
+    if page.rows:
+        emit(page.rows)
+    result.observe(page, obj.cursor_field)
+    if nxt is None:
+        return result.done(pager, complete=True)
+    if page.total is None:  # nothing to plan with: read on page by page
+        return scan_sequential(fetcher, tag, obj, options, None, emit, nxt, result, pager)
+    last = 1
+    while nxt is not None:
+        pages = pager.plan(nxt)
+        last = max(pages.start, pages.stop) - 1  # in the numbering of the final size
+        nxt = _run_window(fetcher, tag, obj, options, emit, pages, window, result, pager)
+    if pager.more_after(last):
+        return scan_sequential(fetcher, tag, obj, options, None, emit, last + 1, result, pager)
+    return result.done(pager, complete=True)
 
 
 def _run_window(
     fetcher: Fetcher, tag: str, obj: Any, options: dict[str, Any], emit: Emit,
-    pages: range, window: int, result: StreamResult,
-) -> None:  # fmt: skip
-    """Fetch ``pages`` with at most ``window`` in flight; observe them in completion order."""
-    todo = iter(pages)
+    pages: range, window: int, result: StreamResult, pager: Pager,
+) -> int | None:  # fmt: skip
+    """Fetch ``pages`` with at most ``window`` in flight; observe them in completion order.
+
+    Returns the page to re-plan from when a page revealed a lower cap (no new page is sent
+    at the old size once one did), else None.
+    """
+    sized = {**options, "page_size": pager.size}
     running: set[Future] = set()
     try:
-        for page_no in todo:
-            running.add(fetcher.submit(fetcher.page, tag, obj, page_no, **options))
+        for page_no in pages:
+            if pager.restart is not None:
+                break
+            running.add(fetcher.submit(fetcher.page, tag, obj, page_no, **sized))
             if len(running) >= window:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
-                _absorb(done, emit, result, obj)
+                _absorb(done, emit, result, obj, pager)
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
-            _absorb(done, emit, result, obj)
+            _absorb(done, emit, result, obj, pager)
     except BaseException:
-        for fut in running:
-            fut.cancel()
+        settle(running)
         raise
+    return pager.take_restart()
 
 
-def _absorb(done: set[Future], emit: Emit, result: StreamResult, obj: Any) -> None:
+def _absorb(done: set[Future], emit: Emit, result: StreamResult, obj: Any, pager: Pager) -> None:
     for fut in done:
         page = fut.result()
+        pager.check(page)  # the guard raises before a repeated page is emitted
         if page.rows:
             emit(page.rows)
         result.observe(page, obj.cursor_field)
     # a concurrent full scan has no early stop: order only matters for the next run's cursor
+
+
+def settle(running: set[Future]) -> None:
+    """Cancel what has not started and wait for the rest, so nothing of a failed scan runs on."""
+    for fut in running:
+        fut.cancel()
+    wait(running)

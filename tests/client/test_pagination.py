@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from custify.errors import PaginationError
-from custify.pagination import list_request
+from custify.pagination import Page, Pager, list_request
 from models.registry import EXTRACTED, get_object
 
 
@@ -120,22 +120,96 @@ def test_server_ignoring_page_is_caught(scripted) -> None:
     assert len(script.requests) == 2
 
 
-def test_more_pages_than_total_allows_is_caught(scripted) -> None:
+def capped(rows: list[dict], key: str, cap: int, *, offsets_by: str = "server"):
+    """A server that serves at most ``cap`` rows per page whatever is asked. ``offsets_by``:
+    ``server`` counts page offsets with its own size, ``asked`` with the size asked for (the
+    notes say neither, §1.7, §19)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        asked = int(request.url.params["itemsPerPage"])
+        start = (page - 1) * (cap if offsets_by == "server" else asked)
+        chunk = rows[start : start + min(cap, asked)]
+        return httpx.Response(200, json=chunk if key == "" else {key: chunk, "total": len(rows)})
+
+    return handler
+
+
+ROWS_150 = [{"id": f"{i:024x}"} for i in range(150)]
+
+
+@pytest.mark.parametrize("offsets_by", ["server", "asked"])
+def test_a_cap_lower_than_asked_is_followed_and_every_row_loads(scripted, offsets_by) -> None:
+    client, script = scripted(capped(ROWS_150, "notes", 20, offsets_by=offsets_by))
+    pages = list(client.iter_pages("notes"))
+    assert sorted({r["id"] for p in pages for r in p.rows}) == [r["id"] for r in ROWS_150]
+    asked = [int(r.url.params["itemsPerPage"]) for r in script.requests]
+    assert asked == [50] + [20] * 7  # the rest of the scan asks for the cap, page 2 onwards
+    assert [int(r.url.params["page"]) for r in script.requests] == list(range(1, 9))
+
+
+def test_a_short_last_page_is_not_a_cap(scripted) -> None:
+    client, script = scripted(pages_of(ROWS, "tasks"))
+    pager = Pager(get_object("tasks"))
+    page_no: int | None = 1
+    while page_no is not None:
+        page_no = pager.after(client.list_page("tasks", page_no, page_size=pager.size))
+    assert pager.lowered is None and pager.size == 50 and len(script.requests) == 3
+
+
+def test_notes_and_tags_send_limit_and_items_per_page() -> None:
+    for name in ("notes", "tags"):
+        _, query, size = list_request(get_object(name), 1, page_size=7)
+        assert query["limit"] == query["itemsPerPage"] == size == 7
+    _, query, _ = list_request(get_object("tasks"), 1)
+    assert "limit" not in query
+
+
+def test_a_bare_array_under_a_cap_loads_every_row(scripted) -> None:
+    client, script = scripted(capped(ROWS, "", 20))
+    assert [r["id"] for r in client.iter_rows("surveys")] == [r["id"] for r in ROWS]
+    assert len(script.requests) == 7  # 6 pages of 20, then the empty page that ends it
+
+
+def test_a_short_bare_array_costs_one_more_request_only(scripted) -> None:
+    client, script = scripted(pages_of(ROWS[:8], ""))
+    assert len(list(client.iter_rows("surveys"))) == 8
+    assert [int(r.url.params["itemsPerPage"]) for r in script.requests] == [50, 8]
+
+
+def test_a_page_that_contradicts_its_total_is_caught(scripted) -> None:
     def handler(request):
         page = int(request.url.params["page"])
-        # one row per page although two were asked for: the scan never reaches total
-        return httpx.Response(200, json={"tasks": [{"id": f"p{page}"}], "total": 10})
+        total = 100 if page < 4 else 2  # rows keep coming on page 4 of a 2-row list
+        return httpx.Response(200, json={"tasks": [{"id": f"p{page}-{i}"} for i in range(2)],
+                                         "total": total})  # fmt: skip
 
     client, script = scripted(handler)
-    with pytest.raises(PaginationError, match="page 8 is beyond total=10"):
+    with pytest.raises(PaginationError, match="page 4 is beyond total=2"):
         list(client.iter_pages("tasks", page_size=2))
-    assert len(script.requests) == 8
+    assert len(script.requests) == 4
 
 
-def test_bare_array_loop_without_total_is_caught(scripted) -> None:
-    client, _ = scripted(httpx.Response(200, json=ROWS[:50]))
-    with pytest.raises(PaginationError, match="repeats"):
+def test_concurrent_pages_re_plan_from_a_cap_found_in_flight() -> None:
+    pager = Pager(get_object("tasks"), 10)
+    assert pager.after(Page([{"id": str(i)} for i in range(10)], 1, 95, 10)) == 2
+    assert list(pager.plan(2)) == list(range(2, 11))
+    pager.check(Page([{"id": f"b{i}"} for i in range(10)], 2, 95, 10))
+    pager.check(Page([{"id": f"d{i}"} for i in range(4)], 4, 95, 10))  # short, not the last
+    pager.check(Page([{"id": f"c{i}"} for i in range(4)], 3, 95, 10))
+    assert (pager.size, pager.lowered, pager.take_restart()) == (4, 4, 4)
+    assert list(pager.plan(4)) == list(range(4, 25)) and pager.take_restart() is None
+    with pytest.raises(PaginationError, match="page 6 repeats page 5"):
+        pager.check(Page([{"id": "x"}] * 4, 5, 95, 4))
+        pager.check(Page([{"id": "x"}] * 4, 6, 95, 4))
+
+
+@pytest.mark.parametrize("rows", [50, 8], ids=["full", "short"])
+def test_bare_array_loop_without_total_is_caught(scripted, rows) -> None:
+    client, script = scripted(httpx.Response(200, json=ROWS[:rows]))
+    with pytest.raises(PaginationError, match="page 2 repeats page 1"):
         list(client.iter_pages("surveys"))
+    assert len(script.requests) == 2
 
 
 def test_objectives_echoed_page_mismatch_is_caught(scripted) -> None:

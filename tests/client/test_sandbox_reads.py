@@ -11,6 +11,7 @@ from custify.client import CustifyClient
 from custify.errors import AuthError, NotFound
 from custify.settings import ApiKey, ConnectionSettings
 from models.registry import EXTRACTED
+from models.types import Envelope
 from tests.client.conftest import SECRET
 
 
@@ -27,9 +28,11 @@ def test_every_extracted_object_lists_completely(sb_client, sandbox, obj) -> Non
     stored = {r[obj.id_field] for r in sandbox.store.rows(obj.name)}
     assert len(ids) == len(set(ids)), "a row came twice"
     assert set(ids) == stored and stored
-    for entry in sandbox.journal:
-        assert entry.status == 200
-        assert int(entry.query["itemsPerPage"]) == obj.page_size_max
+    assert {entry.status for entry in sandbox.journal} == {200}
+    asked = [int(entry.query["itemsPerPage"]) for entry in sandbox.journal]
+    if obj.envelope is Envelope.BARE_ARRAY:  # no total: one more page tells a cap from the end
+        asked = asked[:-1]
+    assert asked and set(asked) == {obj.page_size_max}
 
 
 def test_rows_are_the_sandbox_rows(sb_client, sandbox) -> None:

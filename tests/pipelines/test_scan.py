@@ -14,18 +14,20 @@ from pipelines.events import TRIGGER_EVENTS, singular
 from pipelines.scan import scan_concurrent, scan_sequential
 
 FILES = REGISTRY["files"]
+PAGE_2 = {"page_size": 2}
 
 
 class Script:
     """A fake ``Fetcher`` answering from a list of rows (or a function of the page number)."""
 
-    def __init__(self, rows=None, size=2, totals=None) -> None:
-        self.rows, self.size, self.totals, self.asked = rows or [], size, totals or {}, []
+    def __init__(self, rows=None, totals=None) -> None:
+        self.rows, self.totals, self.asked = rows or [], totals or {}, []
 
     def page(self, tag, obj, page, **options):
         self.asked.append(page)
-        chunk = self.rows[(page - 1) * self.size : page * self.size]
-        return Page(chunk, page, self.totals.get(page, len(self.rows)), self.size)
+        size = options["page_size"]
+        chunk = self.rows[(page - 1) * size : page * size]
+        return Page(chunk, page, self.totals.get(page, len(self.rows)), size)
 
     def submit(self, fn, *args, **kwargs):
         from concurrent.futures import Future
@@ -47,34 +49,34 @@ def stamp(day: int) -> float:
 
 def test_descending_list_stops_at_the_first_page_older_than_the_cursor():
     script, got = Script(rows(9, 8, 7, 6, 5, 4, 3, 2)), []
-    result = scan_sequential(script, "t", FILES, {}, stamp(7), got.extend)
+    result = scan_sequential(script, "t", FILES, PAGE_2, stamp(7), got.extend)
     assert script.asked == [1, 2]  # page 2 holds day 6 < cursor day 7: stop
     assert result.ordered and not result.complete and result.top_raw.startswith("2023-01-09")
 
 
 def test_ties_at_the_cursor_are_read_again_never_skipped():
     script, got = Script(rows(9, 7, 7, 7, 7, 3)), []
-    scan_sequential(script, "t", FILES, {}, stamp(7), got.extend)
+    scan_sequential(script, "t", FILES, PAGE_2, stamp(7), got.extend)
     assert [r["id"] for r in got].count("r7") == 4  # every row stamped at the cursor
 
 
 def test_a_list_not_in_descending_order_is_read_to_the_end():
     script, got = Script(rows(5, 6, 7, 8, 1, 2)), []  # a server default we cannot rely on
-    result = scan_sequential(script, "t", FILES, {}, stamp(7), got.extend)
+    result = scan_sequential(script, "t", FILES, PAGE_2, stamp(7), got.extend)
     assert script.asked == [1, 2, 3] and result.complete and not result.ordered
     assert len(got) == 6
 
 
 def test_a_total_that_drops_between_pages_makes_the_scan_unstable():
     script = Script(rows(9, 8, 7, 6, 5, 4), totals={1: 6, 2: 5, 3: 5})
-    result = scan_sequential(script, "t", FILES, {}, None, lambda r: None)
+    result = scan_sequential(script, "t", FILES, PAGE_2, None, lambda r: None)
     assert result.unstable
 
 
 def test_a_full_scan_reads_pages_pushed_past_the_planned_end():
     script = Script(rows(9, 8, 7, 6, 5), totals={1: 4})  # grew from 4 to 5 while scanning
     got: list = []
-    result = scan_concurrent(script, "t", FILES, {}, got.extend, window=4)
+    result = scan_concurrent(script, "t", FILES, PAGE_2, got.extend, window=4)
     assert sorted(script.asked) == [1, 2, 3] and len(got) == 5 and result.complete
 
 

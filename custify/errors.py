@@ -12,6 +12,9 @@ seams, one each"). Every other module asks it, or catches one of the classes bel
 - ``RecordRejected``: 400/409/422 on a per-record write: the row's fault, not the run's.
 - ``NotFound``: 404, or Custify's "200 with an empty array" on a lookup (§1.9, §18.3).
 
+``list_failure`` tells the ELT whether an error on one object's list concerns that object
+only (403, 404, another 4xx, the loop guard, Custify failing past the retries) or the run.
+
 Messages carry method, path (never the query string: queries can hold e-mails), status and
 Custify's own ``error`` text; never the key or any header.
 """
@@ -160,6 +163,36 @@ def classify(response: httpx.Response, *, record: bool = False) -> type[CustifyE
     if record and status in _RECORD_STATUSES:
         return RecordRejected
     return FatalError
+
+
+class ListFailure:
+    """What a failed read of one object's list means for the run (``list_failure``)."""
+
+    FORBIDDEN = "forbidden"  # 403: the key or plan may not read this endpoint (§1.2)
+    MISSING = "missing"  # 404: the endpoint does not exist for the account
+    REFUSED = "refused"  # another 4xx: the request was refused as asked (e.g. a needed scope)
+    PAGING = "paging"  # the loop guard fired (PaginationError)
+    UNAVAILABLE = "unavailable"  # 5xx, drops or 429s past every retry
+
+
+def list_failure(exc: BaseException) -> str | None:
+    """The ``ListFailure`` kind of an error on ONE object's list, or None when it must stop the
+    whole run: a wrong key (401) is wrong for every object, a redirect means a wrong base URL,
+    and configuration errors, unknown answer shapes and our own bugs are not one list's fault.
+    """
+    if isinstance(exc, PaginationError):
+        return ListFailure.PAGING
+    if isinstance(exc, RetriableError):
+        return ListFailure.UNAVAILABLE
+    if not isinstance(exc, CustifyError) or isinstance(exc, ConfigError) or exc.status is None:
+        return None
+    if exc.status == 403:
+        return ListFailure.FORBIDDEN
+    if exc.status == 404:
+        return ListFailure.MISSING
+    if 400 <= exc.status < 500 and exc.status != 401:
+        return ListFailure.REFUSED
+    return None
 
 
 def error_detail(response: httpx.Response) -> str:

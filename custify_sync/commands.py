@@ -103,7 +103,9 @@ def run_extract_command(
             stop=stop,
         )
     console.print(extract_summary(report))
-    return getattr(report, "exit_code", 0)
+    for line in report.failures:  # objects that failed alone; the others loaded
+        console.print(f"error: {line}", soft_wrap=True, markup=False, highlight=False)
+    return report.exit_code
 
 
 def run_push_command(

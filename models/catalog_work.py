@@ -315,6 +315,8 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
         cursor_field="created_at",
         triggers=(Trigger.CREATED,),
         extracted=True,
+        # whether GET /file answers without companyId/peopleId is open (§10, §19)
+        scoped_by=(("companies", "companyId"), ("people", "peopleId")),
         find_by={"id": Finder("scan", "id")},
         actions=(
             Action(

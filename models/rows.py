@@ -159,6 +159,9 @@ class CustifyObject:
     extracted: bool = False
     #: listed per parent record: the parent object and the query parameter that names it
     per_parent: tuple[str, str] | None = None
+    #: parents the list can be scoped to when the unscoped list is refused (files per company
+    #: or person, §10 and §19): ``(parent object, query parameter)`` pairs
+    scoped_by: tuple[tuple[str, str], ...] = ()
     variants: tuple[ListVariant, ...] = ()
     #: fixed list parameters (e.g. ``includeCounts=false`` to save Custify work)
     list_params: Mapping[str, str] = field(default_factory=dict)

@@ -22,8 +22,8 @@ from models.registry import CustifyObject
 from models.stop import StopFlag
 from pipelines.conform import Change, Known
 from pipelines.fetch import Fetcher
-from pipelines.jobs import IdSet, Plan, list_ids, stream_keys
-from pipelines.options import ExtractOptions
+from pipelines.jobs import SCOPED, IdSet, Plan, list_ids, stream_keys
+from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
 
 
 @dataclass
@@ -46,6 +46,12 @@ class ObjectReport:
     note: str = ""
     deleted: int = 0
     reconcile: str = ""  # "", "done", or why it was not trusted
+    #: the server's page cap, when it proved lower than the size asked (see custify.pagination)
+    page_cap: int | None = None
+    #: "" (the registry's list) or "scoped" (per parent: the unscoped list was refused)
+    listing: str = ""
+    #: status "failed": the one line naming the object, what Custify answered and what to do
+    error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,7 +92,7 @@ class RunContext:
         self._fetcher: Fetcher | None = None
         self._active = 0
         self._lock = threading.RLock()
-        self._id_sets: dict[str, IdSet] = {}
+        self._id_sets: dict[str, IdSet | BaseException] = {}
         self._id_locks: dict[str, threading.Lock] = {}
         self._sql: Any = None  # (context manager, client): one warehouse connection per run
         #: the first error of any object: the one to report when the others were cancelled
@@ -150,7 +156,16 @@ class RunContext:
         if self.reconcile and obj.name not in ("people", "companies"):
             full = True  # the full list doubles as the id listing (one scan, not two)
         mode = "full" if full else "incremental"
-        return Plan(obj, mode, cursors, baseline=not initialized, reconcile=self.reconcile)
+        return Plan(obj, mode, cursors, baseline=not initialized, reconcile=self.reconcile,
+                    listing=self._listing(state))  # fmt: skip
+
+    def _listing(self, state: dict[str, Any]) -> str:
+        """The scoped listing a previous run fell back to, until it is time to retry the
+        unscoped list (on --full-refresh, or ``RETRY_UNSCOPED_S`` after the fallback)."""
+        if state.get("listing") != SCOPED or self.full_refresh:
+            return ""
+        since = float(state.get("scoped_at") or 0)
+        return "" if self.clock.now() - since > RETRY_UNSCOPED_S else SCOPED
 
     def report(self, name: str) -> ObjectReport:
         with self._lock:
@@ -181,5 +196,11 @@ class RunContext:
             if obj.name not in self._id_sets:
                 window = self.options.page_window
                 size = self.options.page_size_for(obj)
-                self._id_sets[obj.name] = list_ids(fetcher, obj, tag, window, size)
-            return self._id_sets[obj.name]
+                try:
+                    self._id_sets[obj.name] = list_ids(fetcher, obj, tag, window, size)
+                except Exception as exc:  # every object that needs it fails alike, once
+                    self._id_sets[obj.name] = exc
+            found = self._id_sets[obj.name]
+            if isinstance(found, BaseException):
+                raise found
+            return found

@@ -9,7 +9,13 @@ over all objects), so every object is fetched at once and memory stays flat.
 
 Lists with variants (segments and playbooks of both types, §18.17) are one stream per variant;
 objectives (§14, quirk 18) are one stream per company, whose ids come from an id-only company
-listing (``properties``, §1.7).
+listing (``properties``, §1.7). Files may only be listable per company or person (§10, §19):
+when the unscoped list is refused, the registry's ``scoped_by`` parents are listed instead, and
+the plan remembers it for later runs.
+
+An error on one object's list (``custify.errors.list_failure``: 403, 404, another 4xx, the
+paging guard, Custify failing past the retries) ends that object's scan only: its work still
+in flight is settled, and the other objects' scans go on. Any other error cancels the run.
 """
 
 from __future__ import annotations
@@ -22,15 +28,19 @@ from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from custify.errors import NotFound
+from custify.errors import ListFailure, NotFound, list_failure
 from models.registry import CustifyObject, get_object
 from models.types import SortStyle
 from pipelines.fetch import Cancelled, Fetcher
 from pipelines.frames import build_batch
-from pipelines.scan import StreamResult, parse_ts, scan_concurrent, scan_sequential
+from pipelines.scan import StreamResult, parse_ts, scan_concurrent, scan_sequential, settle
 
 DONE = object()
 ID_PROPERTIES = '["id"]'
+#: the list is read per parent (the registry's ``scoped_by``) because the unscoped one was refused
+SCOPED = "scoped"
+#: refusals of the unscoped list that a scoped list may get past (§10, §19)
+SCOPABLE = (ListFailure.FORBIDDEN, ListFailure.MISSING, ListFailure.REFUSED)
 
 
 @dataclass
@@ -43,6 +53,7 @@ class Plan:
     baseline: bool = False  # first scan of the object: no trigger events (see events.py)
     reconcile: bool = False
     reason: str = ""
+    listing: str = ""  # "" = the registry's list; SCOPED = per ``scoped_by`` parent
 
 
 @dataclass
@@ -75,6 +86,9 @@ class ObjectJob:
         self.new_cursors: dict[str, str] = {}
         self.ids: IdSet | None = None
         self.error: BaseException | None = None
+        self.listing = plan.listing  # how the list was read this run (saved in the state)
+        self.fallback = ""  # why the scoped listing was used, for the report
+        self._closed = False  # set once DONE is queued: late rows are dropped, never queued
         self._thread = threading.Thread(target=self._run, name=f"scan-{self.tag}", daemon=True)
 
     def start(self) -> ObjectJob:
@@ -100,6 +114,8 @@ class ObjectJob:
         """Accept rows from any pool thread: dedup on id, flush full batches."""
         id_field = self.obj.id_field
         with self._lock:
+            if self._closed:
+                return
             for row in rows:
                 rid = row.get(id_field)
                 if rid is None or rid in self.seen:
@@ -119,7 +135,11 @@ class ObjectJob:
             self._put(build_batch(self.obj, ready))
 
     def _put(self, item: Any) -> None:
-        if item is not DONE:
+        if item is DONE:
+            self._closed = True
+        elif self._closed:
+            return
+        else:
             self.rows += item.rows
         while True:
             try:
@@ -137,40 +157,65 @@ class ObjectJob:
                 self.ids = self._id_set()
         except BaseException as exc:  # surfaced by the resource generator in the main thread
             self.error = exc
-            if not isinstance(exc, Cancelled | CancelledError):
-                self.ctx.fail(exc)
-            self.fetcher.cancel()
+            if not isinstance(exc, Cancelled | CancelledError) and list_failure(exc) is None:
+                self.ctx.fail(exc)  # not this object's alone: the whole run stops
+                self.fetcher.cancel()
         finally:
             self._put(DONE)
 
     # -- scanning ----------------------------------------------------------------------------
     def _scan(self) -> None:
         if self.obj.per_parent:
-            self._scan_parents()
+            parent, param = self.obj.per_parent
+            self._scan_parents([(parent, param)], "*")
+        elif self.listing == SCOPED:
+            self._scan_parents(list(self.obj.scoped_by), "")
+        else:
+            self._scan_streams()
+
+    def _scan_streams(self) -> None:
+        """One scan per variant; a refused unscoped list falls back to the scoped lists."""
+        try:
+            results = self._run_streams()
+        except Exception as exc:
+            if not self.obj.scoped_by or list_failure(exc) not in SCOPABLE:
+                raise
+            self.listing = SCOPED
+            self.fallback = f"{getattr(exc, 'status', '')} on GET {self.obj.list_path}"
+            try:
+                self._scan_parents(list(self.obj.scoped_by), "")
+            except Exception as scoped:
+                if list_failure(scoped) is None:
+                    raise
+                raise exc from scoped  # the scoped lists failed too: report the first refusal
             return
-        keys = stream_keys(self.obj)
-        futures = {}
-        for key in keys:
-            options: dict[str, Any] = {"variant": key} if key else {}
-            options["page_size"] = self.ctx.options.page_size_for(self.obj)
-            threshold = self._threshold(key)
-            if self.plan.mode == "full" or threshold is None:
-                self.results[key] = scan_concurrent(
-                    self.fetcher,
-                    self.tag,
-                    self.obj,
-                    options,
-                    self.emit,
-                    self.ctx.options.page_window,
-                )
-            else:
-                futures[key] = self.fetcher.submit(
-                    scan_sequential, self.fetcher, self.tag, self.obj, options, threshold, self.emit
-                )
-        for key, fut in futures.items():
-            self.results[key] = fut.result()
-        for key, res in self.results.items():
+        self.listing = ""
+        for key, res in results.items():
+            self.results[key] = res
             self._advance(key, res, res.top_raw)
+
+    def _run_streams(self) -> dict[str, StreamResult]:
+        futures: dict[str, Future] = {}
+        results: dict[str, StreamResult] = {}
+        try:
+            for key in stream_keys(self.obj):
+                options: dict[str, Any] = {"variant": key} if key else {}
+                options["page_size"] = self.ctx.options.page_size_for(self.obj)
+                threshold = self._threshold(key)
+                if self.plan.mode == "full" or threshold is None:
+                    window = self.ctx.options.page_window
+                    results[key] = scan_concurrent(
+                        self.fetcher, self.tag, self.obj, options, self.emit, window
+                    )
+                else:
+                    args = (self.fetcher, self.tag, self.obj, options, threshold, self.emit)
+                    futures[key] = self.fetcher.submit(scan_sequential, *args)
+            for key, fut in futures.items():
+                results[key] = fut.result()
+        except BaseException:
+            settle(set(futures.values()))
+            raise
+        return results
 
     def _threshold(self, key: str) -> float | None:
         if self.plan.mode != "incremental":
@@ -189,37 +234,53 @@ class ObjectJob:
             top_raw = old  # never move backwards (a list emptied by deletes)
         self.new_cursors[key] = top_raw
 
-    def _scan_parents(self) -> None:
-        """One list per parent (objectives per company, §14); cursor = top - scan duration."""
-        parent_obj, _ = self.obj.per_parent  # type: ignore[misc]
+    def _scan_parents(self, parents: list[tuple[str, str]], key: str) -> None:
+        """One list per parent record (objectives per company, §14; files per company and
+        per person when the unscoped list is refused, §10); cursor = top - scan duration, as
+        the parents' lists are read at different times."""
         started = time.monotonic()
-        parents = self.ctx.id_set(get_object(parent_obj), self.fetcher, self.tag)
-        total = StreamResult(complete=parents.trusted, unstable=not parents.trusted)
-        threshold = self._threshold("*")
+        items: list[tuple[str, str]] = []
+        trusted = True
+        for parent_obj, param in parents:
+            listing = self.ctx.id_set(get_object(parent_obj), self.fetcher, self.tag)
+            trusted = trusted and listing.trusted
+            items += [(param, pid) for pid in sorted(listing.ids)]
+        total = StreamResult(complete=trusted, unstable=not trusted)
+        threshold = self._threshold(key)
         window = max(2, 2 * self.ctx.concurrency)
-        run_bounded(self.fetcher, sorted(parents.ids), window,
-                    lambda pid: self._one_parent(pid, threshold), total.merge)  # fmt: skip
-        self.results["*"] = total
+        gone: list[NotFound] = []
+        run_bounded(self.fetcher, items, window,
+                    lambda item: self._one_parent(item, threshold, gone), total.merge)  # fmt: skip
+        if gone and len(gone) == len(items):
+            raise gone[0]  # every parent "missing": the endpoint is, not the parents
+        self.results[key] = total
         elapsed = time.monotonic() - started
         top = None
         if total.top is not None:
             top = _iso(total.top - elapsed)
-        self._advance("*", total, top)
+        self._advance(key, total, top)
 
-    def _one_parent(self, parent_id: str, threshold: float | None) -> StreamResult:
+    def _one_parent(
+        self, item: tuple[str, str], threshold: float | None, gone: list[NotFound]
+    ) -> StreamResult:
+        param, parent_id = item
+        options: dict[str, Any] = {"page_size": self.ctx.options.page_size_for(self.obj)}
+        if self.obj.per_parent:
+            options["parent_id"] = parent_id
+        else:
+            options["params"] = {param: parent_id}
         try:
-            options = {
-                "parent_id": parent_id,
-                "page_size": self.ctx.options.page_size_for(self.obj),
-            }
             return scan_sequential(self.fetcher, self.tag, self.obj, options, threshold, self.emit)
-        except NotFound:  # the company was deleted meanwhile: it has no objectives any more
+        except NotFound as exc:  # the parent was deleted meanwhile: it has no children any more
+            gone.append(exc)
             return StreamResult(complete=True)
 
     def _id_set(self) -> IdSet:
         """Custify's ids for reconciliation: this run's full scan, or an id-only listing."""
         if self.obj.accepts_properties:
             return self.ctx.id_set(self.obj, self.fetcher, self.tag)
+        if self.listing == SCOPED:  # a record linked to no parent is in no scoped list
+            return IdSet(set(self.seen), False, "listed per parent, which misses unlinked records")
         results = list(self.results.values())
         trusted = all(r.complete and not r.unstable for r in results)
         if self.obj.sort_style is SortStyle.NONE:  # no known order: any change may shift rows
@@ -243,9 +304,7 @@ def run_bounded(fetcher: Fetcher, items: list[Any], window: int,
             for fut in done:
                 sink(fut.result())
     except BaseException:
-        fetcher.cancel()
-        for fut in running:
-            fut.cancel()
+        settle(running)  # this object's work only: the other objects' scans go on
         raise
 
 

@@ -11,6 +11,8 @@ Why each knob exists (custify-api.md and design.md "Hazards" / "Performance mode
 - ``page_window``: pages of one full scan in flight at once (``total`` is known after page 1).
 - ``delete_mode`` / ``deleted_column``: what reconcile does to vanished records (deletes are
   invisible to polling and permanent in Custify, §2/§3: a soft mark by default).
+- ``exclude``: objects turned off for good (a key or plan that cannot read them, §1.2): no
+  request is sent for them and they are not reported as failures.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ DEFAULT_OVERLAP_S = 300.0
 #: objectives cost one request per company (§14): poll them every 6 h unless asked for
 DEFAULT_INTERVALS: Mapping[str, float] = MappingProxyType({"customer_objectives": 6 * 3600.0})
 DELETE_MODES = ("soft", "hard")
+#: a list read per parent because its unscoped form was refused (files, §10/§19) tries the
+#: unscoped form again after this long (and on --full-refresh)
+RETRY_UNSCOPED_S = 7 * 86_400.0
 
 
 class UnknownObjectError(ConfigError):
@@ -47,9 +52,12 @@ class ExtractOptions:
     #: cap on items per page (None: each endpoint's documented maximum, §1.7); small pages
     #: make page-shift hazards reproducible in tests
     page_size: int | None = None
+    #: objects never extracted (0 requests), e.g. ``["files"]`` for a key that cannot read them
+    exclude: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         where = "[extract]"
+        self._check_exclude()
         if not isinstance(self.overlap_s, int | float) or self.overlap_s < 0:
             raise ConfigError(f"{where} overlap_s must be a number of seconds >= 0")
         if self.page_size is not None and (
@@ -75,6 +83,32 @@ class ExtractOptions:
             if not isinstance(seconds, int | float) or seconds < 0:
                 raise ConfigError(f"{where} intervals.{name} must be seconds >= 0")
 
+    def _check_exclude(self) -> None:
+        names = self.exclude
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise ConfigError('[extract] exclude must be a list of object names, e.g. ["files"]')
+        known = {o.name for o in EXTRACTED}
+        bad = [n for n in names if n not in known]
+        if bad:
+            raise ConfigError(
+                f"[extract] exclude: unknown object {bad[0]!r}; extractable objects: "
+                + ", ".join(o.name for o in EXTRACTED)
+            )
+        object.__setattr__(self, "exclude", tuple(names))
+
+    def selected(self, names: Iterable[str] | None) -> tuple[CustifyObject, ...]:
+        """The objects to extract: ``names`` (all by default) without the excluded ones; naming
+        an excluded object is refused, as the two settings contradict each other."""
+        chosen = selected_objects(names)
+        if names is not None:
+            clash = [o.name for o in chosen if o.name in self.exclude]
+            if clash:
+                raise ConfigError(
+                    f"{clash[0]} is turned off by [extract] exclude in pipelines.toml; "
+                    "remove it there to extract it"
+                )
+        return tuple(o for o in chosen if o.name not in self.exclude)
+
     def interval(self, obj: str) -> float:
         return float(self.intervals.get(obj, 0.0))
 
@@ -86,7 +120,7 @@ class ExtractOptions:
         """Options from the parsed pipelines.toml; unknown keys are refused in one line."""
         section = dict((raw or {}).get("extract", {}) or {})
         known = {"overlap_s", "batch_rows", "page_window", "intervals", "delete_mode",
-                 "deleted_column", "queue_batches", "page_size"}  # fmt: skip
+                 "deleted_column", "queue_batches", "page_size", "exclude"}  # fmt: skip
         unknown = sorted(set(section) - known)
         if unknown:
             raise ConfigError(
@@ -97,6 +131,8 @@ class ExtractOptions:
             if not isinstance(section["intervals"], Mapping):
                 raise ConfigError("[extract] intervals must be a table of object = seconds")
             section["intervals"] = {**DEFAULT_INTERVALS, **section["intervals"]}
+        if isinstance(section.get("exclude"), list):
+            section["exclude"] = tuple(section["exclude"])
         if isinstance(section.get("overlap_s"), int):
             section["overlap_s"] = float(section["overlap_s"])
         return cls(**section)

@@ -11,7 +11,9 @@ Order of a run, and why:
 4. Apply reconciled deletes (idempotent), then stream the run's events from the warehouse.
 
 A failure inside dlt is unwrapped to the typed error behind it (``custify.AuthError`` for a
-wrong key, ``WarehouseUnavailable``...) so the CLI can print one line and exit 2.
+wrong key, ``WarehouseUnavailable``...) so the CLI can print one line and exit 2. An object
+whose list fails on its own does not fail the run: it is ``failed`` in the report, with one
+line in ``ExtractReport.failures``, and ``exit_code`` is 1.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from models.stop import Interrupted, StopFlag
 from pipelines.conform import Change
 from pipelines.context import ObjectReport, RunContext
 from pipelines.events import EVENTS_TABLE
-from pipelines.options import ExtractOptions, selected_objects
+from pipelines.options import ExtractOptions
 from pipelines.reconcile import apply_deletes
 from pipelines.source import custify_source
 from pipelines.status import RUNS_TABLE, record_run
@@ -65,10 +67,28 @@ class ExtractReport:
     load_ids: list[str] = field(default_factory=list)
     recovered_packages: int = 0
     connection: str = "default"
+    #: objects turned off by ``[extract] exclude`` (no request was sent for them)
+    excluded: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
         return sum(r.rows for r in self.objects.values())
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per failed object (its cursor did not move; the others loaded)."""
+        return [r.error or f"{r.object} failed" for r in self.objects.values()
+                if r.status == "failed"]  # fmt: skip
+
+    @property
+    def page_caps(self) -> dict[str, int]:
+        """Objects whose server page cap proved lower than the size asked."""
+        return {n: r.page_cap for n, r in self.objects.items() if r.page_cap is not None}
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every object loaded; 1 when any failed (design.md exit codes)."""
+        return 1 if self.failures else 0
 
     @property
     def events(self) -> dict[str, int]:
@@ -83,7 +103,9 @@ class ExtractReport:
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out.update(rows=self.rows, events=self.events, seconds=self.seconds)
+        out.update(rows=self.rows, events=self.events, seconds=self.seconds,
+                   failures=self.failures, page_caps=self.page_caps,
+                   exit_code=self.exit_code)  # fmt: skip
         return out
 
 
@@ -113,7 +135,7 @@ def run_extract(
     """
     clock = clock or getattr(client, "clock", None) or RealClock()
     options = options or ExtractOptions.from_raw(getattr(settings, "raw", None))
-    selected_objects(objects)  # unknown names fail before anything is sent or touched
+    options.selected(objects)  # unknown or excluded names fail before anything is sent
     conn = _connection(settings, connection)
     cfg = warehouse_cfg.for_connection(conn.name, conn.dataset)
     with run_lock(cfg, command="extract", wait_s=lock_wait_s):
@@ -161,6 +183,7 @@ def _run(
         rate_limited=after["rate_limited"] - before["rate_limited"],
         retries=after["retries"] - before["retries"], deleted=deleted, load_ids=load_ids,
         recovered_packages=recovered, connection=cfg.connection,
+        excluded=list(ctx.options.exclude),
     )  # fmt: skip
 
 

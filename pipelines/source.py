@@ -19,6 +19,13 @@ and nothing is inserted (verified on DuckDB and Postgres in tests/pipelines).
 
 Trigger events go to ``trigger_events`` in the same package (``insert-only`` merge on
 ``event_id``), so they are exactly as durable as the rows they describe.
+
+An object whose list fails on its own (403, 404, the paging guard, Custify failing past the
+retries; ``pipelines/failures.py``) ends its resource quietly: nothing more is yielded for it,
+its state (cursor, listing, baseline) is not touched, so the next run reads the same window
+again, and the other resources load as usual. The batches it yielded before the failure load
+with their events (merge on id and the unchanged ``updated_at`` make the re-read produce
+neither duplicates nor second events). Any other error fails the whole extract.
 """
 
 from __future__ import annotations
@@ -36,10 +43,11 @@ from dlt.extract.resource import DltResource
 from models.registry import EXTRACTED, CustifyObject
 from pipelines import events
 from pipelines.conform import Known, conform
-from pipelines.context import RunContext
+from pipelines.context import ObjectReport, RunContext
+from pipelines.failures import failure_line
 from pipelines.frames import CHILD_IDX, PARENT_ID, TOMBSTONE, Batch
-from pipelines.jobs import DONE, ObjectJob, Plan
-from pipelines.options import ExtractOptions, selected_objects
+from pipelines.jobs import DONE, SCOPED, ObjectJob, Plan
+from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
 from pipelines.reconcile import delete_events
 from pipelines.scan import parse_ts
 
@@ -86,7 +94,6 @@ def custify_source(
     config, state or traces). ``context`` is a ``RunContext`` when ``run_extract`` drives
     the run (it reads the reports and applies reconciled deletes after the load).
     """
-    selected = selected_objects(objects)
     if context is None:
         if client is None:
             raise ValueError("custify_source needs client=CustifyClient(...)")
@@ -97,7 +104,8 @@ def custify_source(
             reconcile=reconcile,
             explicit=objects is not None,
         )
-    return [*(object_resource(obj, context) for obj in selected), events_table_resource()]
+    chosen = context.options.selected(objects)
+    return [*(object_resource(obj, context) for obj in chosen), events_table_resource()]
 
 
 def events_table_resource() -> DltResource:
@@ -147,26 +155,21 @@ def _run_job(obj: CustifyObject, ctx: RunContext, plan: Plan, state: Any) -> Ite
     ok = False
     try:
         job = ObjectJob(plan, fetcher, ctx).start()
-        shown = time.monotonic()
-        while True:
-            item = job.poll()
-            if item is None:
-                if time.monotonic() - shown > PROGRESS_EVERY_S:  # long scans show life too
-                    report.rows, shown = len(job.seen), time.monotonic()
-                    ctx.publish(obj.name)
-                yield None  # nothing ready: let dlt serve the other objects
-                continue
-            if item is DONE:
-                break
-            yield from writer.items(item)
-            report.rows = len(job.seen)
-            ctx.publish(obj.name)
-        job.join()
+        yield from _stream(job, writer, report, ctx)
+        try:
+            job.join()
+        except Exception as exc:
+            line = failure_line(obj.name, exc)
+            if line is None:
+                raise
+            report.status, report.error, report.note = "failed", line, line
+            report.rows = job.rows  # what was yielded before the failure
+            report.cursor = state.get("cursor")  # where it stays
+            ok = True  # this object failed alone: nothing more of it, its state untouched
+            return
         yield from writer.deletes(job)
         _save_state(state, plan, job, ctx)
-        report.rows, report.status = len(job.seen), "done"
-        report.unstable = any(r.unstable for r in job.results.values())
-        report.cursor = state.get("cursor")
+        _finish_report(report, job, state)
         ok = True
     finally:
         if not ok:
@@ -174,6 +177,49 @@ def _run_job(obj: CustifyObject, ctx: RunContext, plan: Plan, state: Any) -> Ite
             fetcher.cancel()
         ctx.publish(obj.name)
         ctx.release()
+
+
+def _stream(job: ObjectJob, writer: Writer, report: ObjectReport, ctx: RunContext) -> Iterator[Any]:
+    """The job's batches as dlt items until it is done; ``None`` while nothing is ready."""
+    shown = time.monotonic()
+    while True:
+        item = job.poll()
+        if item is None:
+            if time.monotonic() - shown > PROGRESS_EVERY_S:  # long scans show life too
+                report.rows, shown = len(job.seen), time.monotonic()
+                ctx.publish(report.object)
+            yield None  # nothing ready: let dlt serve the other objects
+            continue
+        if item is DONE:
+            return
+        yield from writer.items(item)
+        report.rows = len(job.seen)
+        ctx.publish(report.object)
+
+
+def _finish_report(report: ObjectReport, job: ObjectJob, state: Any) -> None:
+    report.rows, report.status = len(job.seen), "done"
+    report.unstable = any(r.unstable for r in job.results.values())
+    report.cursor = state.get("cursor")
+    report.listing = job.listing
+    caps = [r.cap for r in job.results.values() if r.cap is not None]
+    notes = [report.note] if report.note else []
+    if caps:
+        report.page_cap = min(caps)
+        notes.append(
+            f"Custify served at most {report.page_cap} per page (asked "
+            f"{job.ctx.options.page_size_for(job.obj)}); the scan used that size"
+        )
+    if job.fallback:
+        parents = " and per ".join(p for p, _ in job.obj.scoped_by)
+        notes.append(
+            f"{job.fallback} refused: listed per {parents} instead ({report.object} linked to "
+            f"neither are not seen); remembered, the unscoped list is tried again after "
+            f"{RETRY_UNSCOPED_S / 86_400:.0f} days or on --full-refresh"
+        )
+    elif job.listing == SCOPED:
+        notes.append("listed per parent (the unscoped list was refused before)")
+    report.note = "; ".join(notes)
 
 
 def _save_state(state: Any, plan: Plan, job: ObjectJob, ctx: RunContext) -> None:
@@ -185,6 +231,13 @@ def _save_state(state: Any, plan: Plan, job: ObjectJob, ctx: RunContext) -> None
     state["last_scan_at"] = ctx.clock.now()
     state["last_run_id"] = ctx.run_id
     state["last_mode"] = plan.mode
+    if job.listing == SCOPED:
+        if job.fallback or "scoped_at" not in state:  # the fallback happened this run
+            state["scoped_at"] = ctx.clock.now()
+        state["listing"] = SCOPED
+    else:
+        state.pop("listing", None)
+        state.pop("scoped_at", None)
 
 
 class Writer:

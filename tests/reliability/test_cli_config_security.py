@@ -122,10 +122,10 @@ def test_bad_configurations_fail_with_one_line_exit_2_and_write_nothing(tmp_path
     check("plain_http", ["extract"], ["http"], url="http://api.custify.example")
     check("wrong_key", ["extract", "--objects", "people"], ["401"], key="sk_wrong_key",
           max_requests=1, statuses={401})  # fmt: skip
-    sb.faults.forbidden_paths = ["/people"]
-    check("forbidden", ["extract", "--objects", "people"], ["403"], max_requests=1,
-          statuses={403})  # fmt: skip
-    sb.faults.forbidden_paths = []
+    check("excluded_and_named", ["extract", "--objects", "files"], ["[extract] exclude"],
+          toml=GOOD.replace("page_size = 10", 'page_size = 10\nexclude = ["files"]'))  # fmt: skip
+    check("unknown_excluded", ["extract"], ["[extract] exclude", "fils"],
+          toml=GOOD.replace("page_size = 10", 'page_size = 10\nexclude = ["fils"]'))  # fmt: skip
     check(
         "unreachable_warehouse",
         ["extract", "--destination", "postgres"],

@@ -21,6 +21,7 @@ Custify's own ``error`` text; never the key or any header.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -165,7 +166,7 @@ def classify(response: httpx.Response, *, record: bool = False) -> type[CustifyE
     return FatalError
 
 
-class ListFailure:
+class ListFailure(StrEnum):
     """What a failed read of one object's list means for the run (``list_failure``)."""
 
     FORBIDDEN = "forbidden"  # 403: the key or plan may not read this endpoint (§1.2)
@@ -175,7 +176,7 @@ class ListFailure:
     UNAVAILABLE = "unavailable"  # 5xx, drops or 429s past every retry
 
 
-def list_failure(exc: BaseException) -> str | None:
+def list_failure(exc: BaseException) -> ListFailure | None:
     """The ``ListFailure`` kind of an error on ONE object's list, or None when it must stop the
     whole run: a wrong key (401) is wrong for every object, a redirect means a wrong base URL,
     and configuration errors, unknown answer shapes and our own bugs are not one list's fault.

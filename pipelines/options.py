@@ -85,12 +85,13 @@ class ExtractOptions:
 
     def _check_exclude(self) -> None:
         names = self.exclude
-        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        listed = isinstance(names, list | tuple | set | frozenset)
+        if not listed or not all(isinstance(n, str) for n in names):
             raise ConfigError('[extract] exclude must be a list of object names, e.g. ["files"]')
         known = {o.name for o in EXTRACTED}
         bad = [n for n in names if n not in known]
         if bad:
-            raise ConfigError(
+            raise UnknownObjectError(
                 f"[extract] exclude: unknown object {bad[0]!r}; extractable objects: "
                 + ", ".join(o.name for o in EXTRACTED)
             )
@@ -103,7 +104,7 @@ class ExtractOptions:
         if names is not None:
             clash = [o.name for o in chosen if o.name in self.exclude]
             if clash:
-                raise ConfigError(
+                raise UnknownObjectError(
                     f"{clash[0]} is turned off by [extract] exclude in pipelines.toml; "
                     "remove it there to extract it"
                 )

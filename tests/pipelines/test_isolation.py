@@ -10,9 +10,18 @@ import random
 import httpx
 import pytest
 
-from custify.errors import ConfigError
+from custify.errors import (
+    AuthError,
+    ConfigError,
+    FatalError,
+    NotFound,
+    PaginationError,
+    RateLimitedError,
+    RetriableError,
+)
 from models.registry import EXTRACTED
 from pipelines import ExtractOptions, extract_status, run_extract
+from pipelines.failures import failure_line
 from pipelines.options import RETRY_UNSCOPED_S
 from sandbox import Sandbox
 from tests.pipelines.changes import make_changes
@@ -191,3 +200,33 @@ def test_files_are_listed_per_parent_when_the_unscoped_list_is_refused(duckdb_cf
     assert "listing" not in resource_state(duckdb_cfg, "files")
     assert_matches_sandbox(sb, duckdb_cfg, ["files"])
     assert extract_status(duckdb_cfg).tables["files"] == sb.store.count("files")
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (AuthError("denied", method="GET", path="/file", status=403),
+         ["403 on GET /file", "cannot read files", "exclude"]),
+        (NotFound("gone", method="GET", path="/file", status=404), ["404 on GET /file", "exclude"]),
+        (FatalError("scope", method="GET", path="/file", status=400), ["400", "rerun"]),
+        (RetriableError("down", method="GET", path="/file", status=503), ["503", "rerun later"]),
+        (RateLimitedError("busy", method="GET", path="/file", status=429), ["429", "rerun later"]),
+        (RetriableError("RemoteProtocolError after sending", method="GET", path="/file"),
+         ["files: RemoteProtocolError", "rerun later"]),
+        (PaginationError("files: page 2 repeats page 1", method="GET", path="/file"),
+         ["repeats", "exclude"]),
+        (AuthError("bad key", method="GET", path="/file", status=401), None),
+        (FatalError("redirect", method="GET", path="/file", status=302), None),
+        (ConfigError("bad option"), None),
+        (FatalError("unexpected response shape"), None),
+        (ValueError("a bug"), None),
+    ],
+)  # fmt: skip
+def test_which_errors_fail_one_object_and_what_their_line_says(error, words):
+    line = failure_line("files", error)
+    if words is None:
+        assert line is None  # the run stops instead (exit 2 for the CLI)
+        return
+    assert line is not None and "files" in line and "\n" not in line
+    for word in words:
+        assert word in line, line

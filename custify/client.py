@@ -29,7 +29,7 @@ from custify import pagination
 from custify.envelopes import parse_one
 from custify.http import HttpSession, RequestStats, decode_json
 from custify.pagination import Page
-from custify.ratelimit import RateBudget
+from custify.ratelimit import SlidingWindowBudget
 from custify.settings import ConnectionSettings
 from models.clock import Clock
 from models.registry import ACTIONS, Action, CustifyObject, ListVariant
@@ -44,13 +44,19 @@ class CustifyClient:
         settings: ConnectionSettings,
         *,
         transport: httpx.BaseTransport | None = None,
-        budget: RateBudget | None = None,
+        budget: SlidingWindowBudget | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        postgres_dsn: str | None = None,
     ) -> None:
         self.settings = settings
         self._session = HttpSession(
-            settings, transport=transport, budget=budget, clock=clock, rng=rng
+            settings,
+            transport=transport,
+            budget=budget,
+            clock=clock,
+            rng=rng,
+            postgres_dsn=postgres_dsn,
         )
         self.clock = self._session.clock
         self.budget = self._session.budget

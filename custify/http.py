@@ -44,7 +44,7 @@ from custify.errors import (
     parse_retry_after,
     strip_query,
 )
-from custify.ratelimit import RateBudget
+from custify.ratelimit import SlidingWindowBudget, make_budget
 from custify.settings import ApiKey, ConnectionSettings, env_name
 from models.clock import Clock, RealClock
 
@@ -125,19 +125,16 @@ class HttpSession:
         settings: ConnectionSettings,
         *,
         transport: httpx.BaseTransport | None = None,
-        budget: RateBudget | None = None,
+        budget: SlidingWindowBudget | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        postgres_dsn: str | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or RealClock()
-        self.budget = budget or RateBudget(
-            settings.rate_limit,
-            settings.rate_window_s,
-            path=settings.default_budget_path(),
-            clock=self.clock,
-            safety_s=settings.rate_safety_s,
-        )
+        #: a budget built here is closed with the session; a given one belongs to the caller
+        self._own_budget = budget is None
+        self.budget = budget or make_budget(settings, clock=self.clock, postgres_dsn=postgres_dsn)
         self.policy = RetryPolicy(
             max_retries=settings.max_retries, max_backoff_s=settings.max_backoff_s
         )
@@ -161,6 +158,8 @@ class HttpSession:
 
     def close(self) -> None:
         self._client.close()
+        if self._own_budget:
+            self.budget.close()
 
     def send(
         self,

@@ -1,54 +1,184 @@
 """The shared rate budget: ONE sliding-window log per Custify account (custify-api.md §1.8).
 
 Custify allows 100 requests per 10-second window for the whole account, reads and writes alike,
-and answers 429 beyond it. Extraction and pushes, in any number of threads and processes, share
-that one budget (design.md "One HTTP stack, one rate budget"). So the log of grants lives in a
-SQLite file (WAL mode, every decision inside ``BEGIN IMMEDIATE``) that every process on the
-account opens; ``path=None`` keeps it in memory for one process.
+and answers 429 beyond it. Extraction and pushes, in any number of threads, processes and
+machines, share that one budget (design.md "One HTTP stack, one rate budget"). Where the log
+lives is the backend (``[custify] budget_backend``, built by ``make_budget``):
 
-Algorithm: a sliding-window log. A grant is allowed when fewer than ``limit`` grants happened in
-the last ``window_s + safety_s`` seconds. A sliding window is stricter than the server's fixed
-window (any fixed window is one of the sliding ones), and the ``safety_s`` margin absorbs
-network jitter: a request granted at t reaches Custify at t + latency, so as long as latencies
-differ by less than ``safety_s`` no server window of ``window_s`` seconds can see more than
-``limit`` of our requests. When the log is full, ``acquire`` sleeps exactly until the oldest
-relevant grant leaves the window (no spinning).
+- ``sqlite`` (default): ``RateBudget``, a SQLite file (WAL mode, every decision inside
+  ``BEGIN IMMEDIATE``) that every process on the machine opens; ``path=None`` keeps it in memory
+  for one process.
+- ``postgres``: ``custify.ratelimit_pg.PostgresBudget``, a table in the warehouse's PostgreSQL,
+  so processes on different machines stay within the limit together.
+
+Algorithm (``SlidingWindowBudget``, the same for both): a sliding-window log. A grant is allowed
+when fewer than ``limit`` grants happened in the last ``window_s + safety_s`` seconds. A sliding
+window is stricter than the server's fixed window (any fixed window is one of the sliding ones),
+and the ``safety_s`` margin absorbs network jitter: a request granted at t reaches Custify at
+t + latency, so as long as latencies differ by less than ``safety_s`` no server window of
+``window_s`` seconds can see more than ``limit`` of our requests. When the log is full,
+``acquire`` sleeps exactly until the oldest relevant grant leaves the window (no spinning).
+``acquire(n)`` takes n slots in one transaction, for a caller about to send n requests at once.
 
 Corrections (``observe``): ``X-RateLimit-Remaining`` lower than our own count says somebody else
 uses the account (another tool): we add phantom grants so that our view matches the server's.
-A 429's ``Retry-After`` blocks every user of the file until then.
+A 429's ``Retry-After`` blocks every user of the log until then.
 
 Why not pyrate-limiter (installed, with SQLite buckets): its blocking waits call ``time.sleep``
 and its SQLite bucket reads SQLite's own clock, so neither the FakeClock nor the sandbox's clock
 can drive it; sharing across processes needs its extra file lock; and it has no notion of
 "blocked until" (Retry-After) or of correcting the count from a response header. The log below
-is ~100 lines and does exactly those things in one transaction.
+does exactly those things in one transaction per decision.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
+from custify.errors import ConfigError
+from custify.settings import ConnectionSettings
 from models.clock import Clock, RealClock
+
+__all__ = ["BACKENDS", "RateBudget", "SlidingWindowBudget", "account_key", "make_budget"]
+
+BACKENDS = ("sqlite", "postgres")
+#: never sleep less than this when waiting: guards against float rounding loops
+_MIN_WAIT_S = 0.001
+#: float slack when comparing clock times: a grant exactly one span old has left the window
+TIME_EPS = 1e-6
+#: a Retry-After block further away than this is from another clock era: ignore it
+MAX_BLOCK_S = 3600.0
+
+T = TypeVar("T")
+
+
+class SlidingWindowBudget:
+    """``acquire()`` blocks (through ``clock.sleep``) until one request may be sent.
+
+    The decisions live here; a backend stores the log and runs each decision in one
+    transaction that excludes every other user of the account (``_transaction``), reading
+    ``now`` only once the transaction is its own: a time read before waiting for the lock would
+    be stale and could slip a grant into the past.
+    """
+
+    def __init__(
+        self, limit: int, window_s: float, *, clock: Clock | None, safety_s: float
+    ) -> None:
+        if limit < 1 or window_s <= 0 or safety_s < 0:
+            raise ValueError("limit >= 1, window_s > 0 and safety_s >= 0 are required")
+        self.limit = limit
+        self.window_s = float(window_s)
+        self.safety_s = float(safety_s)
+        self.clock: Clock = clock or RealClock()
+
+    @property
+    def span_s(self) -> float:
+        """The length of our sliding window: the server's window plus the jitter margin."""
+        return self.window_s + self.safety_s
+
+    # -- decisions --------------------------------------------------------------------------
+    def try_acquire(self, n: int = 1) -> float:
+        """Take ``n`` slots now and return 0.0, or return how long to wait before asking again."""
+        if not 1 <= n <= self.limit:
+            raise ValueError(f"n must be between 1 and the limit ({self.limit}), got {n}")
+        return self._transaction(lambda db, now: self._decide(db, now, n))
+
+    def _decide(self, db: Any, now: float, n: int) -> float:
+        self._prune(db, now)
+        blocked, pivot = self._state(db, self.limit - n)
+        if blocked is not None:
+            return blocked - now
+        if pivot is None:  # at most limit - n grants in the window: n more fit
+            self._insert(db, now, n)
+            return 0.0
+        # the newest grant that must leave the window before n slots free up
+        return pivot + self.span_s - now
+
+    def acquire(self, n: int = 1) -> None:
+        """Block until ``n`` requests may be sent; sleeps until enough grants leave the window."""
+        while True:
+            wait = self.try_acquire(n)
+            if wait <= 0:
+                return
+            self.clock.sleep(max(wait, _MIN_WAIT_S))
+
+    def observe(self, remaining: int | None = None, retry_after: float | None = None) -> None:
+        """Correct the budget from a response (§1.8).
+
+        ``remaining`` (``X-RateLimit-Remaining``) below what we think is left means another
+        client uses the account: take the server's word by adding phantom grants now.
+        ``retry_after`` (a 429's ``Retry-After``, 0 allowed) blocks every user until then.
+        """
+        if remaining is None and retry_after is None:
+            return
+
+        def apply(db: Any, now: float) -> None:
+            self._prune(db, now)
+            if retry_after is not None:
+                self._block(db, now + min(max(0.0, retry_after), MAX_BLOCK_S))
+            if remaining is not None:
+                deficit = (self.limit - self._count(db)) - max(0, remaining)
+                if deficit > 0:
+                    self._insert(db, now, deficit)
+
+        self._transaction(apply)
+
+    def in_window(self) -> int:
+        """Grants (real and phantom) in the current sliding window; for tests and stats."""
+
+        def count(db: Any, now: float) -> int:
+            self._prune(db, now)
+            return self._count(db)
+
+        return self._transaction(count)
+
+    # -- what a backend provides ------------------------------------------------------------
+    def _transaction(self, fn: Callable[[Any, float], T]) -> T:
+        """Run ``fn(db, now)`` alone among the account's users, and commit."""
+        raise NotImplementedError
+
+    def _prune(self, db: Any, now: float) -> None:
+        """Forget grants that left the window and blocks that ended.
+
+        Grants (and blocks) further in the future than a span (or ``MAX_BLOCK_S``) mean the
+        clock went back (NTP, or a FakeClock test after a real one on the same log): forget
+        them rather than stall.
+        """
+        raise NotImplementedError
+
+    def _state(self, db: Any, k: int) -> tuple[float | None, float | None]:
+        """(the current block's end or None, the grant time at offset ``k`` newest-first)."""
+        raise NotImplementedError
+
+    def _count(self, db: Any) -> int:
+        raise NotImplementedError
+
+    def _insert(self, db: Any, now: float, n: int) -> None:
+        raise NotImplementedError
+
+    def _block(self, db: Any, until: float) -> None:
+        """Block until ``until``; a later block already stored wins."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS grants (t REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS grants_t ON grants (t);
 CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v REAL NOT NULL);
 """
-#: never sleep less than this when waiting: guards against float rounding loops
-_MIN_WAIT_S = 0.001
-#: float slack when comparing clock times: a grant exactly one span old has left the window
-_EPS = 1e-6
-#: a Retry-After block further away than this is from another clock era: ignore it
-_MAX_BLOCK_S = 3600.0
 
 
-class RateBudget:
-    """``acquire()`` blocks (through ``clock.sleep``) until one request may be sent."""
+class RateBudget(SlidingWindowBudget):
+    """The SQLite backend: one file per account, shared by the processes of one machine."""
 
     def __init__(
         self,
@@ -59,21 +189,11 @@ class RateBudget:
         clock: Clock | None = None,
         safety_s: float = 0.25,
     ) -> None:
-        if limit < 1 or window_s <= 0 or safety_s < 0:
-            raise ValueError("limit >= 1, window_s > 0 and safety_s >= 0 are required")
-        self.limit = limit
-        self.window_s = float(window_s)
-        self.safety_s = float(safety_s)
+        super().__init__(limit, window_s, clock=clock, safety_s=safety_s)
         self.path = Path(path) if path is not None else None
-        self.clock: Clock = clock or RealClock()
         self._lock = threading.Lock()
         self._db = self._connect()
         self._pid = os.getpid()
-
-    @property
-    def span_s(self) -> float:
-        """The length of our sliding window: the server's window plus the jitter margin."""
-        return self.window_s + self.safety_s
 
     def _connect(self) -> sqlite3.Connection:
         if self.path is None:
@@ -89,12 +209,8 @@ class RateBudget:
         db.executescript(_SCHEMA)
         return db
 
-    def _transaction(self, fn):  # type: ignore[no-untyped-def]
-        """Run ``fn(db, now)`` inside BEGIN IMMEDIATE: one writer across threads and processes.
-
-        ``now`` is read only once the transaction is ours: a time read before waiting for the
-        lock would be stale and could slip a grant into the past.
-        """
+    def _transaction(self, fn: Callable[[Any, float], T]) -> T:
+        """BEGIN IMMEDIATE: one writer across threads and processes."""
         with self._lock:
             if self._pid != os.getpid():  # forked: a SQLite handle must not cross a fork
                 self._db, self._pid = self._connect(), os.getpid()
@@ -107,70 +223,34 @@ class RateBudget:
             self._db.execute("COMMIT")
             return result
 
-    def try_acquire(self) -> float:
-        """Take a slot now and return 0.0, or return how long to wait before asking again."""
-        return self._transaction(self._decide)
-
-    def _decide(self, db: sqlite3.Connection, now: float) -> float:
-        # grants older than a span have left; "future" ones mean the clock went back (NTP, or
-        # a FakeClock test after a real one on the same file): forget them rather than stall
+    def _prune(self, db: sqlite3.Connection, now: float) -> None:
         db.execute(
             "DELETE FROM grants WHERE t <= ? OR t > ?",
-            (now - self.span_s + _EPS, now + self.span_s),
+            (now - self.span_s + TIME_EPS, now + self.span_s),
         )
-        row = db.execute("SELECT v FROM state WHERE k = 'blocked_until'").fetchone()
-        if row and now + _EPS < row[0] <= now + _MAX_BLOCK_S:
-            return row[0] - now
-        count = db.execute("SELECT COUNT(*) FROM grants").fetchone()[0]
-        if count < self.limit:
-            db.execute("INSERT INTO grants (t) VALUES (?)", (now,))
-            return 0.0
-        # the grant that must leave the window before a slot frees up
-        (oldest,) = db.execute(
-            "SELECT t FROM grants ORDER BY t LIMIT 1 OFFSET ?", (count - self.limit,)
+        db.execute(
+            "DELETE FROM state WHERE k = 'blocked_until' AND (v <= ? OR v > ?)",
+            (now + TIME_EPS, now + MAX_BLOCK_S),
+        )
+
+    def _state(self, db: sqlite3.Connection, k: int) -> tuple[float | None, float | None]:
+        return db.execute(
+            "SELECT (SELECT v FROM state WHERE k = 'blocked_until'),"
+            " (SELECT t FROM grants ORDER BY t DESC LIMIT 1 OFFSET ?)",
+            (k,),
         ).fetchone()
-        return oldest + self.span_s - now
 
-    def acquire(self) -> None:
-        """Block until a request may be sent; sleeps until the oldest grant leaves the window."""
-        while True:
-            wait = self.try_acquire()
-            if wait <= 0:
-                return
-            self.clock.sleep(max(wait, _MIN_WAIT_S))
+    def _count(self, db: sqlite3.Connection) -> int:
+        return db.execute("SELECT COUNT(*) FROM grants").fetchone()[0]
 
-    def observe(self, remaining: int | None = None, retry_after: float | None = None) -> None:
-        """Correct the budget from a response (§1.8).
+    def _insert(self, db: sqlite3.Connection, now: float, n: int) -> None:
+        db.executemany("INSERT INTO grants (t) VALUES (?)", [(now,)] * n)
 
-        ``remaining`` (``X-RateLimit-Remaining``) below what we think is left means another
-        client uses the account: take the server's word by adding phantom grants now.
-        ``retry_after`` (a 429's ``Retry-After``, 0 allowed) blocks every user until then.
-        """
-        if remaining is None and retry_after is None:
-            return
-
-        def apply(db: sqlite3.Connection, now: float) -> None:
-            if retry_after is not None:
-                db.execute(
-                    "INSERT INTO state (k, v) VALUES ('blocked_until', ?) "
-                    "ON CONFLICT(k) DO UPDATE SET v = max(v, excluded.v)",
-                    (now + retry_after,),
-                )
-            if remaining is not None:
-                db.execute("DELETE FROM grants WHERE t <= ?", (now - self.span_s,))
-                count = db.execute("SELECT COUNT(*) FROM grants").fetchone()[0]
-                deficit = (self.limit - count) - max(0, remaining)
-                if deficit > 0:
-                    db.executemany("INSERT INTO grants (t) VALUES (?)", [(now,)] * deficit)
-
-        self._transaction(apply)
-
-    def in_window(self) -> int:
-        """Grants (real and phantom) in the current sliding window; for tests and stats."""
-        return self._transaction(
-            lambda db, now: db.execute(
-                "SELECT COUNT(*) FROM grants WHERE t > ?", (now - self.span_s,)
-            ).fetchone()[0]
+    def _block(self, db: sqlite3.Connection, until: float) -> None:
+        db.execute(
+            "INSERT INTO state (k, v) VALUES ('blocked_until', ?) "
+            "ON CONFLICT(k) DO UPDATE SET v = max(v, excluded.v)",
+            (until,),
         )
 
     def close(self) -> None:
@@ -180,3 +260,50 @@ class RateBudget:
     def __repr__(self) -> str:
         where = str(self.path) if self.path else "memory"
         return f"RateBudget({self.limit}/{self.window_s:g}s, safety={self.safety_s:g}s, {where})"
+
+
+def account_key(settings: ConnectionSettings) -> str:
+    """What names an account's log in a shared store: base URL + SHA-256 of the key.
+
+    A hash of both, so the key itself is never stored and two clusters never share a log.
+    """
+    raw = f"{settings.base_url}\0{settings.api_key.fingerprint()}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def make_budget(
+    settings: ConnectionSettings, *, clock: Clock | None = None, postgres_dsn: str | None = None
+) -> SlidingWindowBudget:
+    """The budget ``settings.budget_backend`` names, for the account of ``settings``.
+
+    ``postgres_dsn`` is the warehouse's PostgreSQL (dlt's postgres credentials); only the
+    ``postgres`` backend needs it.
+    """
+    where = f"connection {settings.name!r}: budget_backend"
+    backend = settings.budget_backend
+    if backend == "sqlite":
+        return RateBudget(
+            settings.rate_limit,
+            settings.rate_window_s,
+            path=settings.default_budget_path(),
+            clock=clock,
+            safety_s=settings.rate_safety_s,
+        )
+    if backend == "postgres":
+        if not postgres_dsn:
+            raise ConfigError(
+                f'{where} = "postgres" needs the warehouse\'s PostgreSQL: set '
+                "DESTINATION__POSTGRES__CREDENTIALS (or [destination.postgres] credentials "
+                "in .dlt/secrets.toml)"
+            )
+        from custify.ratelimit_pg import PostgresBudget
+
+        return PostgresBudget(
+            settings.rate_limit,
+            settings.rate_window_s,
+            dsn=postgres_dsn,
+            account=account_key(settings),
+            clock=clock,
+            safety_s=settings.rate_safety_s,
+        )
+    raise ConfigError(f"{where} must be one of {', '.join(BACKENDS)}, got {backend!r}")

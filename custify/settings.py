@@ -141,6 +141,8 @@ class ConnectionSettings:
     concurrency: int = 8
     budget_path: Path | None = None
     dataset: str | None = None
+    #: where the budget's log lives: "sqlite" (this machine) or "postgres" (the warehouse's)
+    budget_backend: str = "sqlite"
 
     def __post_init__(self) -> None:
         where = f"connection {self.name!r}"
@@ -238,6 +240,7 @@ _OPTIONS: dict[str, type] = {
     "max_backoff_s": float,
     "concurrency": int,
     "budget_path": Path,
+    "budget_backend": str,
 }
 #: options only a named connection takes (the default connection's dataset is [warehouse]'s)
 _NAMED_ONLY: dict[str, type] = {"dataset": str}

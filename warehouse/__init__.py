@@ -7,7 +7,13 @@ from warehouse.config import (
     check_identifier,
     warehouse_config,
 )
-from warehouse.connection import Warehouse, WarehouseUnavailable, make_destination, make_pipeline
+from warehouse.connection import (
+    Warehouse,
+    WarehouseUnavailable,
+    make_destination,
+    make_pipeline,
+    postgres_dsn,
+)
 from warehouse.duckdb_catalog import install as _install_duckdb_catalog
 from warehouse.session import SessionWarehouse
 
@@ -23,5 +29,6 @@ __all__ = [
     "check_identifier",
     "make_destination",
     "make_pipeline",
+    "postgres_dsn",
     "warehouse_config",
 ]

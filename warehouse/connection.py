@@ -37,6 +37,27 @@ def make_destination(cfg: WarehouseConfig) -> Any:
     return factory(credentials=cfg.credentials, **layout)
 
 
+def postgres_dsn(cfg: WarehouseConfig | None = None) -> str | None:
+    """The DSN of dlt's postgres destination, or None when none is configured.
+
+    ``cfg``'s own credentials when it is the Postgres warehouse, else what dlt's providers hold
+    (``DESTINATION__POSTGRES__CREDENTIALS``, ``[destination.postgres] credentials``), whatever
+    the warehouse: the rate budget's ``postgres`` backend keeps its log there.
+    """
+    from dlt.common.configuration import resolve_configuration
+    from dlt.common.configuration.exceptions import ConfigurationException
+    from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+    explicit = cfg.credentials if cfg is not None and cfg.destination == "postgres" else None
+    try:
+        creds = resolve_configuration(
+            PostgresCredentials(), sections=("destination", "postgres"), explicit_value=explicit
+        )
+    except ConfigurationException:  # missing or malformed: the caller names the variable
+        return None
+    return creds.to_native_representation()
+
+
 def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> dlt.Pipeline:
     """A dlt pipeline writing to ``cfg``'s dataset; its state lives in ``cfg.pipelines_dir``."""
     kwargs: dict[str, Any] = {}

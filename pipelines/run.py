@@ -45,6 +45,7 @@ from warehouse import (
     WarehouseConfigError,
     WarehouseUnavailable,
     make_pipeline,
+    postgres_dsn,
 )
 from warehouse.lock import run_lock
 
@@ -149,7 +150,8 @@ def run_extract(
         if own_client:
             from custify.client import CustifyClient
 
-            client = CustifyClient(conn, clock=clock)
+            dsn = postgres_dsn(cfg)  # the budget's, when budget_backend = "postgres"
+            client = CustifyClient(conn, clock=clock, postgres_dsn=dsn)
         ctx = RunContext(client, options=options, clock=clock, full_refresh=full_refresh,
                          reconcile=reconcile, explicit=objects is not None,
                          progress=progress, stop=stop)  # fmt: skip

@@ -29,7 +29,7 @@ from reverse_etl.payload import stable_hash
 from reverse_etl.plan import Plan, plan_sync
 from reverse_etl.report import PushReport, SyncReport
 from reverse_etl.sender import Outcome, Sender, Unit, plan_units
-from warehouse import SessionWarehouse, WarehouseConfig, warehouse_config
+from warehouse import SessionWarehouse, WarehouseConfig, postgres_dsn, warehouse_config
 from warehouse.config import DEFAULT_CONNECTION, check_disjoint
 from warehouse.lock import run_locks
 
@@ -39,11 +39,14 @@ PROBE_OBJECT = "people"
 PROBE_PARAMS = {"properties": '["id"]'}
 
 
-def default_client_factory(settings: Any, clock: Clock) -> Callable[[str | None], Any]:
+def default_client_factory(
+    settings: Any, clock: Clock, budget_dsn: str | None = None
+) -> Callable[[str | None], Any]:
     from custify.client import CustifyClient
 
     def make(connection: str | None) -> Any:
-        return CustifyClient(settings.connection(connection), clock=clock)
+        conn = settings.connection(connection)
+        return CustifyClient(conn, clock=clock, postgres_dsn=budget_dsn)
 
     return make
 
@@ -74,8 +77,9 @@ def run_push(
     if client_factory is None:
         _check_connections(settings, cfgs)
     clock = clock or RealClock()
-    factory = client_factory or default_client_factory(settings, clock)
     base = warehouse_cfg or warehouse_config(raw)
+    # the budget's DSN, when a connection has budget_backend = "postgres"
+    factory = client_factory or default_client_factory(settings, clock, postgres_dsn(base))
     targets = {name: base.for_connection(name, _dataset(settings, name))
                for name in dict.fromkeys(_connection_of(c) for c in cfgs)}  # fmt: skip
     check_disjoint(list(targets.values()))

@@ -44,18 +44,24 @@ def postgres_dsn(cfg: WarehouseConfig | None = None) -> str | None:
     (``DESTINATION__POSTGRES__CREDENTIALS``, ``[destination.postgres] credentials``), whatever
     the warehouse: the rate budget's ``postgres`` backend keeps its log there.
     """
-    from dlt.common.configuration import resolve_configuration
     from dlt.common.configuration.exceptions import ConfigurationException
+
+    try:
+        return postgres_credentials(cfg)
+    except ConfigurationException:  # missing or malformed: the caller names the variable
+        return None
+
+
+def postgres_credentials(cfg: WarehouseConfig | None = None) -> str:
+    """Like ``postgres_dsn``, but raising dlt's exception that names what is missing."""
+    from dlt.common.configuration import resolve_configuration
     from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
     explicit = cfg.credentials if cfg is not None and cfg.destination == "postgres" else None
-    try:
-        creds = resolve_configuration(
-            PostgresCredentials(), sections=("destination", "postgres"), explicit_value=explicit
-        )
-    except ConfigurationException:  # missing or malformed: the caller names the variable
-        return None
-    return creds.to_native_representation()
+    creds = resolve_configuration(
+        PostgresCredentials(), sections=("destination", "postgres"), explicit_value=explicit
+    )
+    return str(creds.to_native_representation())
 
 
 def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> dlt.Pipeline:
@@ -69,14 +75,6 @@ def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> 
         dataset_name=cfg.dataset,
         **kwargs,
     )
-
-
-def postgres_dsn(cfg: WarehouseConfig) -> str:
-    """The PostgreSQL DSN of ``cfg``, as dlt resolves it (its providers when not given)."""
-    if isinstance(cfg.credentials, str):
-        return cfg.credentials
-    client = make_pipeline(cfg, pipeline_name=f"{cfg.pipeline_name}_sql").sql_client()
-    return str(client.credentials.to_native_representation())
 
 
 def sql_type(dtype: pl.DataType, destination: str) -> str:

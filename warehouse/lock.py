@@ -168,11 +168,11 @@ def _postgres_lock(cfg: WarehouseConfig, me: Holder, wait_s: float) -> Iterator[
 def _lock_connection(cfg: WarehouseConfig, me: Holder) -> Any:
     import psycopg2
 
-    from warehouse.connection import WarehouseUnavailable, postgres_dsn
+    from warehouse.connection import WarehouseUnavailable, postgres_credentials
 
     name = f"custify-sync pid={me.pid} host={me.host} cmd={me.command}"[:63]
     try:
-        dsn = postgres_dsn(cfg)
+        dsn = postgres_credentials(cfg)
         conn = psycopg2.connect(dsn, application_name=name, connect_timeout=10)
     except Exception as exc:  # missing credentials, refused, unknown database: one line
         raise WarehouseUnavailable(cfg, exc) from None

@@ -1,8 +1,9 @@
 """A separate process for the shared-budget test: ``python -m tests.client._worker CONFIG N T``.
 
 It loads its own settings (the key comes from the environment, never through pickle), builds
-its own client on the shared budget file, sends N page requests from T threads, and prints
-its stats as JSON. Exit code 1 if any request surfaced an error.
+its own client on the shared budget (the file, or the PostgreSQL that dlt's credentials name
+when ``budget_backend = "postgres"``), sends N page requests from T threads, and prints its
+stats as JSON. Exit code 1 if any request surfaced an error.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from custify.client import CustifyClient
 from custify.settings import load_settings
+from warehouse import postgres_dsn
 
 
 def hammer(client: CustifyClient, requests: int, threads: int) -> list[str]:
@@ -33,7 +35,7 @@ def hammer(client: CustifyClient, requests: int, threads: int) -> list[str]:
 def main() -> int:
     config, requests, threads = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     settings = load_settings(config, connection="default").connection()
-    with CustifyClient(settings) as client:
+    with CustifyClient(settings, postgres_dsn=postgres_dsn()) as client:
         errors = hammer(client, requests, threads)
         print(json.dumps({"errors": errors, "stats": client.stats.snapshot()}))
     return 1 if errors else 0

@@ -1,10 +1,12 @@
 """The rate budget holds across threads AND processes against a real HTTP sandbox.
 
 Both sides use a short scaled window (20 requests per 1 s) so the test stays fast. Three
-clients share one SQLite budget file: this process (several threads) and two subprocesses
-(several threads each, settings loaded from pipelines.toml + env). The sandbox's journal must
-never see more than 20 counted requests in any 1-second window, and no client may surface an
-error. Real clock, real sockets; no timing asserts.
+clients share one budget, on each backend: a SQLite file, or the PostgreSQL that dlt's
+credentials name (``budget_backend = "postgres"``, as on several machines). They are this
+process (several threads) and two subprocesses (several threads each, settings loaded from
+pipelines.toml + env). The sandbox's journal must never see more than 20 counted requests in
+any 1-second window, and no client may surface an error. Real clock, real sockets; no timing
+asserts.
 """
 
 from __future__ import annotations
@@ -15,14 +17,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from custify.client import CustifyClient
+from custify.ratelimit import RateBudget, account_key
+from custify.ratelimit_pg import SCHEMA, PostgresBudget
 from custify.settings import load_settings
 from tests.client._worker import hammer
+from tests.conftest import POSTGRES_DSN
+from warehouse import postgres_dsn
 
 LIMIT, WINDOW_S = 20, 1.0
 ROOT = Path(__file__).resolve().parents[2]
+#: accounts whose rows the test leaves in the shared Postgres schema (removed after the test)
+ACCOUNTS: list[str] = []
 
 
 @pytest.fixture
@@ -36,8 +45,22 @@ def server():
     srv.stop()
 
 
-def test_threads_and_processes_share_one_budget(server, tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """The backend's name; with postgres, the DSN where dlt looks, and a clean shared schema."""
+    if request.param == "sqlite":
+        yield "sqlite", RateBudget
+        return
+    request.getfixturevalue("postgres_available")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", POSTGRES_DSN)  # dlt's way
+    yield "postgres", PostgresBudget
+    with psycopg2.connect(POSTGRES_DSN) as db, db.cursor() as cur:
+        cur.execute(f"DELETE FROM {SCHEMA}.grants WHERE account IN %s", (tuple(ACCOUNTS),))
+
+
+def test_threads_and_processes_share_one_budget(server, backend, tmp_path: Path) -> None:
     sandbox, url = server
+    backend, kind = backend
     config = tmp_path / "pipelines.toml"
     config.write_text(
         # the safety margin covers the delay between a grant and the request's arrival, which is
@@ -45,6 +68,7 @@ def test_threads_and_processes_share_one_budget(server, tmp_path: Path) -> None:
         # hundred ms, a tenth of the real 10-s window but a third of this scaled 1-s one
         f"[custify]\nrate_limit = {LIMIT}\nrate_window_s = {WINDOW_S}\nrate_safety_s = 0.5\n"
         f'budget_path = "{tmp_path / "budget.sqlite3"}"\nmax_retries = 3\n'
+        f'budget_backend = "{backend}"\n'
     )
     env = {**os.environ, "CUSTIFY_API_KEY": sandbox.api_key, "CUSTIFY_BASE_URL": url}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -60,7 +84,9 @@ def test_threads_and_processes_share_one_budget(server, tmp_path: Path) -> None:
         for _ in range(2)
     ]
     settings = load_settings(config, env=env).connection()
-    with CustifyClient(settings) as client:
+    ACCOUNTS.append(account_key(settings))
+    with CustifyClient(settings, postgres_dsn=postgres_dsn()) as client:
+        assert isinstance(client.budget, kind)
         errors = hammer(client, 30, 4)
         mine = client.stats.snapshot()
     reports = []

@@ -9,7 +9,8 @@ Storage: schema ``custify_budget`` (created on first use, if missing), tables ``
 (account, t)`` and ``blocks (account, until)`` (a 429's Retry-After). ``account`` is
 ``custify.ratelimit.account_key``, a SHA-256 of base URL and key: never the key. The tables are
 UNLOGGED: grants matter for 10 seconds, so they skip the WAL; a crash of the database forgets
-at most one window, which the 429 handling covers.
+at most one window, which the 429 handling covers. Each decision prunes its own account's
+rows; an account nobody uses any more leaves at most one window of them.
 
 Atomicity: every decision is one transaction that first takes a transaction-level advisory lock
 for the account (``pg_advisory_xact_lock`` on a 64-bit key derived from schema and account:
@@ -75,6 +76,12 @@ CREATE UNLOGGED TABLE IF NOT EXISTS {s}.blocks (account text PRIMARY KEY, until 
 """
 
 
+def _lock_key(schema: str, account: str) -> int:
+    """The advisory lock of an account's decisions (``account=""``: of the schema's creation)."""
+    digest = hashlib.sha256(f"{schema}\0{account}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class _Dsn:
     """A libpq DSN (URI or key=value) that shows only ``user@host:port/dbname``."""
 
@@ -121,10 +128,10 @@ class PostgresBudget(SlidingWindowBudget):
         self._dsn = _Dsn(dsn)
         self.account = account
         self.schema = schema
+        self._s = f'"{schema}"'  # quoted once; the name was checked above
         #: the real clock defers to the database's (module docstring); a fake one is used as is
         self.db_clock = isinstance(self.clock, RealClock)
-        digest = hashlib.sha256(f"{schema}\0{account}".encode()).digest()
-        self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
+        self._lock_key = _lock_key(schema, account)
         self._lock = threading.Lock()
         self._conn: Any = None
         self._pid = os.getpid()
@@ -158,7 +165,7 @@ class PostgresBudget(SlidingWindowBudget):
 
     def _ensure_schema(self) -> None:
         conn = self._connection()
-        s = f'"{self.schema}"'
+        s = self._s
         with conn.cursor() as cur:
             # existing tables need no CREATE privilege: check before creating
             cur.execute(
@@ -167,7 +174,7 @@ class PostgresBudget(SlidingWindowBudget):
             )
             if not cur.fetchone()[0]:
                 # concurrent CREATE ... IF NOT EXISTS can still collide: one creator at a time
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key ^ 1,))
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.schema, ""),))
                 cur.execute(_DDL.format(s=s))
         conn.commit()
 
@@ -206,7 +213,7 @@ class PostgresBudget(SlidingWindowBudget):
 
     # -- the log --------------------------------------------------------------------------------
     def _prune(self, cur: Any, now: float) -> None:
-        s = f'"{self.schema}"'
+        s = self._s
         cur.execute(
             f"DELETE FROM {s}.grants WHERE account = %(a)s AND (t <= %(lo)s OR t > %(hi)s);"
             f"DELETE FROM {s}.blocks WHERE account = %(a)s AND (until <= %(b0)s OR until > %(b1)s)",
@@ -220,7 +227,7 @@ class PostgresBudget(SlidingWindowBudget):
         )
 
     def _state(self, cur: Any, k: int) -> tuple[float | None, float | None]:
-        s = f'"{self.schema}"'
+        s = self._s
         cur.execute(
             f"SELECT (SELECT until FROM {s}.blocks WHERE account = %(a)s),"
             f" (SELECT t FROM {s}.grants WHERE account = %(a)s ORDER BY t DESC LIMIT 1 OFFSET %(k)s)",
@@ -229,20 +236,17 @@ class PostgresBudget(SlidingWindowBudget):
         return cur.fetchone()
 
     def _count(self, cur: Any) -> int:
-        cur.execute(
-            f'SELECT count(*) FROM "{self.schema}".grants WHERE account = %s', (self.account,)
-        )
+        cur.execute(f"SELECT count(*) FROM {self._s}.grants WHERE account = %s", (self.account,))
         return cur.fetchone()[0]
 
     def _insert(self, cur: Any, now: float, n: int) -> None:
         cur.execute(
-            f'INSERT INTO "{self.schema}".grants (account, t) '
-            "SELECT %s, %s FROM generate_series(1, %s)",
+            f"INSERT INTO {self._s}.grants (account, t) SELECT %s, %s FROM generate_series(1, %s)",
             (self.account, now, n),
         )
 
     def _block(self, cur: Any, until: float) -> None:
-        s = f'"{self.schema}"'
+        s = self._s
         cur.execute(
             f"INSERT INTO {s}.blocks (account, until) VALUES (%s, %s) ON CONFLICT (account) "
             f"DO UPDATE SET until = GREATEST({s}.blocks.until, EXCLUDED.until)",

@@ -9,6 +9,7 @@ enough that no test can outlive them; none depends on how fast anything ran.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -148,3 +149,28 @@ def test_the_dsn_never_shows_in_repr_or_errors(schema: str) -> None:
         assert password not in str(err.value) and password not in repr(err.value)
         assert "DESTINATION__POSTGRES__CREDENTIALS" in str(err.value)
         assert err.value.__cause__ is None and err.value.__suppress_context__
+
+
+def test_budgets_of_many_accounts_create_the_schema_together(schema: str) -> None:
+    """First use on several workers at once: one creates the tables, none fails."""
+    start, made, errors = threading.Barrier(8), [], []
+
+    def first_use(i: int) -> None:
+        start.wait(timeout=30)
+        try:
+            made.append(
+                PostgresBudget(5, 10.0, dsn=POSTGRES_DSN, account=f"acct{i}", schema=schema)
+            )
+        except Exception as exc:  # noqa: BLE001 -- collected, the test fails below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(made) == 8
+    for budget in made:
+        budget.acquire()
+        assert budget.in_window() == 1  # one log per account
+        budget.close()

@@ -214,8 +214,9 @@ def sandbox(
             latency_ms=latency_ms,
             rate_limit=rate_limit,
             api_key=api_key,
+            profile=profile,
             stop=stop,
-        )  # fmt: skip
+        )
     )
 
 

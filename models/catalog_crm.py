@@ -47,6 +47,17 @@ ID_PATH = Identifier("id", IdLocation.PATH)
 ID_BODY = Identifier("id", IdLocation.BODY)
 EXTERNAL_ID_PATH = Identifier("externalId", IdLocation.PATH)
 
+#: Several people may share an e-mail: an e-mail match whose stored user_id differs creates a
+#: NEW person (DOC §2, upsert rule 4). Whether a user_id is unique is not documented, and
+#: RudderStack's delete answer reads "All users associated with X were deleted" (INF §2).
+EMAIL_SEVERAL = "DOC §2 (upsert rule 4: an e-mail match with another user_id creates a person)"
+USER_ID_SEVERAL = "INF §2 (uniqueness undocumented; delete answers 'All users associated with X')"
+#: A score names its person by Custify id, or by e-mail/user_id in the query (§11); rows naming
+#: the person by e-mail or user_id are resolved to one id first (several people may share them).
+SCORE_REFS = (
+    Ref("email", "id", "people", "email"),
+    Ref("user_id", "id", "people", "user_id"),
+)
 #: Custify's longest stored string on people and companies (§1.4).
 PROFILE_STRING_MAX = 255
 #: A note names its person or company by Custify id; rows may name it by the user's ids (§6).
@@ -88,8 +99,12 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
         string_max=PROFILE_STRING_MAX,
         find_by={
             "id": Finder("get", "id"),
-            "user_id": Finder("get", "user_id"),
-            "email": Finder("get", "email"),
+            "user_id": Finder(
+                "get", "user_id", several=True, filter_type="String", source=USER_ID_SEVERAL
+            ),
+            "email": Finder(
+                "get", "email", several=True, filter_type="String", source=EMAIL_SEVERAL
+            ),
         },
         actions=(
             Action(
@@ -402,6 +417,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 ),
                 SCORE_BODY,
                 ("score",),
+                refs=SCORE_REFS,
                 doc="only the newest score by submittedAt is kept per person (§11)",
             ),
             Action(
@@ -417,6 +433,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 ),
                 SCORE_BODY,
                 ("score",),
+                refs=SCORE_REFS,
             ),
         ),  # fmt: skip
         doc="§11; write-only (the survey responses carry the scores back)",

@@ -93,6 +93,17 @@ TIME_TRACK_RECOVERY = Recovery(
     params={"user": "user"},
     match={"name": "name", "duration": "duration", "startedDate": "startDate"},
 )
+#: Whether ``POST /ticket`` with a known externalId updates that ticket or creates a second one
+#: is not documented (INF §7, §16): a ticket create is treated as one Custify may duplicate,
+#: and an unconfirmed one is looked up by its externalId before it is sent again.
+TICKET_RECOVERY = Recovery(
+    "/ticket", params={"externalId": "externalId"}, match={"externalId": "externalId"}
+)
+#: The time-track path is spelled /time-track in the spec's path key and /time_track in all its
+#: curl samples (DOC §13, inconsistent); the id of an update or delete goes in the query by the
+#: spec's text and in the path by its delete sample (INF §13, §19 open question).
+TIME_TRACK_SPELLINGS = ("/time_track",)
+TIME_TRACK_ID_IN_PATH = Identifier("id", IdLocation.PATH, "/time-track/{id}")
 #: Tasks take an ``externalId`` but Custify does not deduplicate on it (§8): the engine gives
 #: each created task a deterministic one and looks it up before sending again.
 TASK_RECOVERY = Recovery(
@@ -181,6 +192,8 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 (),
                 TICKET_BODY,
                 ("externalId",),
+                duplicates_on_retry=True,
+                recovery=TICKET_RECOVERY,
                 doc="company = YOUR company_id, people = user_id or e-mail (§18.10)",
             ),
             Action(
@@ -228,7 +241,12 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
         find_by={
             "id": Finder("one", "id"),
             "_id": Finder("one", "id"),
-            "externalId": Finder("query", "externalId"),
+            "externalId": Finder(
+                "query",
+                "externalId",
+                several=True,
+                source="DOC §8 (Custify does not deduplicate on externalId)",
+            ),
         },
         actions=(
             Action(
@@ -377,6 +395,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
         extracted=True,
         tag_category="time_tracker",
         find_by={"id": Finder("scan", "id")},
+        path_spellings=TIME_TRACK_SPELLINGS,
         actions=(
             Action(
                 "time_tracks.create",
@@ -403,6 +422,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 TIME_TRACK_BODY,
                 query=("user",),
                 refs=_entity_refs("company", "people"),
+                alternates=(TIME_TRACK_ID_IN_PATH,),
             ),
             Action(
                 "time_tracks.delete",
@@ -411,6 +431,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 "DELETE",
                 "/time-track",
                 (Identifier("id", IdLocation.QUERY),),
+                alternates=(TIME_TRACK_ID_IN_PATH,),
             ),
         ),  # fmt: skip
         doc="§13; list key `time_track`; write startedDate, read startDate",

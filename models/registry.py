@@ -15,7 +15,7 @@ from models.catalog_crm import CRM_OBJECTS
 from models.catalog_read import READ_OBJECTS
 from models.catalog_work import WORK_OBJECTS
 from models.rows import Action, CustifyObject, Finder, Identifier, ListVariant, Recovery, Ref
-from models.types import Trigger
+from models.types import ActionKind, Trigger
 
 OBJECTS: tuple[CustifyObject, ...] = CRM_OBJECTS + WORK_OBJECTS + READ_OBJECTS
 
@@ -56,6 +56,25 @@ def get_object(name: str) -> CustifyObject:
         raise KeyError(f"unknown Custify object {name!r}; known objects: {known}") from None
 
 
+def resolves_first(action: Action, match: str) -> bool:
+    """Must a row naming its record by ``match`` be resolved to ONE Custify id before
+    ``action`` is sent (and the request name the record by that id)?
+
+    Deletes destroy identity, permanently (§2, §3): whenever the action takes an internal id,
+    a delete names its record by it, never by ``?email=``. Other actions that act on one
+    record (updates, gets) do so when ``match`` may name several records
+    (``Finder.several``). A value that names several records is rejected with their ids."""
+    if match in ("id", "_id"):
+        return False
+    if not {i.name for i in action.identifiers} & {"id", "_id"}:
+        return False
+    if action.kind is ActionKind.DELETE:
+        return True
+    finder = REGISTRY[action.object].find_by.get(match)
+    several = finder is not None and finder.several
+    return several and action.kind in (ActionKind.UPDATE, ActionKind.GET)
+
+
 def get_action(name: str) -> Action:
     """The action called ``name`` (``<object>.<verb>``), or a KeyError listing the known ones."""
     try:
@@ -69,5 +88,5 @@ __all__ = [
     "ACTIONS", "ACTION_FAMILIES", "BATCH_MAX_JOBS", "BATCH_MAX_SYNC_JOBS", "BATCH_PATH",
     "BATCH_STATUS_PATH", "EXTRACTED", "OBJECTS", "RATE_LIMIT_REQUESTS", "RATE_LIMIT_WINDOW_S",
     "REGISTRY", "TAG_ENTITY_MAX_IDS", "TRIGGERS", "Action", "CustifyObject", "Finder",
-    "Identifier", "ListVariant", "Recovery", "Ref", "get_action", "get_object",
+    "Identifier", "ListVariant", "Recovery", "Ref", "get_action", "get_object", "resolves_first",
 ]  # fmt: skip

@@ -40,6 +40,15 @@ class Finder:
     how: str
     field: str
     within: tuple[str, ...] = ()
+    #: one value may name several records (an e-mail after Custify's "new person" rule, §2):
+    #: deletes, updates and gets that name a record this way are resolved to ONE internal id
+    #: first, and a value naming several records is rejected with every id found
+    several: bool = False
+    #: the entity-filter ``fieldType`` that lists EVERY record holding a value (§1.7); a get
+    #: may answer with one record of several, so counting asks the filtered list as well
+    filter_type: str | None = None
+    #: where ``several`` comes from: DOC/INF and the custify-api.md section
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,11 @@ class Action:
     refs: tuple[Ref, ...] = ()
     #: how the reverse ETL finds an unconfirmed create before sending it again
     recovery: Recovery | None = None
+    #: other placements of an identifier Custify may expect instead of the documented one
+    #: (an INF guess, e.g. a time track's id in the path rather than ``?id=``, §13/§19): the
+    #: client tries them in turn when the documented one is refused (404/400) and remembers
+    #: the placement that worked
+    alternates: tuple[Identifier, ...] = ()
     doc: str = ""
 
     @property
@@ -179,6 +193,10 @@ class CustifyObject:
     string_max: int | None = None
     #: identifiers one record can be found by, and how (identifier resolution)
     find_by: Mapping[str, Finder] = field(default_factory=dict)
+    #: other spellings Custify may give this object's path prefix (``/time_track`` for
+    #: ``/time-track``, §13): the client tries them when the documented one is a 404, and
+    #: remembers the one that answers
+    path_spellings: tuple[str, ...] = ()
     actions: tuple[Action, ...] = ()
     doc: str = ""
 

@@ -169,7 +169,8 @@ def test_a_lost_answer_stays_unconfirmed_then_is_found_not_resent(
     assert made.items() <= again.items()  # what the lost answer made is still there, once
     resent = len([e for e in p.sandbox.journal if e.method != "GET"]) - writes
     # the lost create was found, not sent again (an upsert by name may resolve it first and
-    # send an update of it instead, which duplicates nothing)
+    # send an update of it instead, which duplicates nothing; a create keyed by its own
+    # identifier, a ticket's externalId, is found while planning and sends nothing at all)
     found = 0 if ACTIONS[name].kind is ActionKind.UPSERT else 1
-    assert resent <= second.syncs[0].sent - found
+    assert resent <= max(0, second.syncs[0].sent - found)
     p.close()

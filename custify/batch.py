@@ -1,44 +1,115 @@
-"""``POST /batch`` and ``GET /batch/{id}`` (custify-api.md §15).
+"""``POST /batch`` and ``GET /batch/{id}`` (custify-api.md §15): submit, then poll by expectation.
 
 The batch endpoint takes up to 100 jobs (each ``{type: people|company|event|custom-data,
 payload}``), answers 202 with a job id, and keeps the job's status for 6 hours. A row is only
-done when the job says so (design.md "POST /batch is asynchronous"), so ``run`` polls through the
-injected clock and returns one outcome per job.
+done when there is evidence (design.md "POST /batch is asynchronous"); the status format is not
+documented, so ``custify.batch_status`` reads it without guessing.
+
+Each client keeps a ``BatchRoad``: what it learned about ``/batch`` on its account.
+
+- **Refused**: a 400/403/404/405 on ``POST /batch`` itself closes the road for the client's
+  life (the reverse ETL also remembers it per connection across runs); the first submit of an
+  unknown road goes alone, so a refusal costs one request, not one per batch in flight.
+- **Expected completion**: a job is polled first when jobs of this client took to complete
+  (an initial guess, then what the last completed job took, capped), and then with a growing
+  wait: a poll right after the submit only ever says "queued" and costs a request.
+- **Unreadable**: a status that stays unknown ends the polling early; after one, later
+  batches give an unreadable status a single poll.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from custify.errors import FatalError, RetriableError
+from custify.batch_status import (
+    NOT_REPORTED,
+    BatchStatus,
+    JobOutcome,
+    read_status,
+)
+from custify.errors import CustifyError, RetriableError, endpoint_refused
 from custify.http import decode_json
 from models.registry import BATCH_MAX_JOBS, BATCH_PATH, BATCH_STATUS_PATH
 
 if TYPE_CHECKING:
     from custify.client import CustifyClient
 
+__all__ = [
+    "NOT_REPORTED", "BatchRoad", "BatchStatus", "JobOutcome", "poll", "read_status", "run",
+    "status", "submit", "validate_jobs",
+]  # fmt: skip
+
 JOB_TYPES = frozenset({"people", "company", "event", "custom-data"})
-#: job-level states that mean the job will not change any more
-_DONE = frozenset({"done", "completed", "complete", "finished", "success", "failed", "error"})
-_OK = frozenset({"success", "succeeded", "ok", "done", "completed", "processed"})
-#: ``JobOutcome.reason`` of a job the status did not mention (not the row's fault: resend)
-NOT_REPORTED = "the batch status did not report this job"
+#: the first guess of how long a job takes (INF: §15 gives no processing time), and its bounds
+EXPECTED_FIRST_S = 2.0
+EXPECTED_MIN_S = 0.25
+EXPECTED_MAX_S = 60.0
+#: the longest wait between two polls of a job that is still pending
+POLL_MAX_S = 16.0
+POLL_TIMEOUT_S = 900.0
+#: polls an unknown status gets before the caller looks for other evidence
+UNKNOWN_POLLS = 2
+BATCH_MODES = ("auto", "off")
 
 
-@dataclass(frozen=True)
-class JobOutcome:
-    """What happened to one job of a batch: ``status`` is "success" or "failed"."""
+@dataclass
+class BatchRoad:
+    """What one client learned about ``/batch`` on its account (thread-safe)."""
 
-    index: int
-    type: str
-    status: str
-    reason: str | None = None
-    id: str | None = None
+    mode: str = "auto"
+    #: why the road is closed ("404 on POST /batch"), None while it is open
+    refused: str | None = None
+    #: the road was closed by an earlier run (the reverse ETL's memory), not by this client
+    remembered: bool = False
+    expected_s: float = EXPECTED_FIRST_S
+    #: batches whose status this client could not read
+    unreadable: int = 0
+    #: a submit was accepted: the road is known to be open
+    accepted: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _probe: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
-    def ok(self) -> bool:
-        return self.status == "success"
+    def open(self) -> bool:
+        return self.mode != "off" and self.refused is None
+
+    def why_closed(self) -> str:
+        if self.mode == "off":
+            return "batch = off"
+        return self.refused or ""
+
+    def refuse(self, reason: str, *, remembered: bool = False) -> None:
+        with self._lock:
+            if self.refused is None:
+                self.refused, self.remembered = reason, remembered
+
+    @contextmanager
+    def probe(self) -> Iterator[None]:
+        """Hold the first submit of a road not yet known to be open; later ones pass."""
+        if self.accepted:
+            yield
+            return
+        with self._probe:
+            yield
+
+    def learn(self, duration_s: float | None, elapsed_s: float) -> None:
+        """A job completed: poll the next one when this one took (server timestamps when
+        they are sane, else our first poll that saw it done, an upper bound)."""
+        measured = duration_s is not None and 0 <= duration_s < 0.9 * elapsed_s
+        took = duration_s * 1.1 if measured else elapsed_s  # type: ignore[operator]
+        with self._lock:
+            self.expected_s = min(EXPECTED_MAX_S, max(EXPECTED_MIN_S, took))
+
+    def saw_unreadable(self) -> None:
+        with self._lock:
+            self.unreadable += 1
+
+    def unknown_polls(self) -> int:
+        return 1 if self.unreadable else UNKNOWN_POLLS
 
 
 def validate_jobs(jobs: list[dict[str, Any]]) -> None:
@@ -62,7 +133,9 @@ def replay_safe(jobs: list[dict[str, Any]]) -> bool:
     return True
 
 
-def submit(client: CustifyClient, jobs: list[dict[str, Any]]) -> str:
+def submit(client: CustifyClient, jobs: list[dict[str, Any]]) -> str | None:
+    """``POST /batch``; the job id, or None when the 202 carries none (§1.9: 202 bodies may
+    be empty), in which case only other evidence can tell what happened."""
     validate_jobs(jobs)
     response = client.request(
         "POST",
@@ -70,79 +143,84 @@ def submit(client: CustifyClient, jobs: list[dict[str, Any]]) -> str:
         json={"jobs": jobs, "synchronous": False, "returnJobId": True},
         replay_safe=replay_safe(jobs),
     )
-    body = decode_json(response) or {}
-    job_id = _first(body, ("id", "jobId", "job_id", "batchId")) if isinstance(body, dict) else None
-    if not job_id:
-        raise FatalError("POST /batch answered without a job id", method="POST", path=BATCH_PATH)
-    return str(job_id)
+    client.batch_road.accepted = True
+    return _job_id(decode_json(response))
 
 
-def status(client: CustifyClient, job_id: str) -> dict[str, Any]:
-    body = client.get_json(BATCH_STATUS_PATH.format(id=job_id))
+def _job_id(body: Any) -> str | None:
+    """The id of a submitted batch, at the top of the answer or one wrapper down."""
     if not isinstance(body, dict):
-        raise FatalError(
-            "GET /batch/{id} answered without an object", method="GET", path=BATCH_PATH
-        )
-    return body
+        return None
+    for doc in (body, *(body.get(k) for k in ("data", "batch", "job"))):
+        if not isinstance(doc, dict):
+            continue
+        for key in ("id", "jobId", "job_id", "batchId", "batch_id"):
+            if doc.get(key) not in (None, ""):
+                return str(doc[key])
+    return None
+
+
+def status(client: CustifyClient, job_id: str) -> Any:
+    """``GET /batch/{id}``, decoded as it came (see ``read_status``)."""
+    return client.get_json(BATCH_STATUS_PATH.format(id=job_id))
+
+
+def poll(
+    client: CustifyClient,
+    job_id: str | None,
+    jobs: list[dict[str, Any]],
+    *,
+    submitted_at: float,
+    timeout_s: float = POLL_TIMEOUT_S,
+) -> BatchStatus:
+    """Wait for the job by expectation; done, still pending at ``timeout_s``, or unknown."""
+    road, clock = client.batch_road, client.clock
+    if job_id is None:
+        road.saw_unreadable()
+        clock.sleep(road.expected_s)  # no id to poll: give it the time jobs take, then look
+        return BatchStatus("unknown", detail="POST /batch answered without a job id", jobs=jobs)
+    wait, later, unknown = road.expected_s, max(EXPECTED_MIN_S, road.expected_s / 2), 0
+    while True:
+        clock.sleep(wait)
+        state = _read(client, job_id, jobs)
+        if state.state == "done":
+            road.learn(state.duration_s, clock.now() - submitted_at)
+            return state
+        if state.state == "unknown":
+            unknown += 1
+            if unknown >= road.unknown_polls():
+                road.saw_unreadable()
+                return state
+        if clock.now() - submitted_at >= timeout_s:
+            return state
+        wait, later = later, min(POLL_MAX_S, later * 2)
+
+
+def _read(client: CustifyClient, job_id: str, jobs: list[dict[str, Any]]) -> BatchStatus:
+    """One poll; a status endpoint that is refused or keeps failing is an unknown status."""
+    try:
+        return read_status(status(client, job_id), jobs)
+    except RetriableError as exc:
+        return BatchStatus("unknown", detail=str(exc), jobs=jobs)
+    except CustifyError as exc:
+        if not endpoint_refused(exc):
+            raise
+        return BatchStatus("unknown", detail=str(exc), jobs=jobs)
 
 
 def run(
-    client: CustifyClient,
-    jobs: list[dict[str, Any]],
-    *,
-    poll_interval_s: float = 2.0,
-    timeout_s: float = 900.0,
+    client: CustifyClient, jobs: list[dict[str, Any]], *, timeout_s: float = POLL_TIMEOUT_S
 ) -> list[JobOutcome]:
-    """Submit, then poll every ``poll_interval_s`` (clock time) until the batch is done."""
+    """Submit and poll; one outcome per job ("unknown" where the status gave no evidence).
+
+    Raises ``RetriableError`` when the job is still pending after ``timeout_s``."""
     job_id = submit(client, jobs)
-    deadline = client.clock.now() + timeout_s
-    while True:
-        state = status(client, job_id)
-        if is_done(state):
-            return outcomes(state, jobs)
-        if client.clock.now() >= deadline:
-            raise RetriableError(
-                f"batch {job_id} not done after {timeout_s:g}s; poll batch_status later",
-                maybe_applied=True,
-                method="GET",
-                path=BATCH_STATUS_PATH,
-            )
-        client.clock.sleep(poll_interval_s)
-
-
-def is_done(state: dict[str, Any]) -> bool:
-    value = str(_first(state, ("status", "state")) or "").lower()
-    return value in _DONE
-
-
-def outcomes(state: dict[str, Any], jobs: list[dict[str, Any]]) -> list[JobOutcome]:
-    """One outcome per submitted job, in order; a missing job report counts as failed."""
-    reports = [r for r in (_first(state, ("results", "jobs")) or []) if isinstance(r, dict)]
-    by_index = {r["index"]: r for r in reports if isinstance(r.get("index"), int)}
-    out = []
-    for i, job in enumerate(jobs):
-        report = by_index.get(i) or (reports[i] if not by_index and i < len(reports) else {})
-        raw = str(_first(report, ("status", "state")) or "").lower()
-        ok = raw in _OK
-        reason = _first(report, ("error", "reason", "message"))
-        if not report:
-            reason = NOT_REPORTED
-        result = report.get("result") if isinstance(report.get("result"), dict) else {}
-        rid = _first(report, ("id", "entityId")) or _first(result, ("id",))
-        out.append(
-            JobOutcome(
-                index=i,
-                type=job["type"],
-                status="success" if ok else "failed",
-                reason=None if ok else (str(reason) if reason else raw or "failed"),
-                id=str(rid) if rid else None,
-            )
+    state = poll(client, job_id, jobs, submitted_at=client.clock.now(), timeout_s=timeout_s)
+    if state.state == "pending":
+        raise RetriableError(
+            f"batch {job_id} not done after {timeout_s:g}s; poll batch_status later",
+            maybe_applied=True,
+            method="GET",
+            path=BATCH_STATUS_PATH,
         )
-    return out
-
-
-def _first(mapping: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if mapping.get(key) not in (None, ""):
-            return mapping[key]
-    return None
+    return [state.outcome(i) for i in range(len(jobs))]

@@ -12,6 +12,10 @@ method, generated from the registry (see ``_install_action_methods``):
   ``client.people_get(email="a@b.c")``, ``client.deals_delete(externalId="D-1")``,
   ``client.comments_create({...}, entityModel="Note", entity=note_id)``,
   ``client.time_tracks_create({...}, user="csm@x.io")``.
+
+Where the notes leave a request's shape open (the time-track path's spelling and id
+placement, §13), the client tries the documented form first and remembers what worked
+(``custify.variants``); what it learned about ``POST /batch`` lives in ``batch_road``.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ import httpx
 from custify import actions as _actions
 from custify import batch as _batch
 from custify import pagination
+from custify import variants as _variants
 from custify.envelopes import parse_one
+from custify.errors import FatalError
 from custify.http import HttpSession, RequestStats, decode_json
 from custify.pagination import Page
 from custify.ratelimit import SlidingWindowBudget
 from custify.settings import ConnectionSettings
 from models.clock import Clock
-from models.registry import ACTIONS, Action, CustifyObject, ListVariant
+from models.registry import ACTIONS, BATCH_PATH, Action, CustifyObject, ListVariant
 from models.types import ActionKind, Envelope, IdLocation
 
 
@@ -60,6 +66,10 @@ class CustifyClient:
         )
         self.clock = self._session.clock
         self.budget = self._session.budget
+        #: what this client learned about POST /batch on its account (custify.batch)
+        self.batch_road = _batch.BatchRoad(mode=settings.batch)
+        self._spellings = _variants.Spellings()
+        self._placements = _variants.Placements()
 
     # -- plumbing -------------------------------------------------------------------------
     @property
@@ -92,17 +102,22 @@ class CustifyClient:
         replay_safe: bool | None = None,
         record: bool = False,
     ) -> httpx.Response:
-        """Budget -> send -> classify -> retry or raise (see ``custify.http``)."""
-        return self._session.send(
-            method,
-            path,
-            params=params,
-            json=json,
-            files=files,
-            data=data,
-            replay_safe=replay_safe,
-            record=record,
-        )
+        """Budget -> send -> classify -> retry or raise (see ``custify.http``); a path whose
+        spelling the notes leave open is tried in each spelling until one answers."""
+
+        def send(candidate: str) -> httpx.Response:
+            return self._session.send(
+                method,
+                candidate,
+                params=params,
+                json=json,
+                files=files,
+                data=data,
+                replay_safe=replay_safe,
+                record=record,
+            )
+
+        return _variants.with_spellings(self._spellings, path, send)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET and decode; an empty body decodes to None."""
@@ -176,10 +191,24 @@ class CustifyClient:
         query: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Drive any registry action; gets return one dict or raise ``NotFound`` (§18.3)."""
-        prepared = _actions.prepare(
-            action, payload, by=by, value=value, parent=parent, query=query, files=files
-        )
+        """Drive any registry action; gets return one dict or raise ``NotFound`` (§18.3).
+
+        An action with alternate identifier placements (registry ``alternates``) is tried in
+        each until Custify takes one; the one that worked is used from then on."""
+        act = _actions.resolve_action(action)
+        variants = self._placements.variants(act, by, payload)
+
+        def send(variant: Action) -> Any:
+            prepared = _actions.prepare(
+                variant, payload, by=by, value=value, parent=parent, query=query, files=files
+            )
+            return self._send_prepared(prepared)
+
+        if len(variants) == 1:
+            return send(variants[0])
+        return _variants.with_placements(self._placements, act, variants, send)
+
+    def _send_prepared(self, prepared: _actions.Prepared) -> Any:
         act = prepared.action
         is_get = act.kind is ActionKind.GET
         response = self.request(
@@ -223,21 +252,23 @@ class CustifyClient:
     # -- batch (§15) ------------------------------------------------------------------------
     def submit_batch(self, jobs: list[dict[str, Any]]) -> str:
         """``POST /batch`` (202 + job id); at most 100 jobs, else ValueError."""
-        return _batch.submit(self, jobs)
+        job_id = _batch.submit(self, jobs)
+        if job_id is None:
+            raise FatalError("POST /batch answered without a job id", method="POST",
+                             path=BATCH_PATH)  # fmt: skip
+        return job_id
 
-    def batch_status(self, job_id: str) -> dict[str, Any]:
-        """``GET /batch/{id}``: the job's state (kept 6 h by Custify)."""
+    def batch_status(self, job_id: str) -> Any:
+        """``GET /batch/{id}`` as Custify answered it (kept 6 h; read it with
+        ``custify.batch.read_status``: the format is not documented, §15)."""
         return _batch.status(self, job_id)
 
     def run_batch(
-        self,
-        jobs: list[dict[str, Any]],
-        *,
-        poll_interval_s: float = 2.0,
-        timeout_s: float = 900.0,
+        self, jobs: list[dict[str, Any]], *, timeout_s: float = 900.0
     ) -> list[_batch.JobOutcome]:
-        """Submit, poll (through the clock) until done, and return one outcome per job."""
-        return _batch.run(self, jobs, poll_interval_s=poll_interval_s, timeout_s=timeout_s)
+        """Submit, poll by expectation (through the clock), and return one outcome per job:
+        "success", "failed", or "unknown" where the status gave no evidence."""
+        return _batch.run(self, jobs, timeout_s=timeout_s)
 
 
 # -- named action methods, generated from the registry ---------------------------------------

@@ -196,6 +196,25 @@ def list_failure(exc: BaseException) -> ListFailure | None:
     return None
 
 
+def is_transient_status(status: int) -> bool:
+    """A status a later attempt may get past (5xx, 408, 425, 429): e.g. a batch job's own code."""
+    return status >= 500 or status in _TRANSIENT_STATUSES or status == 429
+
+
+#: statuses that mean "this endpoint is not there for us" when they answer the endpoint itself
+#: (not one record): missing (404), wrong method (405), not allowed for the key (403), or
+#: refused as a whole (400), e.g. ``POST /batch`` on an account without the batch API (§15)
+_REFUSED_STATUSES = frozenset({400, 403, 404, 405})
+
+
+def endpoint_refused(err: CustifyError) -> bool:
+    """Did Custify refuse the endpoint itself (a road to go around), rather than fail?
+
+    401 is never one: a wrong key stops the run wherever it shows (§1.2).
+    """
+    return err.status in _REFUSED_STATUSES
+
+
 def error_detail(response: httpx.Response) -> str:
     """Custify's own error text: ``error``, else ``message``/``errors`` (§1.9), else the reason.
 

@@ -143,6 +143,9 @@ class ConnectionSettings:
     dataset: str | None = None
     #: where the budget's log lives: "sqlite" (this machine) or "postgres" (the warehouse's)
     budget_backend: str = "sqlite"
+    #: "auto": people, company and event writes go through POST /batch while the account
+    #: takes it; "off": always through the single endpoints (custify-api.md §15)
+    batch: str = "auto"
 
     def __post_init__(self) -> None:
         where = f"connection {self.name!r}"
@@ -163,6 +166,8 @@ class ConnectionSettings:
             raise ConfigError(f"{where}: rate_safety_s must be a number >= 0")
         if self.budget_path is not None:
             object.__setattr__(self, "budget_path", Path(self.budget_path).expanduser())
+        if self.batch not in ("auto", "off"):
+            raise ConfigError(f'{where}: batch must be "auto" or "off", got {self.batch!r}')
 
     def budget_file_name(self) -> str:
         """One SQLite file per account: base URL + SHA-256 of the key, never the key itself."""
@@ -241,6 +246,7 @@ _OPTIONS: dict[str, type] = {
     "concurrency": int,
     "budget_path": Path,
     "budget_backend": str,
+    "batch": str,
 }
 #: options only a named connection takes (the default connection's dataset is [warehouse]'s)
 _NAMED_ONLY: dict[str, type] = {"dataset": str}

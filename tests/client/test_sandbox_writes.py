@@ -66,7 +66,7 @@ def test_run_batch_polls_until_done_and_reports_each_job(sb_client, sandbox, clo
                                       "user_id": "nobody", "deduplication_id": "b2"}},
     ]  # fmt: skip
     start = clock.now()
-    outcomes = sb_client.run_batch(jobs, poll_interval_s=5.0)
+    outcomes = sb_client.run_batch(jobs)
     assert [o.status for o in outcomes] == ["success", "success", "success", "failed"]
     assert "People not found" in outcomes[3].reason
     (new_person,) = sandbox.store.find("people", user_id="u-batch")

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from models.clock import RealClock
-from sandbox import admin, attributes, profiles, routes
+from sandbox import admin, attributes, profiles, routes, unknowns
 from sandbox.faults import Faults
 from sandbox.generator import SharedEmails, generate
 from sandbox.httpio import error_body, journal_body, parse_body, to_httpx
@@ -176,6 +176,7 @@ class Sandbox:
             batch.complete_due(self)  # Custify's batch worker runs whatever request comes in
             try:
                 parse_body(request, req)
+                unknowns.gate(self, req)  # the knobs for answers the notes leave open
                 route, req.params = self.router.match(req.method, req.raw_path or req.path)
                 return route.handler(self, req)
             except ApiError as err:

@@ -80,6 +80,20 @@ class Faults:
     #: a record that loses a reference to a deleted person or company gets a new updated_at
     #: (False: it keeps its own, so an incremental scan does not see the dropped link)
     cascade_bumps_updated_at: bool = True
+    # -- unknowns: other plausible answers where the notes are silent (models/facts.py;
+    # -- sandbox/unknowns.py applies them; docs/architecture.md "INF facts")
+    #: POST /batch answered with this status (404, 405, 403 or 400) instead of 202
+    batch_unavailable: int | None = None
+    #: GET /batch/{id} in another plausible format: "default", "jobs" (boolean ``done``,
+    #: reports under ``jobs``), "nested" (under ``data``, reports named by identifier in
+    #: another order), or "opaque" (a format no parser can read)
+    batch_status_shape: str = "default"
+    #: POST /ticket with a known externalId creates a second ticket instead of updating it
+    ticket_create_duplicates: bool = False
+    #: which time-track path spellings exist: "dash" (/time-track), "underscore" or "both"
+    time_track_spelling: str = "both"
+    #: where time-track updates and deletes take the id: "query" (?id=), "path" or "both"
+    time_track_id_in: str = "both"
     _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
     _lock: Any = field(default_factory=threading.Lock, init=False, repr=False)
 

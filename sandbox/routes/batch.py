@@ -8,6 +8,9 @@ nothing is applied, so a client has to poll to learn the outcome (design.md: "a 
 done when the job says so"). INF: the real processing time is undocumented; polling is not
 required to make a job run. ``synchronous: true`` (at most 3 jobs) runs at once and answers
 200 with the results (INF). Jobs are kept 6 hours.
+
+The status format is not documented either: ``faults.batch_status_shape`` renders it in other
+plausible forms (``shaped``), one of them unreadable on purpose.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def status(sb: Sandbox, req: Req) -> Resp:
         raise not_found(f"Batch job: {req.params['id']} not found")
     complete_due(sb)  # also done before every request; kept here for direct callers
     record["polls"] += 1
-    return Resp(200, view(record))
+    return Resp(200, shaped(view(record), record, sb.faults.batch_status_shape))
 
 
 def complete_due(sb: Sandbox) -> None:
@@ -95,6 +98,40 @@ def view(record: dict) -> dict:
     out = {k: record[k] for k in ("id", "status", "created_at", "completed_at")}
     out["total"] = len(record["jobs"])
     out["results"] = record["results"]
+    return out
+
+
+#: the payload fields a "nested" report names its job by, per job type (no index there)
+_NAMED_BY = {"people": ("user_id", "email"), "company": ("company_id",),
+             "event": ("deduplication_id",), "custom-data": ("data_type", "data_id")}  # fmt: skip
+
+
+def shaped(out: dict, record: dict, shape: str) -> dict:
+    """The status in the knob's format: "default" as ``view``; "jobs": a boolean ``done``
+    and reports under ``jobs`` with ``state``/``entityId``; "nested": everything under
+    ``data``, reports carrying the job's identifiers instead of an index, newest first;
+    "opaque": a progress summary no reader can map to jobs."""
+    done = out["status"] == "completed"
+    results = out["results"] or []
+    if shape == "jobs":
+        jobs = [{"index": r["index"], "state": "succeeded" if r["status"] == "success" else
+                 "error", "message": r.get("error"), "entityId": r.get("id")}
+                for r in results]  # fmt: skip
+        return {"id": out["id"], "done": done, "jobs": jobs if done else []}
+    if shape == "nested":
+        reports = []
+        for r in reversed(results):
+            job = record["jobs"][r["index"]]
+            names = {k: job["payload"].get(k) for k in _NAMED_BY.get(job["type"], ())
+                     if job["payload"].get(k) not in (None, "")}  # fmt: skip
+            reports.append({"type": job["type"], **names,
+                            "result": {"status": "ok" if r["status"] == "success" else "error",
+                                       "id": r.get("id"), "error": r.get("error")}})  # fmt: skip
+        state = "finished" if done else "in_progress"
+        return {"data": {"batchId": out["id"], "state": state, "data": reports}}
+    if shape == "opaque":
+        share = 100 if done else 0
+        return {"batchId": out["id"], "progress": f"{share}%", "summary": {"jobs": out["total"]}}
     return out
 
 

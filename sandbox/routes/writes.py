@@ -48,16 +48,18 @@ SPECIAL: dict[frozenset[str], Handler] = {
 }  # fmt: skip
 
 #: Keys Custify matches a create on although the action names no identifier (INF: a ticket's
-#: externalId is its key for PUT/DELETE, so POST /ticket with a known one updates it).
+#: externalId is its key for PUT/DELETE, so POST /ticket with a known one updates it, unless
+#: the ``ticket_create_duplicates`` knob plays the other answer: a second ticket).
 IMPLICIT_KEYS = {"tickets": "externalId"}
-#: Delete paths the spec's curl samples use next to the registry's (§13).
-EXTRA_DELETES = (("time_tracks.delete", "/time-track/{id}"),)
 
 _SHAPE = re.compile(r"\{\w+\}")
 
 
 def templates(action: Action) -> list[str]:
-    return list(dict.fromkeys([action.path, *(i.path for i in action.identifiers if i.path)]))
+    """Every path the action is served under: its own, its identifiers' overrides, and the
+    alternate placements the notes leave open (a time track's id in the path, §13)."""
+    idents = (*action.identifiers, *action.alternates)
+    return list(dict.fromkeys([action.path, *(i.path for i in idents if i.path)]))
 
 
 def routes() -> list[tuple[str, str, Handler, str]]:
@@ -68,11 +70,6 @@ def routes() -> list[tuple[str, str, Handler, str]]:
             key = (action.method, _SHAPE.sub("{}", template))
             groups.setdefault(key, []).append(action)
             first_template.setdefault(key, template)
-    for name, template in EXTRA_DELETES:
-        action = ACTIONS[name]
-        key = (action.method, _SHAPE.sub("{}", template))
-        groups.setdefault(key, []).append(action)
-        first_template.setdefault(key, template)
     out = []
     for key, actions in groups.items():
         handler = SPECIAL.get(frozenset(a.name for a in actions)) or generic(actions)
@@ -128,7 +125,7 @@ def locate(sb: Sandbox, req: Req, body: dict, by_kind: dict) -> tuple[dict | Non
         return rec, existing_action
     idents = [i for a in actions_in(by_kind, "upsert", "update", "create") for i in a.identifiers]
     names = list(dict.fromkeys(i.name for i in idents if i.location != IdLocation.PATH))
-    if obj in IMPLICIT_KEYS:
+    if obj in IMPLICIT_KEYS and not (obj == "tickets" and sb.faults.ticket_create_duplicates):
         names.append(IMPLICIT_KEYS[obj])
     for name in names:
         value = body.get(name) if name in body else req.query.get(name)

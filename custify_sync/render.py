@@ -111,15 +111,18 @@ class PushProgress:
 def push_summary(report: Any) -> Table:
     title = "Dry run (nothing sent)" if report.dry_run else f"Push {report.run_id}"
     table = Table(title=f"{title}: {report.requests} requests")
-    for col in ("sync", "planned", "sent", "confirmed", "rejected", "failed", "requests", "notes"):
-        table.add_column(col, justify="left" if col in ("sync", "planned", "notes") else "right")
+    cols = ("sync", "planned", "sent", "confirmed", "rejected", "failed", "requests", "road",
+            "notes")  # fmt: skip
+    for col in cols:
+        left = col in ("sync", "planned", "road", "notes")
+        table.add_column(col, justify="left" if left else "right")
     for s in report.syncs:
         notes = "; ".join([*(s.warnings or []), *([s.error] if s.error else [])])
         if s.unconfirmed:
             notes = f"{s.unconfirmed} unconfirmed (retried next run); {notes}".strip("; ")
         table.add_row(
             s.name, _events_text(s.planned), str(s.sent), str(s.confirmed), str(s.rejected),
-            str(s.failed), str(s.requests), notes,
+            str(s.failed), str(s.requests), getattr(s, "road", "") or "-", notes,
         )  # fmt: skip
     return table
 

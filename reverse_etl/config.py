@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from custify.config_sources import did_you_mean
-from models.registry import REGISTRY, Action, CustifyObject
+from models.registry import REGISTRY, Action, CustifyObject, resolves_first
 from models.types import ActionKind
 from reverse_etl import config_values as values
 from reverse_etl.errors import SyncConfigError
@@ -114,10 +114,14 @@ class SyncConfig:
     @property
     def native_match(self) -> bool:
         """The action takes ``match`` itself (or only keys rows by it, as creates do);
-        otherwise the engine resolves it to the id the action needs."""
+        otherwise the engine resolves it to the id the action needs. Deletes, and actions
+        on one record whose ``match`` may name several, always resolve to one id first
+        (``models.registry.resolves_first``)."""
         if self.match is None or self.action.kind is ActionKind.CREATE:
             return True
-        return self.match in {i.name for i in self.action.identifiers}
+        if self.match not in {i.name for i in self.action.identifiers}:
+            return False
+        return not resolves_first(self.action, self.match)
 
 
 def load_syncs(raw: Mapping[str, Any]) -> dict[str, SyncConfig]:

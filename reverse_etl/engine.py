@@ -21,7 +21,7 @@ import polars as pl
 from custify.errors import AuthError, ConfigError, FatalError
 from models.clock import Clock, RealClock
 from models.stop import StopFlag
-from reverse_etl import ledger, lookups
+from reverse_etl import ledger, lookups, roads
 from reverse_etl.config import Kind, SyncConfig, select_syncs
 from reverse_etl.context import Context, Progress
 from reverse_etl.errors import SyncConfigError
@@ -279,24 +279,30 @@ def _execute(ctx: Context, plan: Plan, report: SyncReport) -> None:
     if unresolved.height:
         _unresolved(ctx, plan, report, unresolved)
         diff = diff.join(unresolved.select("attempt_id"), on="attempt_id", how="anti")
-    units = plan_units(cfg, diff)
     state = plan.state if plan.state is not None else pl.DataFrame({"custify_id": []})
-    sender = Sender(cfg, ctx.client(cfg), set(state.get_column("custify_id").drop_nulls()))
+    client = ctx.client(cfg)
+    roads.restore(ctx, cfg, client)  # a /batch refused on an earlier run stays refused
+    sender = Sender(cfg, client, set(state.get_column("custify_id").drop_nulls()))
+    units = plan_units(cfg, diff, batch=sender.batch_open())
     workers = ctx.concurrency(cfg)
     done = 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"push-{cfg.name}") as pool:
-        for wave in _waves(units, 2 * workers):
-            if ctx.stop is not None:
-                ctx.stop.check()  # between waves: every sent row has its outcome written
-            rows = pl.DataFrame([r for u in wave for r in u.rows], schema=diff.schema)
-            ledger.write_pending(ctx.wh, _pending(ctx, cfg, rows))
-            futures = [pool.submit(sender.run, unit) for unit in wave]
-            outcomes, fatal = _collect(futures, wave)
-            _finish(ctx, plan, report, rows, outcomes)
-            done += rows.height
-            ctx.report_progress(cfg.name, done, diff.height)
-            if fatal is not None:
-                raise fatal
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"push-{cfg.name}") as pool:
+            for wave in _waves(units, 2 * workers):
+                if ctx.stop is not None:
+                    ctx.stop.check()  # between waves: every sent row has its outcome written
+                rows = pl.DataFrame([r for u in wave for r in u.rows], schema=diff.schema)
+                ledger.write_pending(ctx.wh, _pending(ctx, cfg, rows))
+                futures = [pool.submit(sender.run, unit) for unit in wave]
+                outcomes, fatal = _collect(futures, wave)
+                _finish(ctx, plan, report, rows, outcomes)
+                done += rows.height
+                ctx.report_progress(cfg.name, done, diff.height)
+                if fatal is not None:
+                    raise fatal
+    finally:
+        report.road = sender.road.describe()
+    roads.persist(ctx, cfg, client)
 
 
 def _records(
@@ -362,7 +368,7 @@ def _unresolved(ctx: Context, plan: Plan, report: SyncReport, rows: pl.DataFrame
     """Tag rows whose entity Custify does not know: failed (retried later), nothing sent."""
     cfg = plan.cfg
     ledger.write_pending(ctx.wh, _pending(ctx, cfg, rows))
-    note = f"no {cfg.target.name} with this {cfg.match} in Custify"
+    note = f"no single {cfg.target.name} record with this {cfg.match} in Custify (none, or several)"
     outcomes = [Outcome(a, "failed", 404, note) for a in rows.get_column("attempt_id")]
     _finish(ctx, plan, report, rows, outcomes, sent=False)
 

@@ -8,7 +8,10 @@ many values at once. The answer comes, in order of cost, from
 2. the confirmed snapshot of any sync on that object (ids this tool created or matched);
 3. Custify, as the registry's ``find_by`` says: the object's get action, ``GET <list>/<id>``,
    ``GET <list>?<by>=v`` (one request per value, in parallel), or one scan of the whole list
-   per run (tags by name, financials by externalId: no filter exists, §5, §12).
+   per run (tags by name, financials by externalId: no filter exists, §5, §12). For an
+   identifier that may name several records (``Finder.several``: people's e-mail and
+   user_id, §2), a lookup that must count the matches (``count_all``) also lists the object
+   filtered on it (``Finder.filter_type``, §1.7): a get may answer with one of several.
 
 A value the extract lacks is still asked remotely (the extract may be older than the record).
 Every answer is a list of the found records' ``take`` values: empty = nothing, 2+ = ambiguous.
@@ -18,14 +21,16 @@ id before the notes were extracted) is left out of the answer: unknown, Custify 
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
 
+from custify import actions
 from custify.envelopes import parse
 from custify.errors import NotFound
-from models.registry import CustifyObject, Finder
+from models.registry import Action, CustifyObject, Finder
 from reverse_etl import ledger
 from reverse_etl.context import Context
 from reverse_etl.current import DELETED
@@ -53,12 +58,16 @@ def find(
     values: list[str],
     remote: bool = True,
     within: tuple[str, ...] = (),
+    count_all: bool = False,
 ) -> Found:
     """``value -> [take of each record found]`` for every value (cached for the run);
     ``remote=False`` answers from the warehouse only. With ``within``, each value is
-    ``by`` + ``SEP`` + the narrowing fields (an empty one matches any), from a scan only."""
+    ``by`` + ``SEP`` + the narrowing fields (an empty one matches any), from a scan only.
+    ``count_all``: the caller must know when several records match (resolving to ONE id),
+    so a remote lookup of a ``several`` identifier also asks the filtered list."""
     conn = ctx.current.connection if ctx.current else None
-    cache: Found = ctx.cache.setdefault(("find", conn, obj.name, by, take, within), {})
+    key = ("find", conn, obj.name, by, take, within, count_all)
+    cache: Found = ctx.cache.setdefault(key, {})
     todo = [v for v in dict.fromkeys(values) if v not in cache]
     if within:
         if todo and remote:
@@ -73,7 +82,7 @@ def find(
         cache.update({k: [i] for k, i in hits.iter_rows()})
         todo = [v for v in todo if not cache.get(v)]
     if todo and remote:
-        cache.update(_remote(ctx, obj, by, take, todo))
+        cache.update(_remote(ctx, obj, by, take, todo, count_all))
     checkable = (remote and by in obj.find_by) or (obj.extracted and ctx.wh.table_exists(obj.name))
     return {v: cache.get(v, []) for v in values if checkable or cache.get(v)}
 
@@ -103,19 +112,24 @@ def _from_extract(ctx: Context, obj: CustifyObject, by: str, take: str, values: 
     return out
 
 
-def _remote(ctx: Context, obj: CustifyObject, by: str, take: str, values: list[str]) -> Found:
+def _remote(
+    ctx: Context, obj: CustifyObject, by: str, take: str, values: list[str], count_all: bool
+) -> Found:
     finder = obj.find_by.get(by)
     if finder is None:
         return {}
     client = ctx.client_for(obj)
     if finder.how == "scan":
         return _scan(ctx, client, obj, finder, take, values)
+    filtered = count_all and finder.several and finder.filter_type is not None
 
     def one(value: str) -> tuple[str, list[str]]:
         try:
             rows = _lookup(client, obj, finder, by, value)
         except NotFound:
             rows = []
+        if filtered:
+            rows += _filtered(client, obj, finder, value)
         hits = [r for r in rows if str(dig(r, finder.field)) == value]
         return value, list(dict.fromkeys(str(dig(r, take)) for r in hits if dig(r, take)))
 
@@ -125,11 +139,37 @@ def _remote(ctx: Context, obj: CustifyObject, by: str, take: str, values: list[s
 
 def _lookup(client: Any, obj: CustifyObject, finder: Finder, by: str, value: str) -> list[dict]:
     if finder.how == "get":
-        return [client.call(obj.action("get"), by=by, value=value)]
+        return get_all(client, obj.action("get"), {by: value})
     if finder.how == "one":
         return [client.get_one(obj, by=obj.id_field, value=value)]
     body = client.get_json(obj.list_path or "", {by: value})
     return parse(body, obj.envelope, obj.envelope_key).rows
+
+
+def get_all(client: Any, get: Action, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every record a get action answers with (``GET /people?email=`` is a list, §18.2; more
+    than one when several people share the e-mail); a miss is an empty list."""
+    prepared = actions.prepare(get, payload)
+    try:
+        body = client.get_json(prepared.path, prepared.params or None)
+    except NotFound:
+        return []
+    return parse(body, get.response, get.response_key).rows
+
+
+def _filtered(client: Any, obj: CustifyObject, finder: Finder, value: str) -> list[dict]:
+    """Every record holding ``value``: the list filtered on the finder's field (§1.7). One
+    page only: a list that ignored the filter must not turn one lookup into a full scan (the
+    hits are checked against the value either way)."""
+    cond = {"fieldName": finder.field, "fieldType": finder.filter_type, "filterType": "is",
+            "filterValue": value}  # fmt: skip
+    params = {"filters": json.dumps([cond]), "properties": json.dumps([finder.field])}
+    if not obj.accepts_properties:
+        params.pop("properties")
+    try:
+        return client.list_page(obj, 1, params=params).rows
+    except NotFound:
+        return []
 
 
 def _scan(

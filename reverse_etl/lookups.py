@@ -21,13 +21,16 @@ from reverse_etl.payload import stable_hash
 _OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")  # Custify ids are Mongo ObjectIds (§1.3)
 
 
-def _lookup_many(ctx: Context, cfg: SyncConfig, keys: list[str]) -> dict[str, str]:
-    """``key -> custify id`` for the keys Custify knows (extract, snapshot, then lookups)."""
+def _lookup_many(
+    ctx: Context, cfg: SyncConfig, keys: list[str], *, unique: bool = False
+) -> dict[str, str]:
+    """``key -> custify id`` for the keys Custify knows (extract, snapshot, then lookups);
+    ``unique``: only keys that name exactly one record (a tag goes on that one or on none)."""
     if not keys:
         return {}
     ctx.current = cfg
     found = finders.find(ctx, cfg.target, cfg.match or "id", "id", keys)
-    return {k: ids[0] for k, ids in found.items() if ids}
+    return {k: ids[0] for k, ids in found.items() if ids and (len(ids) == 1 or not unique)}
 
 
 def existing(
@@ -131,6 +134,6 @@ def entity_ids(ctx: Context, cfg: SyncConfig, diff: pl.DataFrame) -> pl.DataFram
     entity_key = pl.col("payload").str.json_path_match(f"$.{cfg.match}")
     diff = diff.with_columns(entity_key.alias("__entity"))
     missing = diff.filter(pl.col("custify_id").is_null()).get_column("__entity").unique()
-    found = _lookup_many(ctx, cfg, [k for k in missing.to_list() if k is not None])
+    found = _lookup_many(ctx, cfg, [k for k in missing.to_list() if k is not None], unique=True)
     fill = pl.col("__entity").replace_strict(found, default=None, return_dtype=pl.String)
     return diff.with_columns(pl.coalesce("custify_id", fill).alias("custify_id")).drop("__entity")

@@ -33,7 +33,14 @@ from reverse_etl.diff import (
 from reverse_etl.errors import DeleteGuardError
 from reverse_etl.explicit import load_explicit
 from reverse_etl.payload import stable_hash, with_payloads
-from reverse_etl.resolve import GONE, ROW_HASH, resolve_rows, reuse_confirmed, with_row_hash
+from reverse_etl.resolve import (
+    GONE,
+    ROW_HASH,
+    delete_by_id,
+    resolve_rows,
+    reuse_confirmed,
+    with_row_hash,
+)
 from reverse_etl.schema import key_columns, validate
 from reverse_etl.source import DELETE, ROW, Desired, load_desired
 
@@ -210,6 +217,10 @@ def _deletes(
         pl.lit(False).alias("created"),
         pl.lit(None, dtype=pl.String).alias("tag_id"),
     )
+    if cfg.kind != Kind.DELETE:  # a delete sync's rows were resolved with the others
+        frame, refused, gone = delete_by_id(ctx, cfg, frame)
+        plan.rejected = pl.concat([plan.rejected, refused], how="diagonal_relaxed")
+        plan.counts["already_gone"] = plan.counts.get("already_gone", 0) + gone
     return frame.select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
 
 

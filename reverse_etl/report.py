@@ -29,6 +29,9 @@ class SyncReport:
     #: accepted by Custify without a final status (a batch that never reported); retried later
     unconfirmed: int = 0
     requests: int = 0
+    #: the road the rows took: "batch", "single (batch = off)", "100 batch, 50 single
+    #: (fallback after 404 on POST /batch)", "tag patch", ...
+    road: str = ""
     warnings: list[str] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
@@ -63,6 +66,8 @@ class SyncReport:
         status = "dry_run" if self.dry_run else ("ok" if self.ok else "incomplete")
         if self.error:
             status = "error"
+        if self.road:
+            plan = {**plan, "road": self.road}
         return {
             "run_id": self.run_id, "sync": self.name, "started_at": started,
             "finished_at": finished, "dry_run": self.dry_run, "status": status,

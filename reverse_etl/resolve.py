@@ -10,7 +10,10 @@ found (``finders.py``). Three kinds of lookups run here, all set-based per disti
   (``entityModel``); a value that finds nothing, or several records, rejects the row;
 - **match resolution**: a sync matched on an identifier the action does not take (a task
   update by ``externalId``, a tag delete by name) gets the id the action needs; for upserts
-  "nothing found" means create, for deletes "already gone";
+  "nothing found" means create, for deletes "already gone". Deletes, and updates and gets
+  whose identifier may name several records (``models.registry.resolves_first``: people by
+  e-mail or user_id), resolve to ONE id first and the request names the record by it;
+  several records = rejected with all their ids, nothing sent;
 - **existence checks**: an update, reply or delete whose identifier names nothing (a ticket
   update for an unknown externalId) is rejected or skipped before anything is sent, when the
   extract or a cheap lookup can tell (a get per row is not spent just to check).
@@ -20,11 +23,12 @@ Rejected rows keep their reason for ``<sync>__rejected``; the rest of the run co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 
 import polars as pl
 
-from models.registry import REGISTRY, Ref
+from models.registry import REGISTRY, Ref, resolves_first
 from models.types import ActionKind
 from reverse_etl import finders
 from reverse_etl.config import Kind, SyncConfig, resolve_target
@@ -122,7 +126,8 @@ def _apply(
         cond = cond & ~pl.lit(filled[ref.field])
     applies = frame.select(cond.fill_null(False).cast(pl.Boolean).alias("c")).get_column("c")
     values = frame.filter(applies).select(value.alias("v")).get_column("v").unique().to_list()
-    found = finders.find(ctx, obj, ref.by, ref.take, values, lookup.remote, within)
+    found = finders.find(ctx, obj, ref.by, ref.take, values, lookup.remote, within,
+                         count_all=lookup.fill)  # fmt: skip
     frame = frame.with_columns(_outcome(lookup, found, value, applies))
     if lookup.fill:
         frame = _fill(cfg, lookup, found, frame, fields, applies, value)
@@ -143,17 +148,20 @@ def _outcome(
 ) -> list[pl.Expr]:
     """The row's reason (nothing / several found) and whether it is already gone."""
     ref = lookup.ref
-    many = {v: len(ids) for v, ids in found.items() if len(ids) > 1}
+    many = {v: f"{len(ids)} {ref.object} records have {ref.by}" for v, ids in found.items()
+            if len(ids) > 1}  # fmt: skip
+    listed = {v: ", ".join(sorted(ids)) for v, ids in found.items() if len(ids) > 1}
     none = [v for v, ids in found.items() if not ids] if lookup.remote else []
     if not lookup.remote and lookup.missing == "gone":
         none = [v for v, ids in found.items() if not ids]
     on = pl.lit(applies)
-    count = value.replace_strict(many, default=None, return_dtype=pl.Int64)
+    count = value.replace_strict(many, default=None, return_dtype=pl.String)
+    ids = value.replace_strict(listed, default=None, return_dtype=pl.String)
     shown = value.str.strip_suffix(finders.SEP).str.replace_all(finders.SEP, " in ", literal=True)
     reason = (
         pl.when(on & count.is_not_null())
-        .then(pl.format(f"{ref.column}: {{}} {ref.object} records have {ref.by} '{{}}'; name "
-                        "one of them by its Custify id", count, shown))
+        .then(pl.format(f"{ref.column}: {{}} '{{}}' (ids {{}}); nothing was sent: name one of "
+                        "them by its Custify id", count, shown, ids))
         .when(on & value.is_in(none) & pl.lit(lookup.missing == "reject"))
         .then(pl.format(f"{ref.column}: no {ref.object} record with {ref.by} '{{}}' in Custify",
                         shown))
@@ -192,6 +200,10 @@ def _fill(
     for name in (ref.field, *ref.sets):
         if name not in fields:
             fields[name] = resolve_target(cfg, name, cfg.where("mapping"))
+    idents = {i.name for i in cfg.action.identifiers}
+    if ref.column != ref.field and {ref.column, ref.field} <= idents and ref.column in fields:
+        # the found id names the record now (DELETE /people/{id}, never ?email=)
+        fields[ref.column] = replace(fields[ref.column], send=False)
     return frame.with_columns(updates)
 
 
@@ -255,3 +267,44 @@ def reuse_confirmed(
     hit = pl.col("payload_hash").is_not_null()
     rest = joined.filter(~hit).drop("key", "payload", "payload_hash")
     return Desired(rest, desired.fields), joined.filter(hit)
+
+
+def delete_by_id(
+    ctx: Context, cfg: SyncConfig, frame: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The deletes a record sync makes (mirror, ``delete_flag``) named by ONE Custify id, as a
+    delete sync's rows are: the id this sync confirmed for the key, else the extract, else a
+    lookup that counts every match. Returns ``(deletes, rejected, already gone)``; a key that
+    names several records is rejected with their ids, one that names none is gone."""
+    act = cfg.delete_action
+    rejected = pl.DataFrame(schema={"row": pl.Int64, "key": pl.String, "reason": pl.String,
+                                    "values": pl.String, "op": pl.String,
+                                    "row_hash": pl.String})  # fmt: skip
+    if act is None or cfg.match is None or not resolves_first(act, cfg.match):
+        return frame, rejected, 0
+    missing = frame.filter(pl.col("custify_id").is_null()).get_column("key").unique().to_list()
+    found = finders.find(ctx, cfg.target, cfg.match, "id", missing, count_all=True)
+    single = {k: ids[0] for k, ids in found.items() if len(ids) == 1}
+    several = {k: ids for k, ids in found.items() if len(ids) > 1}
+    frame = frame.with_columns(
+        pl.coalesce("custify_id", pl.col("key").replace_strict(single, default=None,
+                                                             return_dtype=pl.String))
+    )  # fmt: skip
+    bad = frame.filter(pl.col("key").is_in(list(several)))
+    reasons = [
+        f"{cfg.match}: {len(several[k])} {cfg.target.name} records have {cfg.match} '{k}' "
+        f"(ids {', '.join(sorted(several[k]))}); nothing was deleted: name one of them by "
+        "its Custify id"
+        for k in bad.get_column("key").to_list()
+    ]
+    rejected = pl.concat([rejected, bad.select(
+        pl.lit(None, dtype=pl.Int64).alias("row"), "key", pl.Series("reason", reasons,
+        dtype=pl.String), pl.col("payload").alias("values"), pl.lit("unresolved").alias("op"),
+        pl.lit(None, dtype=pl.String).alias("row_hash"),
+    )])  # fmt: skip
+    keep = frame.filter(~pl.col("key").is_in(list(several)) & pl.col("custify_id").is_not_null())
+    gone = frame.height - bad.height - keep.height
+    payload = pl.col("custify_id").map_elements(lambda v: json.dumps({"id": v}), pl.String)
+    keep = keep.with_columns(payload.alias("payload"))
+    keep = keep.with_columns(stable_hash(keep.get_column("payload")).alias("payload_hash"))
+    return keep, rejected, gone

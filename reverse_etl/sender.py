@@ -1,7 +1,9 @@
 """Turn diff rows into as few requests as Custify allows, and every answer into a row outcome.
 
 - Actions with a registry ``batch_job`` (people/company upserts, events) go through
-  ``POST /batch``, at most ``BATCH_MAX_JOBS`` jobs a request, polled until the job reports.
+  ``POST /batch``, at most ``BATCH_MAX_JOBS`` jobs a request, and are confirmed only on
+  evidence; without it, or when the account refuses ``/batch``, through their single
+  endpoint (``batch_road.py``).
 - Tag changes are grouped by tag and direction into one ``PATCH /tag/entity`` per
   ``TAG_ENTITY_MAX_IDS`` entities (custify-api.md §5).
 - Deletes go one by one (they are permanent; one failure must not hide another); a 404 means
@@ -27,19 +29,16 @@ from typing import Any
 
 import polars as pl
 
-from custify import batch as custify_batch
 from custify.errors import NotFound, RecordRejected, RetriableError
 from models.registry import BATCH_MAX_JOBS, TAG_ENTITY_MAX_IDS
 from models.types import ActionKind, FieldType
-from reverse_etl import recovery, uploads
+from reverse_etl import batch_road, finders, recovery, uploads
 from reverse_etl.config import SyncConfig
 from reverse_etl.payload import token
 
-#: first wait between batch status polls; it doubles up to POLL_MAX_S (each poll is a request
-#: against the shared budget, so a slow job should not be polled every second)
-POLL_FIRST_S = 0.25
-POLL_MAX_S = 8.0
-POLL_TIMEOUT_S = 900.0
+#: how the push report names the road of each unit kind that is not a batch
+_ROADS = {"tag": "tag patch", "delete": batch_road.SINGLE, "get": batch_road.SINGLE,
+          "call": batch_road.SINGLE}  # fmt: skip
 
 
 @dataclass
@@ -61,8 +60,9 @@ class Outcome:
     record: str | None = None
 
 
-def plan_units(cfg: SyncConfig, diff: pl.DataFrame) -> list[Unit]:
-    """Group the diff (with ``attempt_id``) into request-sized units."""
+def plan_units(cfg: SyncConfig, diff: pl.DataFrame, *, batch: bool = True) -> list[Unit]:
+    """Group the diff (with ``attempt_id``) into request-sized units; ``batch=False`` (the
+    connection's batch road is closed) sends batch-able rows one call each."""
     units: list[Unit] = []
     deletes = diff.filter(pl.col("op") == "delete")
     tags = diff.filter(pl.col("op").is_in(["tag_add", "tag_remove"]))
@@ -70,7 +70,7 @@ def plan_units(cfg: SyncConfig, diff: pl.DataFrame) -> list[Unit]:
     writes = diff.filter(~pl.col("op").is_in(["delete", "tag_add", "tag_remove", "get"]))
     units += [Unit("delete", [row]) for row in deletes.iter_rows(named=True)]
     units += [Unit("get", [row]) for row in gets.iter_rows(named=True)]
-    if cfg.action.batch_job:
+    if cfg.action.batch_job and batch:
         for chunk in writes.iter_slices(BATCH_MAX_JOBS):
             units.append(Unit("batch", chunk.to_dicts()))
     else:
@@ -89,48 +89,27 @@ class Sender:
         self.client = client
         #: ids this sync already confirmed: never taken for another row's lost create
         self.claimed = set(claimed or ())
+        #: which road the rows took (batch, read back, single), for the push report
+        self.road = batch_road.RoadLog()
+
+    def batch_open(self) -> bool:
+        """Does this sync's connection take ``POST /batch`` (as far as it knows)?"""
+        return self.client.batch_road.open
 
     def run(self, unit: Unit) -> list[Outcome]:
+        if unit.how == "batch":  # failures inside are judged per row by the batch road
+            return split_on_reject(unit.rows, lambda rows: batch_road.send(self, rows))
         handler: Callable[[list[dict[str, Any]]], list[Outcome]] = {
-            "batch": self._batch,
             "tag": self._tag,
             "delete": self._delete,
             "get": self._get,
-            "call": self._call,
+            "call": self.call_one,
         }[unit.how]
-        return _split_on_reject(unit.rows, handler)
+        closed = self.client.batch_road.why_closed() if self.cfg.action.batch_job else None
+        self.road.add(_ROADS[unit.how], len(unit.rows), closed or None)
+        return split_on_reject(unit.rows, handler)
 
     # -- one request each ------------------------------------------------------------------
-    def _batch(self, rows: list[dict[str, Any]]) -> list[Outcome]:
-        jobs = [
-            {"type": self.cfg.action.batch_job, "payload": json.loads(r["payload"])} for r in rows
-        ]
-        job_id = self.client.submit_batch(jobs)
-        state = self._poll(job_id)
-        if state is None:
-            note = f"batch {job_id} accepted; no final job status after {POLL_TIMEOUT_S:g}s"
-            return [Outcome(r["attempt_id"], "sent", 202, note) for r in rows]
-        out = []
-        for row, job in zip(rows, custify_batch.outcomes(state, jobs), strict=True):
-            if job.ok:
-                out.append(Outcome(row["attempt_id"], "confirmed", 202, None, job.id))
-            else:
-                status = "failed" if job.reason == custify_batch.NOT_REPORTED else "rejected"
-                out.append(Outcome(row["attempt_id"], status, None, job.reason))
-        return out
-
-    def _poll(self, job_id: str) -> dict[str, Any] | None:
-        clock = self.client.clock
-        deadline = clock.now() + POLL_TIMEOUT_S
-        wait = POLL_FIRST_S
-        while True:
-            state = self.client.batch_status(job_id)
-            if custify_batch.is_done(state):
-                return state
-            if clock.now() >= deadline:
-                return None
-            clock.sleep(wait)
-            wait = min(wait * 2, POLL_MAX_S)
 
     def _tag(self, rows: list[dict[str, Any]]) -> list[Outcome]:
         action = self.cfg.action
@@ -154,17 +133,22 @@ class Sender:
 
     def _get(self, rows: list[dict[str, Any]]) -> list[Outcome]:
         (row,) = rows
-        try:
-            found = self.client.call(self.cfg.action, json.loads(row["payload"]))
-        except NotFound as exc:
-            target, match = self.cfg.target.name, self.cfg.match
-            note = f"{match}: no {target} record with {match} '{row['key']}' in Custify"
-            return [Outcome(row["attempt_id"], "rejected", exc.status, note)]
+        target, match = self.cfg.target, self.cfg.match
+        found_all = finders.get_all(self.client, self.cfg.action, json.loads(row["payload"]))
+        if not found_all:
+            note = f"{match}: no {target.name} record with {match} '{row['key']}' in Custify"
+            return [Outcome(row["attempt_id"], "rejected", 404, note)]
+        if len(found_all) > 1:  # several records answer to it (§2): say which, read none
+            ids = ", ".join(sorted(str(r.get("id")) for r in found_all))
+            note = (f"{match}: {len(found_all)} {target.name} records have {match} "
+                    f"'{row['key']}' (ids {ids}); name one of them by its Custify id")  # fmt: skip
+            return [Outcome(row["attempt_id"], "rejected", 200, note)]
+        (found,) = found_all
         rid = str(found.get(self.cfg.target.id_field) or found.get("id") or "") or None
         record = json.dumps(found, sort_keys=True, default=str)
         return [Outcome(row["attempt_id"], "confirmed", 200, None, rid, record)]
 
-    def _call(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+    def call_one(self, rows: list[dict[str, Any]]) -> list[Outcome]:
         (row,) = rows
         call = Call.build(self.cfg, row)
         if self.cfg.action.recovery is not None and row.get("recheck"):
@@ -234,7 +218,7 @@ class Call:
         return call
 
 
-def _split_on_reject(
+def split_on_reject(
     rows: list[dict[str, Any]], handler: Callable[[list[dict[str, Any]]], list[Outcome]]
 ) -> list[Outcome]:
     """Run ``handler``; on a 400/404 for a group, bisect to find the rows Custify refuses."""
@@ -246,7 +230,7 @@ def _split_on_reject(
         if len(rows) == 1:
             return [Outcome(rows[0]["attempt_id"], "rejected", exc.status, str(exc))]
         mid = len(rows) // 2
-        return _split_on_reject(rows[:mid], handler) + _split_on_reject(rows[mid:], handler)
+        return split_on_reject(rows[:mid], handler) + split_on_reject(rows[mid:], handler)
     except RetriableError as exc:
         note = " (may have been applied)" if exc.maybe_applied else ""
         return [Outcome(r["attempt_id"], "failed", exc.status, f"{exc}{note}") for r in rows]

@@ -187,18 +187,23 @@ def test_syncs_target_named_connections_and_report_progress(pusher: Pusher) -> N
         run_push(p.settings(), ["stage"], warehouse_cfg=p.wh_cfg, clock=p.clock)
 
 
-def test_a_batch_that_never_reports_is_unconfirmed_then_resent_once(pusher: Pusher) -> None:
+def test_a_batch_that_never_reports_is_finished_through_the_single_endpoint(
+    pusher: Pusher,
+) -> None:
     p = pusher
     p.sandbox.faults.batch_delay_s = 10_000  # longer than the engine polls (clock time)
     p.syncs["crm"] = {"object": "people", "match": "user_id", "table": "desired"}
     p.table("desired", DESIRED)
     first = p.push()
-    assert first.exit_code == 1 and first.syncs[0].unconfirmed == 2
+    # no final status and nothing to read back: the rows go through POST /people at once
+    assert first.exit_code == 0 and first.syncs[0].confirmed == 2, first.syncs[0]
+    assert "single" in first.syncs[0].road and "no final batch status" in first.syncs[0].road
     statuses = p.wh.query_df("SELECT status FROM _custify_ledger").get_column("status")
-    assert statuses.to_list() == ["sent", "sent"]
+    assert statuses.to_list() == ["confirmed", "confirmed"]
+    assert p.sandbox.journal.count("POST", "/people") == 2
     (status,) = sync_status(p.settings(), p.wh_cfg)
-    assert status.pending == 2
-    p.sandbox.faults.batch_delay_s = 0
-    second = p.push()  # accepted-but-unknown rows go again at once; upserts converge
-    assert second.exit_code == 0 and second.syncs[0].confirmed == 2
+    assert status.pending == 0 and status.confirmed == 2
+    p.clock.advance(10_000)  # the late batch job runs now: an upsert, nothing doubles
+    p.push()
     assert len(person_by(p.sandbox, "user_id", "r-1")) == 1
+    assert len(person_by(p.sandbox, "user_id", "r-2")) == 1

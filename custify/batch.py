@@ -13,8 +13,10 @@ Each client keeps a ``BatchRoad``: what it learned about ``/batch`` on its accou
 - **Expected completion**: a job is polled first when jobs of this client took to complete
   (an initial guess, then what the last completed job took, capped), and then with a growing
   wait: a poll right after the submit only ever says "queued" and costs a request.
-- **Unreadable**: a status that stays unknown ends the polling early; after one, later
-  batches give an unreadable status a single poll.
+- **Unreadable**: a status that stays unknown ends the polling early. A status whose format
+  cannot be read at all closes the road for the client's life: without a readable status a
+  batch saves nothing (every row needs a read-back or a resend), so the single endpoints are
+  cheaper from then on.
 """
 
 from __future__ import annotations
@@ -190,6 +192,8 @@ def poll(
             unknown += 1
             if unknown >= road.unknown_polls():
                 road.saw_unreadable()
+                if state.unreadable:
+                    road.refuse(state.detail or "unreadable batch status")
                 return state
         if clock.now() - submitted_at >= timeout_s:
             return state

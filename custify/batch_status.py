@@ -83,6 +83,8 @@ class BatchStatus:
     duration_s: float | None = None
     detail: str = ""
     jobs: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    #: the answer arrived and its format is one this parser cannot read (not an error)
+    unreadable: bool = False
 
     def outcome(self, index: int) -> JobOutcome:
         if index < len(self.outcomes):
@@ -95,10 +97,12 @@ def read_status(body: Any, jobs: list[dict[str, Any]]) -> BatchStatus:
     """The batch's state and, once done, one outcome per submitted job (in submit order)."""
     doc = _document(body)
     if doc is None:
-        return BatchStatus("unknown", detail=_describe(body), jobs=jobs)
+        return BatchStatus("unknown", detail=_describe(body), jobs=jobs, unreadable=True)
     state = _state(doc)
-    if state != "done":
-        return BatchStatus(state, detail="" if state == "pending" else _describe(doc), jobs=jobs)
+    if state == "pending":
+        return BatchStatus(state, jobs=jobs)
+    if state == "unknown":
+        return BatchStatus(state, detail=_describe(doc), jobs=jobs, unreadable=True)
     reports = _reports(doc)
     return BatchStatus("done", tuple(_outcomes(reports, jobs)), _duration(doc), jobs=jobs)
 

@@ -145,7 +145,7 @@ def read_back(sender: Sender, rows: list[dict[str, Any]], why: str) -> dict[str,
         if record is not None and holds(record, payload):
             rid = str(record.get("id") or row.get("custify_id") or "") or None
             out[row["attempt_id"]] = Outcome(row["attempt_id"], "confirmed", 200, note, rid)
-    sender.road.add(READ_BACK, len(out))
+    sender.road.add(READ_BACK, len(out), why if out else None)
     return out
 
 

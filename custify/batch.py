@@ -55,7 +55,6 @@ POLL_MAX_S = 16.0
 POLL_TIMEOUT_S = 900.0
 #: polls an unknown status gets before the caller looks for other evidence
 UNKNOWN_POLLS = 2
-BATCH_MODES = ("auto", "off")
 
 
 @dataclass

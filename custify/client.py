@@ -196,7 +196,7 @@ class CustifyClient:
         An action with alternate identifier placements (registry ``alternates``) is tried in
         each until Custify takes one; the one that worked is used from then on."""
         act = _actions.resolve_action(action)
-        variants = self._placements.variants(act, by, payload)
+        variants = self._placements.variants(act, by)
 
         def send(variant: Action) -> Any:
             prepared = _actions.prepare(

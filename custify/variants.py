@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from custify.errors import CustifyError, NotFound, RecordRejected
 from models.registry import OBJECTS, Action
@@ -36,45 +36,34 @@ class Spellings:
         self._known: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def candidates(self, path: str) -> tuple[str | None, list[str]]:
-        """``(documented prefix or None, paths to try in order)``."""
+    def candidates(self, path: str) -> tuple[str | None, list[tuple[str, str]]]:
+        """``(documented prefix or None, [(prefix, path to try)] in order)``."""
         for documented, others in SPELLINGS.items():
             if path == documented or path.startswith((documented + "/", documented + "?")):
                 rest = path[len(documented) :]
                 with self._lock:
                     known = self._known.get(documented)
                 prefixes = [known] if known else [documented, *others]
-                return documented, [p + rest for p in prefixes]
-        return None, [path]
+                return documented, [(p, p + rest) for p in prefixes]
+        return None, [(path, path)]
 
-    def learn(self, documented: str, path: str) -> None:
+    def learn(self, documented: str, prefix: str) -> None:
         with self._lock:
-            self._known.setdefault(documented, _prefix(documented, path))
-
-    def known(self, documented: str) -> str | None:
-        with self._lock:
-            return self._known.get(documented)
-
-
-def _prefix(documented: str, path: str) -> str:
-    """The prefix of ``path`` that stands where ``documented`` stands (same segment count)."""
-    depth = documented.count("/")
-    parts = path.split("?", 1)[0].split("/")
-    return "/".join(parts[: depth + 1])
+            self._known.setdefault(documented, prefix)
 
 
 def with_spellings(spellings: Spellings, path: str, send: Callable[[str], T]) -> T:
     """``send(path)``, trying the other spellings of its prefix on a 404 until one answers."""
-    documented, paths = spellings.candidates(path)
+    documented, candidates = spellings.candidates(path)
     first: NotFound | None = None
-    for candidate in paths:
+    for prefix, candidate in candidates:
         try:
             result = send(candidate)
         except NotFound as exc:
             first = first or exc
             continue
-        if documented is not None and len(paths) > 1:
-            spellings.learn(documented, candidate)
+        if documented is not None and len(candidates) > 1:
+            spellings.learn(documented, prefix)
         return result
     assert first is not None
     raise first
@@ -88,7 +77,7 @@ class Placements:
         self._known: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
 
-    def variants(self, act: Action, by: str | None, payload: Any) -> list[Action]:
+    def variants(self, act: Action, by: str | None) -> list[Action]:
         """The action as documented, then with each alternate placement of its identifier;
         just the remembered one once a placement worked."""
         if not act.alternates:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -137,14 +138,17 @@ def read_back(sender: Sender, rows: list[dict[str, Any]], why: str) -> dict[str,
     get = next((a for a in target.actions if a.kind is ActionKind.GET), None)
     if get is None:  # events have no read-back (§4): their resend is deduplicated instead
         return {}
-    out: dict[str, Outcome] = {}
     note = f"confirmed by reading the record back ({why})"
-    for row in rows:
+
+    def one(row: dict[str, Any]) -> list[Outcome]:
         payload = json.loads(row["payload"])
         record = _read(sender.client, get, payload)
-        if record is not None and holds(record, payload):
-            rid = str(record.get("id") or row.get("custify_id") or "") or None
-            out[row["attempt_id"]] = Outcome(row["attempt_id"], "confirmed", 200, note, rid)
+        if record is None or not holds(record, payload):
+            return []
+        rid = str(record.get("id") or row.get("custify_id") or "") or None
+        return [Outcome(row["attempt_id"], "confirmed", 200, note, rid)]
+
+    out = {o.attempt_id: o for o in _each(sender, rows, one)}
     sender.road.add(READ_BACK, len(out), why if out else None)
     return out
 
@@ -206,8 +210,16 @@ def single(sender: Sender, rows: list[dict[str, Any]], reason: str) -> list[Outc
                 for o in outs]  # fmt: skip
 
     sender.road.add(SINGLE, len(rows), reason)
+    return _each(sender, rows, one)
+
+
+def _each(
+    sender: Sender, rows: list[dict[str, Any]], fn: Callable[[dict[str, Any]], list[Outcome]]
+) -> list[Outcome]:
+    """``fn`` per row, a few rows in flight at once (the connection's ``concurrency``; the
+    client's rate budget paces them all)."""
     if len(rows) <= 1:
-        return [o for r in rows for o in one(r)]
+        return [o for r in rows for o in fn(r)]
     workers = max(1, min(len(rows), int(getattr(sender.client.settings, "concurrency", 4))))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="single") as pool:
-        return [o for outs in pool.map(one, rows) for o in outs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch-road") as pool:
+        return [o for outs in pool.map(fn, rows) for o in outs]

@@ -76,7 +76,9 @@ def find(
     if todo:
         cache.update(_from_extract(ctx, obj, by, take, todo))
         todo = [v for v in todo if not cache.get(v)]
-    if todo and take == "id":
+    finder = obj.find_by.get(by)
+    counting = count_all and finder is not None and finder.several
+    if todo and take == "id" and not counting:  # a snapshot knows one record, never how many
         known = ledger.known_ids(ctx.wh, obj.name, by)
         hits = known.filter(pl.col("key").is_in(todo))
         cache.update({k: [i] for k, i in hits.iter_rows()})

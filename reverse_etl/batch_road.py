@@ -48,6 +48,8 @@ class RoadLog:
         self._lock = threading.Lock()
         self.rows: Counter[str] = Counter()
         self.reasons: dict[str, None] = {}
+        #: some batch was accepted: rows on other roads fell back from it
+        self.submitted = False
 
     def add(self, road: str, n: int, reason: str | None = None) -> None:
         with self._lock:
@@ -57,16 +59,16 @@ class RoadLog:
 
     def describe(self) -> str:
         """``batch``, ``single (batch = off)``, or ``100 batch, 50 single (fallback after
-        404 on POST /batch)``."""
+        unreadable batch status ...)``."""
         with self._lock:
-            rows, reasons = dict(self.rows), "; ".join(self.reasons)
-        if not rows:
-            return ""
-        if len(rows) == 1:
-            (road,) = rows
-            return f"{road} ({reasons})" if reasons else road
+            rows = {road: n for road, n in self.rows.items() if n}
+            reasons, submitted = "; ".join(self.reasons), self.submitted
+        if not rows or set(rows) == {BATCH}:
+            return BATCH if rows else ""
+        if not submitted:  # the road was closed before any row went (refused, off)
+            return ", ".join(f"{r} ({reasons})" if reasons else r for r in rows)
         order = [BATCH, READ_BACK, SINGLE, *sorted(set(rows) - {BATCH, READ_BACK, SINGLE})]
-        parts = ", ".join(f"{rows[r]} {r}" for r in order if rows.get(r))
+        parts = ", ".join(f"{rows[r]} {r}" for r in order if r in rows)
         return f"{parts} (fallback after {reasons})" if reasons else parts
 
 
@@ -78,6 +80,7 @@ def send(sender: Sender, rows: list[dict[str, Any]]) -> list[Outcome]:
     accepted, job_id = _submit(sender, jobs)
     if not accepted:
         return single(sender, rows, road.why_closed())
+    sender.road.submitted = True
     state = custify_batch.poll(sender.client, job_id, jobs, submitted_at=sender.client.clock.now())
     return _judge(sender, rows, state)
 

@@ -106,6 +106,15 @@ INF_FACTS: tuple[Fact, ...] = (
         "",
     ),
     Fact(
+        "write_answer_has_record",
+        "POST /people and POST /company answer with the written record (its id)",
+        "INF §19 (open question; the PHP tests mock it)",
+        "the id is taken from the answer when it is there, else the one the row already "
+        "knew; a record whose id is unknown is found by its identifier when a later action "
+        "needs it",
+        "",
+    ),
+    Fact(
         "write_merges",
         "a people/company write merges: fields left out keep their values",
         "INF §1.5",

@@ -208,3 +208,18 @@ def test_a_202_without_a_job_id_is_no_evidence(scripted) -> None:
     client, script = scripted(httpx.Response(202))
     assert [o.status for o in client.run_batch([PEOPLE])] == ["unknown"]
     assert len(script.requests) == 1
+
+
+def test_the_batch_option_is_auto_or_off(tmp_path) -> None:
+    from custify.errors import ConfigError
+    from custify.settings import load_settings
+
+    toml = tmp_path / "pipelines.toml"
+    env = {"CUSTIFY_API_KEY": "sk_test_x"}
+    toml.write_text('[custify]\nbatch = "off"\n')
+    assert load_settings(toml, env=env).connection().batch == "off"
+    toml.write_text("[custify]\n")
+    assert load_settings(toml, env=env).connection().batch == "auto"
+    toml.write_text('[custify]\nbatch = "sometimes"\n')
+    with pytest.raises(ConfigError, match='batch must be "auto" or "off"'):
+        load_settings(toml, env=env).connection()

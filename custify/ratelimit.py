@@ -48,8 +48,9 @@ from models.clock import Clock, RealClock
 __all__ = ["BACKENDS", "RateBudget", "SlidingWindowBudget", "account_key", "make_budget"]
 
 BACKENDS = ("sqlite", "postgres")
-#: never sleep less than this when waiting: guards against float rounding loops
-_MIN_WAIT_S = 0.001
+#: never sleep less than this when waiting: more than a float's step at epoch-scale times
+#: (~2.4e-7 s), so a rounding remainder still moves the clock, and far below any real wait
+_MIN_WAIT_S = 5e-7
 #: float slack when comparing clock times: a grant exactly one span old has left the window
 TIME_EPS = 1e-6
 #: a Retry-After block further away than this is from another clock era: ignore it

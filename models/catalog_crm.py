@@ -5,8 +5,27 @@ Read through ``models.registry``; the row types are in ``models.rows``.
 
 from __future__ import annotations
 
-from models.rows import Action, CustifyObject, Finder, Identifier, Recovery, Ref
-from models.types import ActionKind, Envelope, FieldType, IdLocation, SortStyle, Trigger
+from models.rows import (
+    UNREAD,
+    Action,
+    Constraint,
+    CustifyObject,
+    Finder,
+    Identifier,
+    ReadAs,
+    Recovery,
+    Ref,
+)
+from models.types import (
+    ActionKind,
+    Envelope,
+    FieldType,
+    IdLocation,
+    ReadNorm,
+    SortStyle,
+    Trigger,
+    ValueFormat,
+)
 
 S, I, N, B, D, L, O, A, F = (  # noqa: E741 -- one-letter type table, read as a legend
     FieldType.STRING,
@@ -60,6 +79,33 @@ SCORE_REFS = (
 )
 #: Custify's longest stored string on people and companies (§1.4).
 PROFILE_STRING_MAX = 255
+#: Tag categories (§1.6): the spec's enum plus ``time_tracker`` and ``meeting`` from its prose.
+TAG_CATEGORIES = (
+    "people", "company", "task", "note", "segment", "playbook", "lifecycle", "health_score",
+    "survey", "calculated_metric", "time_tracker", "meeting",
+)  # fmt: skip
+EMAIL = Constraint(format=ValueFormat.EMAIL, source="§2")
+A_USER = Constraint(format=ValueFormat.USER, source="§1.5")
+#: People read ``companies`` back as Custify company ids; rows link them by either id (§2).
+COMPANY_LINKS = ReadAs("companies", ReadNorm.LINKS, via=(("companies", "company_id"),))
+PEOPLE_READ = {"companies": COMPANY_LINKS, "$unset": UNREAD}
+#: Owners are written as a user's e-mail (or id) and read as the id plus ``_email`` (§1.5).
+COMPANY_READ = {
+    "owners_csm": ReadAs("owners_csm", ReadNorm.USER, email="owners_csm_email"),
+    "owners_account": ReadAs("owners_account", ReadNorm.USER, email="owners_account_email"),
+    "parent_companies": ReadAs("parent_companies", ReadNorm.LINKS,
+                               via=(("companies", "company_id"),)),
+    "$unset": UNREAD,
+}  # fmt: skip
+COMPANY_RULES = {"owners_csm": A_USER, "owners_account": A_USER}
+#: Notes read tags and files back as id lists; ``metadata`` and the MCP's ``subject`` are not
+#: documented in the read shape (§6), so only the confirmed write tells.
+NOTE_READ = {
+    "tags": ReadAs("tags", ReadNorm.SET), "files": ReadAs("files", ReadNorm.SET),
+    "metadata": UNREAD, "subject": UNREAD,
+}  # fmt: skip
+NOTE_RULES = {"entityModel": Constraint(choices=("Company", "Customer"), source="§6, quirk 11")}
+TAG_RULES = {"category": Constraint(choices=TAG_CATEGORIES, source="§1.6")}
 #: A note names its person or company by Custify id; rows may name it by the user's ids (§6).
 NOTE_REFS = (
     Ref("company_id", "entity", "companies", "company_id", {"entityModel": "Company"}),
@@ -106,6 +152,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 "get", "email", several=True, filter_type="String", source=EMAIL_SEVERAL
             ),
         },
+        attributes_path="/customer/attributes",
         actions=(
             Action(
                 "people.create",
@@ -116,6 +163,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 (Identifier("user_id", IdLocation.BODY), Identifier("email", IdLocation.BODY)),
                 PEOPLE_BODY,
                 batch_job="people",
+                read_as=PEOPLE_READ,
+                constraints={"email": EMAIL},
             ),
             Action(
                 "people.update",
@@ -127,6 +176,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 PEOPLE_BODY,
                 ("id",),
                 batch_job="people",
+                read_as=PEOPLE_READ,
+                constraints={"email": EMAIL},
             ),
             Action(
                 "people.upsert",
@@ -141,6 +192,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 ),
                 PEOPLE_BODY,
                 batch_job="people",
+                read_as=PEOPLE_READ,
+                constraints={"email": EMAIL},
                 doc="lookup order id -> user_id -> email; an email match with another "
                 "user_id creates a NEW person (§2)",
             ),
@@ -180,6 +233,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 (),
                 PEOPLE_TAG_BODY,
                 ("ids", "type", "tag"),
+                constraints={"type": Constraint(choices=("add", "remove"), source="§2")},
             ),
         ),  # fmt: skip
         doc="§2",
@@ -207,6 +261,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
         ),
         string_max=PROFILE_STRING_MAX,
         find_by={"id": Finder("get", "id"), "company_id": Finder("get", "company_id")},
+        attributes_path="/company/attributes",
         actions=(
             Action(
                 "companies.create",
@@ -218,6 +273,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 COMPANY_BODY,
                 ("company_id",),
                 batch_job="company",
+                read_as=COMPANY_READ,
+                constraints=COMPANY_RULES,
             ),
             Action(
                 "companies.update",
@@ -228,6 +285,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 (ID_BODY, Identifier("company_id", IdLocation.BODY)),
                 COMPANY_BODY,
                 batch_job="company",
+                read_as=COMPANY_READ,
+                constraints=COMPANY_RULES,
             ),
             Action(
                 "companies.upsert",
@@ -238,6 +297,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 (ID_BODY, Identifier("company_id", IdLocation.BODY)),
                 COMPANY_BODY,
                 batch_job="company",
+                read_as=COMPANY_READ,
+                constraints=COMPANY_RULES,
                 doc="company_id is immutable through the API (§18.13)",
             ),
             Action(
@@ -288,6 +349,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 ),
                 EVENT_BODY,
                 ("name", "created_at"),
+                constraints={"email": EMAIL, "metadata": Constraint(max_len=10_000, source="§4")},
                 response=Envelope.EMPTY,
                 batch_job="event",
                 doc="202 empty body; deduplication_id makes retries safe (§4)",
@@ -305,6 +367,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
         triggers=(Trigger.CREATED, Trigger.UPDATED),
         extracted=True,
         tag_category="note",
+        find_by={"id": Finder("scan", "id")},  # no GET /note/{id}: the list, once per run
         actions=(
             Action(
                 "notes.create",
@@ -318,6 +381,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 duplicates_on_retry=True,
                 refs=NOTE_REFS,
                 recovery=NOTE_RECOVERY,
+                read_as=NOTE_READ,
+                constraints=NOTE_RULES,
             ),
             Action(
                 "notes.update",
@@ -328,6 +393,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 (ID_PATH,),
                 NOTE_BODY,
                 refs=NOTE_REFS,
+                read_as=NOTE_READ,
+                constraints=NOTE_RULES,
             ),
             Action(
                 "notes.upsert",
@@ -340,6 +407,8 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 duplicates_on_retry=True,
                 refs=NOTE_REFS,
                 recovery=NOTE_RECOVERY,
+                read_as=NOTE_READ,
+                constraints=NOTE_RULES,
                 doc="POST /note/{id} when an id is known, else POST /note (§16)",
             ),
         ),  # fmt: skip
@@ -368,10 +437,18 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 ("name", "category"),
                 duplicates_on_retry=True,
                 recovery=TAG_RECOVERY,
+                constraints=TAG_RULES,
             ),
             Action(
-                "tags.update", "Tags", ActionKind.UPDATE, "POST", "/tag/{id}", (ID_PATH,), TAG_BODY
-            ),
+                "tags.update",
+                "Tags",
+                ActionKind.UPDATE,
+                "POST",
+                "/tag/{id}",
+                (ID_PATH,),
+                TAG_BODY,
+                constraints=TAG_RULES,
+            ),  # fmt: skip
             Action(
                 "tags.upsert",
                 "Tags",
@@ -382,6 +459,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 TAG_BODY,
                 duplicates_on_retry=True,
                 recovery=TAG_RECOVERY,
+                constraints=TAG_RULES,
                 doc="no upsert by name: look the name up in the list first (§5)",
             ),
             Action("tags.delete", "Tags", ActionKind.DELETE, "DELETE", "/tag/{id}", (ID_PATH,)),
@@ -394,6 +472,10 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 (),
                 TAG_ENTITY_BODY,
                 ("ids", "type", "category", "tag"),
+                constraints={
+                    "type": Constraint(choices=("add", "remove"), source="§5"),
+                    **TAG_RULES,
+                },
                 doc="up to 100 ids a request (§5)",
             ),
         ),  # fmt: skip
@@ -418,6 +500,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 SCORE_BODY,
                 ("score",),
                 refs=SCORE_REFS,
+                constraints={"score": Constraint(lo=0, hi=10, source="§11"), "email": EMAIL},
                 doc="only the newest score by submittedAt is kept per person (§11)",
             ),
             Action(
@@ -434,6 +517,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 SCORE_BODY,
                 ("score",),
                 refs=SCORE_REFS,
+                constraints={"score": Constraint(lo=1, hi=5, source="§11"), "email": EMAIL},
             ),
         ),  # fmt: skip
         doc="§11; write-only (the survey responses carry the scores back)",

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from models.rows import CustifyObject, ListVariant
+from models.rows import CustifyObject, Finder, ListVariant
 from models.types import Envelope, SortStyle, Trigger
+
+#: Taggable configuration objects are found by id in one listing per run (§1.6, §14).
+BY_ID = MappingProxyType({"id": Finder("scan", "id")})
 
 READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
@@ -21,6 +24,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
         triggers=(Trigger.CREATED,),
         extracted=True,
         tag_category="survey",
+        find_by=BY_ID,
         doc="§11; a bare array, no total",
     ),
     CustifyObject(
@@ -31,6 +35,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
         triggers=(Trigger.CREATED, Trigger.UPDATED),
         extracted=True,
         tag_category="meeting",
+        find_by=BY_ID,
         child_lists=("participants",),
         doc="§14",
     ),
@@ -42,6 +47,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
         triggers=(Trigger.CREATED, Trigger.UPDATED),
         extracted=True,
         tag_category="health_score",
+        find_by=BY_ID,
         doc="§14; definitions, not values",
     ),
     CustifyObject(
@@ -52,6 +58,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
         triggers=(Trigger.CREATED, Trigger.UPDATED),
         extracted=True,
         tag_category="segment",
+        find_by=BY_ID,
         variants=(
             ListVariant(MappingProxyType({"type": "people"}), "people"),
             ListVariant(MappingProxyType({"type": "company"}), "company"),
@@ -66,6 +73,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
         triggers=(Trigger.CREATED, Trigger.UPDATED),
         extracted=True,
         tag_category="lifecycle",
+        find_by=BY_ID,
         child_lists=("goals",),
         doc="§14",
     ),
@@ -77,6 +85,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
         triggers=(Trigger.CREATED, Trigger.UPDATED),
         extracted=True,
         tag_category="playbook",
+        find_by=BY_ID,
         list_params=MappingProxyType({"includeCounts": "false"}),
         variants=(
             ListVariant(MappingProxyType({"type": "companies"}), "companies"),

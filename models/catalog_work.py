@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from models.catalog_crm import EXTERNAL_ID_PATH, ID_BODY, ID_PATH
-from models.rows import Action, CustifyObject, Finder, Identifier, Recovery, Ref
-from models.types import ActionKind, Envelope, FieldType, IdLocation, SortStyle, Trigger
+from models.catalog_crm import A_USER, EXTERNAL_ID_PATH, ID_BODY, ID_PATH
+from models.rows import (
+    UNREAD,
+    Action,
+    Constraint,
+    CustifyObject,
+    Finder,
+    Identifier,
+    ReadAs,
+    Recovery,
+    Ref,
+)
+from models.types import ActionKind, Envelope, FieldType, IdLocation, ReadNorm, SortStyle, Trigger
 
 S, I, N, B, D, L, O, A, F = (  # noqa: E741 -- one-letter type table, read as a legend
     FieldType.STRING,
@@ -57,6 +67,43 @@ SUBSCRIPTION_BODY = {
 TIME_TRACK_BODY = {
     "name": S, "duration": I, "startedDate": D, "company": S, "people": S, "tags": L,
 }  # fmt: skip
+
+
+#: Tickets are written with YOUR company_id and a user_id or e-mail, and read with Custify
+#: ids (the company array, ``{id}`` objects for people); replies land in a child table (§7).
+TICKET_READ = {
+    "company": ReadAs("company", ReadNorm.REF, listed=True, via=(("companies", "company_id"),)),
+    "people": ReadAs("people", ReadNorm.REF, listed=True, item="id",
+                     via=(("people", "user_id"), ("people", "email"))),
+    "replies": UNREAD,
+}  # fmt: skip
+#: A task's assignee is a user id or e-mail, read as the id plus ``assignedToEmail``;
+#: collaborators come back as ``collaboratorsDetailed``, the checklist in a child table (§8).
+TASK_READ = {
+    "assignedTo": ReadAs("assignedTo", ReadNorm.USER, email="assignedToEmail"),
+    "collaborators": UNREAD, "checklist": UNREAD,
+    "tags": ReadAs("tags", ReadNorm.SET), "files": ReadAs("files", ReadNorm.SET),
+    "_id": ReadAs("id"),
+}  # fmt: skip
+TASK_RULES = {
+    "status": Constraint(choices=("open", "done", "not relevant"), source="§8, quirk 9"),
+    "priority": Constraint(choices=("low", "medium", "high"), source="§8"),
+    "assignedTo": A_USER,
+}
+#: Time tracks: ``startedDate`` reads back as ``startDate``, company and people as arrays (§13).
+TIME_TRACK_READ = {
+    "startedDate": ReadAs("startDate"),
+    "company": ReadAs("company", listed=True), "people": ReadAs("people", listed=True),
+    "tags": ReadAs("tags", ReadNorm.SET),
+}  # fmt: skip
+#: An unlink leaves the file off the company's and person's lists (``peoples``, §10).
+UNLINK_READ = {
+    "fileId": ReadAs("id"),
+    "companyId": ReadAs("companies", ReadNorm.UNLINKED),
+    "peopleId": ReadAs("peoples", ReadNorm.UNLINKED),
+}
+REPLY_RULES = {"type": Constraint(choices=("note", "incoming", "outgoing"), source="§7")}
+COMMENT_RULES = {"entityModel": Constraint(choices=("Note", "Task"), source="§9, quirk 11")}
 
 
 #: A person or company named by Custify id in a body field, or by the user's own ids (§1.3).
@@ -194,6 +241,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 ("externalId",),
                 duplicates_on_retry=True,
                 recovery=TICKET_RECOVERY,
+                read_as=TICKET_READ,
                 doc="company = YOUR company_id, people = user_id or e-mail (§18.10)",
             ),
             Action(
@@ -204,6 +252,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 "/ticket/{externalId}",
                 (EXTERNAL_ID_PATH,),
                 TICKET_BODY,
+                read_as=TICKET_READ,
                 doc="works as a PATCH; replies replaces the whole array (§7)",
             ),
             Action(
@@ -225,6 +274,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 ("body",),
                 duplicates_on_retry=True,
                 recovery=REPLY_RECOVERY,
+                constraints=REPLY_RULES,
             ),
         ),  # fmt: skip
         doc="§7",
@@ -260,6 +310,8 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 ("name", "priority", "status"),
                 duplicates_on_retry=True,
                 recovery=TASK_RECOVERY,
+                read_as=TASK_READ,
+                constraints=TASK_RULES,
             ),
             Action(
                 "tasks.update",
@@ -269,6 +321,8 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 "/task/{_id}",
                 (Identifier("_id", IdLocation.PATH),),
                 TASK_BODY,
+                read_as=TASK_READ,
+                constraints=TASK_RULES,
                 doc="the body carries _id as well (§8, quirk 9)",
             ),
         ),  # fmt: skip
@@ -294,6 +348,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 duplicates_on_retry=True,
                 refs=COMMENT_REFS,
                 recovery=COMMENT_RECOVERY,
+                constraints=COMMENT_RULES,
             ),
             Action(
                 "comments.update",
@@ -306,6 +361,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 ("id", "text"),
                 parent_params=("entityModel", "entity"),
                 refs=COMMENT_REFS,
+                constraints=COMMENT_RULES,
             ),
             Action(
                 "comments.upsert",
@@ -320,6 +376,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 duplicates_on_retry=True,
                 refs=COMMENT_REFS,
                 recovery=COMMENT_RECOVERY,
+                constraints=COMMENT_RULES,
             ),
         ),  # fmt: skip
         doc="§9; entityModel is Note or Task; listed per parent only",
@@ -364,6 +421,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 (Identifier("fileId", IdLocation.BODY),),
                 FILE_UNLINK_BODY,
                 ("fileId",),
+                read_as=UNLINK_READ,
                 refs=(
                     *_entity_refs("companyId", "peopleId"),
                     Ref("companyId", "companyId", "companies", "id"),
@@ -410,6 +468,8 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 duplicates_on_retry=True,
                 refs=_entity_refs("company", "people"),
                 recovery=TIME_TRACK_RECOVERY,
+                read_as=TIME_TRACK_READ,
+                constraints={"user": A_USER},
                 doc="query `user` (required): the Custify user who logged the time (§13)",
             ),
             Action(
@@ -423,6 +483,8 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 query=("user",),
                 refs=_entity_refs("company", "people"),
                 alternates=(TIME_TRACK_ID_IN_PATH,),
+                read_as=TIME_TRACK_READ,
+                constraints={"user": A_USER},
             ),
             Action(
                 "time_tracks.delete",

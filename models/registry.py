@@ -11,10 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from models.catalog_crm import CRM_OBJECTS
+from models.catalog_crm import CRM_OBJECTS, TAG_CATEGORIES
 from models.catalog_read import READ_OBJECTS
 from models.catalog_work import WORK_OBJECTS
-from models.rows import Action, CustifyObject, Finder, Identifier, ListVariant, Recovery, Ref
+from models.rows import (
+    UNREAD,
+    Action,
+    Constraint,
+    CustifyObject,
+    Finder,
+    Identifier,
+    ListVariant,
+    ReadAs,
+    Recovery,
+    Ref,
+)
 from models.types import ActionKind, Trigger
 
 OBJECTS: tuple[CustifyObject, ...] = CRM_OBJECTS + WORK_OBJECTS + READ_OBJECTS
@@ -45,6 +56,9 @@ EXTRACTED: tuple[CustifyObject, ...] = tuple(o for o in OBJECTS if o.extracted)
 TRIGGERS: tuple[tuple[str, Trigger], ...] = tuple(
     (o.name, t) for o in EXTRACTED for t in o.triggers
 )
+#: Objects whose records ``PATCH /tag/entity`` tags (their category, §1.6 and §5) and that
+#: rows can name by an identifier (``find_by``).
+TAGGABLE: tuple[CustifyObject, ...] = tuple(o for o in OBJECTS if o.tag_category and o.find_by)
 
 
 def get_object(name: str) -> CustifyObject:
@@ -87,6 +101,7 @@ def get_action(name: str) -> Action:
 __all__ = [
     "ACTIONS", "ACTION_FAMILIES", "BATCH_MAX_JOBS", "BATCH_MAX_SYNC_JOBS", "BATCH_PATH",
     "BATCH_STATUS_PATH", "EXTRACTED", "OBJECTS", "RATE_LIMIT_REQUESTS", "RATE_LIMIT_WINDOW_S",
-    "REGISTRY", "TAG_ENTITY_MAX_IDS", "TRIGGERS", "Action", "CustifyObject", "Finder",
-    "Identifier", "ListVariant", "Recovery", "Ref", "get_action", "get_object", "resolves_first",
+    "REGISTRY", "TAGGABLE", "TAG_CATEGORIES", "TAG_ENTITY_MAX_IDS", "TRIGGERS", "UNREAD",
+    "Action", "Constraint", "CustifyObject", "Finder", "Identifier", "ListVariant", "ReadAs",
+    "Recovery", "Ref", "get_action", "get_object", "resolves_first",
 ]  # fmt: skip

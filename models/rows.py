@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from models.types import ActionKind, Envelope, FieldType, IdLocation, SortStyle, Trigger
+from models.types import (
+    ActionKind,
+    Envelope,
+    FieldType,
+    IdLocation,
+    ReadNorm,
+    SortStyle,
+    Trigger,
+    ValueFormat,
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,44 @@ class Recovery:
 
 
 @dataclass(frozen=True)
+class ReadAs:
+    """Where Custify reads a written body field back, and how the two sides compare.
+
+    ``field`` is the read field (a dot path into the read shape; None = never read back, so
+    the reverse ETL compares it with its own confirmed write only). ``listed``: the read side
+    is a list that holds the written value (a time track's ``company`` array, §13).
+    ``item``: read lists of objects, the key holding each id (a ticket's ``people`` are
+    ``{id}`` objects, §7). ``email``: for ``USER``, the read field with the user's e-mail
+    (``owners_csm_email``, §1.5). ``via``: for ``REF`` and ``LINKS``, the ``(object,
+    identifier)`` pairs a written value may name a record by (``companies``, ``company_id``).
+    """
+
+    field: str | None
+    norm: ReadNorm = ReadNorm.SAME
+    listed: bool = False
+    item: str | None = None
+    email: str | None = None
+    via: tuple[tuple[str, str], ...] = ()
+
+
+#: a field Custify never reads back: compared with the confirmed write only
+UNREAD = ReadAs(None)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """What Custify accepts in one request field beyond its JSON type, with the notes'
+    section saying so: checked before anything is sent (and answered 400 by the sandbox)."""
+
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    format: ValueFormat | None = None
+    max_len: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Action:
     """One Custify write (or get) action, as the integration we mirror exposes it."""
 
@@ -126,7 +173,16 @@ class Action:
     #: client tries them in turn when the documented one is refused (404/400) and remembers
     #: the placement that worked
     alternates: tuple[Identifier, ...] = ()
+    #: body fields that read back under another name or form (the rest: same name, same
+    #: value); only meaningful for objects the ELT extracts
+    read_as: Mapping[str, ReadAs] = field(default_factory=dict)
+    #: request fields (body, query, parent) with ranges, enums or formats (§1.4-§13)
+    constraints: Mapping[str, Constraint] = field(default_factory=dict)
     doc: str = ""
+
+    def read_of(self, name: str) -> ReadAs:
+        """How body field ``name`` reads back (default: the same field, the same value)."""
+        return self.read_as.get(name) or ReadAs(name)
 
     @property
     def object(self) -> str:
@@ -197,6 +253,8 @@ class CustifyObject:
     #: ``/time-track``, §13): the client tries them when the documented one is a 404, and
     #: remembers the one that answers
     path_spellings: tuple[str, ...] = ()
+    #: ``GET`` path listing the custom attributes and their types (§1.5, the MCP's only)
+    attributes_path: str | None = None
     actions: tuple[Action, ...] = ()
     doc: str = ""
 

@@ -76,3 +76,32 @@ class Trigger(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     DELETED = "deleted"  # detected by reconciliation only; not one of the 22 polling triggers
+
+
+class ReadNorm(StrEnum):
+    """How a written body field compares with the value Custify reads back (custify-api.md
+    §18): what the reverse ETL's diff and the sandbox's shapers both follow."""
+
+    #: the read field holds the written value, in the body field's type (dates in UTC,
+    #: numbers and booleans by value, custom attributes by Custify's type detection, §1.4)
+    SAME = "same"
+    #: a Custify user named by id or e-mail; read as the user's id plus ``<email>`` (§1.5)
+    USER = "user"
+    #: the user's own identifier of another record (a ticket's ``company`` is YOUR
+    #: company_id, quirk 10); read as that record's Custify id
+    REF = "ref"
+    #: a list whose order means nothing (tag ids, file ids)
+    SET = "set"
+    #: ``[{company_id | id, remove?}]`` links (§2, §3); read as a list of Custify ids
+    LINKS = "links"
+    #: a Custify id the read list must NOT hold (a file unlinked from a company, §10)
+    UNLINKED = "unlinked"
+
+
+class ValueFormat(StrEnum):
+    """Formats a string body field must have beyond its type (checked before sending)."""
+
+    #: an e-mail address: one ``@``, no spaces, a dot in the domain
+    EMAIL = "email"
+    #: a Custify user: a 24-hex id or an e-mail (owners, assignees, time-track users, §1.5)
+    USER = "user"

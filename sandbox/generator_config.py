@@ -7,16 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from models.registry import TAG_CATEGORIES
 from sandbox.util import iso_ms
 
 if TYPE_CHECKING:
     from sandbox.generator import Gen
 
-#: Tag categories (§1.6): the spec's enum plus time_tracker and meeting from its prose.
-TAG_CATEGORIES = (
-    "people", "company", "task", "note", "segment", "playbook", "lifecycle", "health_score",
-    "survey", "calculated_metric", "time_tracker", "meeting",
-)  # fmt: skip
 COLORS = ("#1abc9c", "#3498db", "#9b59b6", "#e67e22", "#e74c3c", "#34495e")
 TAG_NAMES = ("VIP", "At risk", "Onboarding", "Expansion", "Champion", "Legacy", "Pilot", "Beta")
 LEVELS = ("low", "medium", "high")

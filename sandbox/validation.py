@@ -1,42 +1,21 @@
 """Request validation: 400 answers whose ``error`` names the field (§1.4, §1.5, §5–§13).
 
-Types come from the registry's action body schemas (``Action.body``); enums and the custom
-attribute rules are Custify's documented ones. Unknown top-level fields are ignored, as a
-JSON API typically does (INF).
+Types come from the registry's action body schemas (``Action.body``), enums and ranges from
+its ``Constraint`` rows, string limits and ``$unset`` rules from the object rows: the facts the
+reverse ETL validates with. The custom attribute rules are Custify's documented ones. Unknown
+top-level fields are ignored, as a JSON API typically does (INF). Formats (e-mail syntax) are
+not enforced: what Custify answers to a malformed e-mail is not documented.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from models.registry import TAG_ENTITY_MAX_IDS, Action
+from models.registry import REGISTRY, TAG_CATEGORIES, TAG_ENTITY_MAX_IDS, Action
 from models.types import FieldType
 from sandbox.util import bad_request, parse_date
 
-#: Tag categories (§1.6): the spec's enum plus time_tracker and meeting from its prose.
-TAG_CATEGORIES = (
-    "people", "company", "task", "note", "segment", "playbook", "lifecycle", "health_score",
-    "survey", "calculated_metric", "time_tracker", "meeting",
-)  # fmt: skip
-
-#: (object, field) -> allowed values.
-ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("tasks", "status"): ("open", "done", "not relevant"),  # quirk 9: with a space
-    ("tasks", "priority"): ("low", "medium", "high"),
-    ("notes", "entityModel"): ("Company", "Customer"),  # quirk 11
-    ("tags", "category"): TAG_CATEGORIES,
-}
-
-#: Fields ``$unset`` may name (§1.5), besides ``custom_attributes.<key>``.
-UNSETTABLE = {
-    "people": ("name", "phone", "signed_up_at", "session_count", "unsubscribed_from_emails",
-               "unsubscribed_from_calls"),
-    "companies": ("name", "plan", "signed_up_at", "owners_csm", "owners_account", "size",
-                  "website", "industry", "monthly_revenue"),
-}  # fmt: skip
-
 INT32 = (-(2**31), 2**31 - 1)
-MAX_STRING = {"people": 255, "companies": 255}
 MAX_ATTRIBUTES = 250
 
 
@@ -51,9 +30,20 @@ def check(action: Action, body: dict) -> None:
         if ftype is None or value is None:
             continue
         check_type(obj, name, ftype, value)
-        allowed = ENUMS.get((obj, name))
-        if allowed is not None and value not in allowed:
-            raise bad_request(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        check_rule(action, name, value)
+
+
+def check_rule(action: Action, name: str, value: Any) -> None:
+    """The registry's enum and range of one request field (§1.6, §8, §11, ...)."""
+    rule = action.constraints.get(name)
+    if rule is None or value is None:
+        return
+    if rule.choices and value not in rule.choices:
+        raise bad_request(f"{name} must be one of {', '.join(rule.choices)} (got {value!r})")
+    lo = rule.lo if rule.lo is not None else float("-inf")
+    hi = rule.hi if rule.hi is not None else float("inf")
+    if isinstance(value, int | float) and not isinstance(value, bool) and not lo <= value <= hi:
+        raise bad_request(f"{name} must be between {lo:g} and {hi:g} (got {value!r})")
 
 
 def check_type(obj: str, name: str, ftype: FieldType, value: Any) -> None:
@@ -73,7 +63,7 @@ def check_type(obj: str, name: str, ftype: FieldType, value: Any) -> None:
     if not ok(value):
         want = "a date (ISO-8601)" if ftype == FieldType.DATETIME else f"of type {ftype.value}"
         raise bad_request(f"{name} must be {want} (got {value!r})")
-    limit = MAX_STRING.get(obj)
+    limit = REGISTRY[obj].string_max if obj in REGISTRY else None
     if limit and isinstance(value, str) and len(value) > limit:
         raise bad_request(f"{name} is longer than {limit} characters")
     if ftype == FieldType.ATTRIBUTES:
@@ -119,7 +109,7 @@ def check_unset(obj: str, body: dict) -> list[str]:
         if head == "custom_attributes" and key:
             if key in attrs:
                 raise bad_request(f"$unset: {path} is also being set")
-        elif path in UNSETTABLE.get(obj, ()):
+        elif path in REGISTRY[obj].unsettable:
             if path in body:
                 raise bad_request(f"$unset: {path} is also being set")
         else:

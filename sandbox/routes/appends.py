@@ -19,8 +19,6 @@ from sandbox.util import Req, Resp, bad_request, iso_ms, not_found, parse_date
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
 
-SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5)}
-
 
 def insert_event(sb: Sandbox, req: Req) -> Resp:
     """202 with an empty body; user_id first, then e-mail; company-only events (§4, quirk 15).
@@ -64,8 +62,8 @@ def insert_event(sb: Sandbox, req: Req) -> Resp:
 
 
 def score(kind: str) -> Callable[[Sandbox, Req], Resp]:
-    """NPS (0-10) or CSAT (1-5); only the newest score by submittedAt is kept (§11)."""
-    lo, hi = SCORE_RANGES[kind]
+    """NPS (0-10) or CSAT (1-5), the registry's ranges; only the newest score by submittedAt
+    is kept (§11)."""
     action = ACTIONS[f"scores.{kind}"]
 
     def handle(sb: Sandbox, req: Req) -> Resp:
@@ -79,10 +77,8 @@ def score(kind: str) -> Callable[[Sandbox, Req], Resp]:
         if person is None:
             raise not_found(f"User: {next(v for v in ident.values() if v)} not found")
         check_reject(sb, action, req, {**body, "id": person["id"]})
-        validation.check(action, body)
+        validation.check(action, body)  # the range is the registry's constraint
         value = body["score"]
-        if not lo <= value <= hi:
-            raise bad_request(f"score must be between {lo} and {hi} for {kind.upper()}")
         entry = {"person": person["id"], "score": value, "comment": body.get("comment"),
                  "submittedAt": body.get("submittedAt") or sb.now_iso(),
                  "surveyId": body.get("surveyId") or q.get("surveyId")}  # fmt: skip

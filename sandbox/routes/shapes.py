@@ -9,7 +9,9 @@ new record in place after the generic merge has copied the written fields:
 * comments: parent from the path (§9)
 * financials: ``externalId`` -> ``externalIds.custify`` (409 when another record has it);
   company/people links (§12)
-* time tracks: write ``startedDate``, read ``startDate``; ``?user=`` required (§13)
+* time tracks: ``?user=`` required; company/people read as arrays (§13)
+* renamed fields (a time track's ``startedDate`` read as ``startDate``) follow the registry's
+  ``Action.read_as``, the same facts the reverse ETL compares with
 * tags: position and colours (§5)
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from models.registry import REGISTRY, Action
+from models.types import ReadNorm
 from sandbox import lookup
 from sandbox.routes.scopes import parent
 from sandbox.util import ApiError, Req, bad_request, not_found
@@ -75,6 +78,16 @@ def shape(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating
     shaper = _SHAPERS.get(obj)
     if shaper is not None:
         shaper(sb, req, action, body, rec, creating)
+    rename_read(action, rec)
+
+
+def rename_read(action: Action, rec: dict) -> None:
+    """Write fields Custify reads back under another name (registry ``read_as``, §18.7)."""
+    for name, read in action.read_as.items():
+        renamed = read.field and read.field != name and read.norm is ReadNorm.SAME
+        stored = name in action.body and name not in NOT_STORED and name in rec
+        if renamed and not read.listed and stored:
+            rec[read.field] = rec.pop(name)
 
 
 def check_tags(sb: Sandbox, obj: str, tag_ids: list) -> None:
@@ -198,7 +211,7 @@ def _financial(
 def _time_tracks(
     sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool
 ) -> None:
-    """``?user=`` is required on create (§13); ``startedDate`` is read back as ``startDate``."""
+    """``?user=`` is required on create (§13); company and people read back as arrays."""
     q = req.query
     if creating and not q.get("user"):
         raise bad_request("user is required (query parameter: Custify user id or e-mail)")
@@ -207,9 +220,6 @@ def _time_tracks(
         if user is None:
             raise bad_request(f"user: no Custify user {q['user']!r}")
         rec["user"] = user["id"]
-    if "startedDate" in body:
-        rec["startDate"] = rec.pop("startedDate")
-    rec.pop("startedDate", None)
     if body.get("company") or q.get("company_id"):
         rec["company"] = [lookup.company_or_404(sb.store, id=body.get("company"),
                                                 company_id=q.get("company_id"))["id"]]  # fmt: skip

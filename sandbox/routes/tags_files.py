@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from models.registry import ACTIONS
+from models.registry import ACTIONS, OBJECTS
 from sandbox import lookup, validation
 from sandbox.routes import render
 from sandbox.routes.writes_common import check_reject, stamp_and_store
@@ -16,13 +16,12 @@ from sandbox.util import ApiError, Req, Resp, bad_request, not_found
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
 
-#: Tag category -> the table its entities live in (§1.6).
+#: Tag category -> the table its entities live in (§1.6): the registry's objects, plus the
+#: sandbox's calculated metrics (a store table without a registry row).
 CATEGORY_TABLES = {
-    "people": "people", "company": "companies", "task": "tasks", "note": "notes",
-    "segment": "segments", "playbook": "playbooks", "lifecycle": "lifecycles",
-    "health_score": "health_scores", "survey": "surveys", "calculated_metric": "calculated_metrics",
-    "time_tracker": "time_tracks", "meeting": "meetings",
-}  # fmt: skip
+    **{o.tag_category: o.name for o in OBJECTS if o.tag_category},
+    "calculated_metric": "calculated_metrics",
+}
 
 
 def patch_entity(sb: Sandbox, req: Req) -> Resp:

@@ -22,7 +22,7 @@ from contextlib import ExitStack
 
 import polars as pl
 
-from reverse_etl.sql import select_where_sync, staged
+from reverse_etl.sql import select_where_sync, staged, sweep_scratch
 from warehouse import Warehouse
 from warehouse.connection import sql_type
 
@@ -56,7 +56,9 @@ def ts(seconds: float) -> dt.datetime:
 
 
 def ensure_tables(wh: Warehouse) -> None:
-    """Create the tables, and add columns a newer version introduced (``ref_id``) to old ones."""
+    """Create the tables, add columns a newer version introduced (``ref_id``) to old ones,
+    and drop scratch tables an older version's killed push left behind."""
+    sweep_scratch(wh)
     for name, schema in ((LEDGER, LEDGER_SCHEMA), (STATE, STATE_SCHEMA), (RUNS, RUNS_SCHEMA)):
         have = wh.columns(name)
         if not have:
@@ -171,14 +173,17 @@ def commit_wave(wh: Warehouse, outcomes: pl.DataFrame, sync: str, confirmed: pl.
     out_schema = {"attempt_id": pl.String, **{c: LEDGER_SCHEMA[c] for c in OUTCOME_COLUMNS}}
     q = wh.quote
     with ExitStack() as stack:
+        # one session for the scratch tables and the transaction that consumes them (they
+        # are temporary: a kill takes them along); created before the transaction, because
+        # some warehouses commit on any DDL (Snowflake)
+        client = stack.enter_context(wh.client())
         out_stage = state_stage = None
         if outcomes.height:
             frame = outcomes.select(list(out_schema)).cast(out_schema)
-            out_stage = stack.enter_context(staged(wh, frame, "custify_outcomes"))
+            out_stage = stack.enter_context(staged(wh, client, frame, "custify_outcomes"))
         if confirmed.height:
             frame = confirmed.select(list(STATE_SCHEMA)).cast(STATE_SCHEMA)
-            state_stage = stack.enter_context(staged(wh, frame, "custify_state"))
-        client = stack.enter_context(wh.client())
+            state_stage = stack.enter_context(staged(wh, client, frame, "custify_state"))
         stack.enter_context(client.begin_transaction())
         if out_stage is not None:
             sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in OUTCOME_COLUMNS)

@@ -176,23 +176,42 @@ class Warehouse:
             self.create_table(name, dict(df.schema))
         if df.height == 0:
             return 0
-        target = self.table(name)
-        cols = ", ".join(self.quote(c) for c in df.columns)
         with self.client() as client:
-            if self.dialect == "duckdb":
-                conn = client.native_connection
-                conn.register("__custify_insert", df.to_arrow())
-                try:
-                    conn.execute(f"INSERT INTO {target} ({cols}) SELECT * FROM __custify_insert")
-                finally:
-                    conn.unregister("__custify_insert")
-                return df.height
-            for chunk in df.iter_slices(INSERT_CHUNK_ROWS):
-                row_sql = "(" + ", ".join(["%s"] * chunk.width) + ")"
-                values = ", ".join([row_sql] * chunk.height)
-                params = [_cell(v) for row in chunk.iter_rows() for v in row]
-                client.execute_sql(f"INSERT INTO {target} ({cols}) VALUES {values}", *params)
+            return self._insert(client, self.table(name), df)
+
+    def _insert(self, client: Any, target: str, df: pl.DataFrame) -> int:
+        cols = ", ".join(self.quote(c) for c in df.columns)
+        if self.dialect == "duckdb":
+            conn = client.native_connection
+            conn.register("__custify_insert", df.to_arrow())
+            try:
+                conn.execute(f"INSERT INTO {target} ({cols}) SELECT * FROM __custify_insert")
+            finally:
+                conn.unregister("__custify_insert")
+            return df.height
+        for chunk in df.iter_slices(INSERT_CHUNK_ROWS):
+            row_sql = "(" + ", ".join(["%s"] * chunk.width) + ")"
+            values = ", ".join([row_sql] * chunk.height)
+            params = [_cell(v) for row in chunk.iter_rows() for v in row]
+            client.execute_sql(f"INSERT INTO {target} ({cols}) VALUES {values}", *params)
         return df.height
+
+    def temp_table(self, client: Any, name: str, df: pl.DataFrame) -> str:
+        """A temporary table of ``client``'s session holding ``df``; returns its qualified
+        name. The database drops it when the session ends, a killed process included, so it
+        never outlives the statements that use it (run them on the same ``client``)."""
+        check_identifier(name, "table name")
+        cols = ", ".join(
+            f"{self.quote(c)} {sql_type(t, self.dialect)}" for c, t in df.schema.items()
+        )
+        quoted = client.escape_column_name(name)
+        # Snowflake keeps temporary tables in a schema, the others in the session's own
+        temps = {"duckdb": f"temp.main.{quoted}", "postgres": f"pg_temp.{quoted}"}
+        target = temps.get(self.dialect) or self.table(name)
+        client.execute_sql(f"CREATE TEMPORARY TABLE {target} ({cols})")
+        if df.height:
+            self._insert(client, target, df)
+        return target
 
     def replace_df(self, name: str, df: pl.DataFrame) -> int:
         """Make table ``name`` hold exactly ``df`` (dropped and recreated in one transaction)."""

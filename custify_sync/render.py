@@ -108,9 +108,38 @@ class PushProgress:
             self.console.print(f"{sync}: {done} of {total} rows sent")
 
 
+def _example(change: dict[str, Any]) -> str:
+    """``key  field: holds -> sends (why)`` for one planned field change."""
+    what = change.get("field") or change.get("op") or ""
+    held = change.get("holds")
+    held = "(nothing)" if held is None else repr(_short(held))
+    sends = _short(change.get("sends") or "")
+    return f"  {change['key']}  {what}: {held} -> {sends!r} ({change['why']})"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plan_caption(report: Any) -> str:
+    """Per sync: field changes by reason and a few examples (dry runs point at the plan)."""
+    lines: list[str] = []
+    for s in report.syncs:
+        changes = getattr(s, "changes", None) or {}
+        if not changes:
+            continue
+        counts = ", ".join(f"{n} {why}" for why, n in sorted(changes.items()))
+        where = f"; every change in {s.name}__plan" if report.dry_run else ""
+        lines.append(f"{s.name}: {counts}{where}")
+        lines += [_example(c) for c in getattr(s, "examples", [])]
+    return "\n".join(lines)
+
+
 def push_summary(report: Any) -> Table:
     title = "Dry run (nothing sent)" if report.dry_run else f"Push {report.run_id}"
     table = Table(title=f"{title}: {report.requests} requests")
+    table.caption = plan_caption(report) or None
+    table.caption_justify = "left"
     cols = ("sync", "planned", "sent", "confirmed", "rejected", "failed", "requests", "road",
             "notes")  # fmt: skip
     for col in cols:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from custify.config_sources import did_you_mean
-from models.registry import REGISTRY, Action, CustifyObject, resolves_first
+from models.registry import REGISTRY, TAGGABLE, Action, CustifyObject, resolves_first
 from models.types import ActionKind
 from reverse_etl import config_values as values
 from reverse_etl.errors import SyncConfigError
@@ -87,7 +87,7 @@ class SyncConfig:
     retry_backoff_s: float = 60.0
     max_deletes: int = 100
     delete_flag: str | None = None
-    #: object whose records a tag sync tags (people, companies, ...)
+    #: object whose records a tag sync tags (any object with a tag category, §1.6)
     entity: CustifyObject | None = None
     #: columns naming one appended item (default: the match identifier + required fields)
     key: tuple[str, ...] = ()
@@ -257,16 +257,12 @@ def _entity(where: str, section: dict, kind: str) -> CustifyObject | None:
         return None
     name = section.get("entity", "people")
     obj = REGISTRY.get(name) if isinstance(name, str) else None
-    if obj is None or obj.tag_category is None or not _get_action(obj):
-        taggable = sorted(n for n, o in REGISTRY.items() if o.tag_category and _get_action(o))
+    if obj is None or obj not in TAGGABLE:
+        taggable = sorted(o.name for o in TAGGABLE)
         raise SyncConfigError(
-            f"{where} entity: {name!r} cannot be tagged here; use one of {', '.join(taggable)}"
+            f"{where} entity: {name!r} cannot be tagged; use one of {', '.join(taggable)}"
         )
     return obj
-
-
-def _get_action(obj: CustifyObject) -> Action | None:
-    return next((a for a in obj.actions if a.kind is ActionKind.GET), None)
 
 
 def _match(
@@ -277,25 +273,30 @@ def _match(
 
     Creates with no identifier, and upserts whose only identifier is the internal ``id``
     (notes, comments, tags: create first, then update the id this tool remembers), may go
-    without: their rows are keyed by ``key`` columns or, by default, by their content.
+    without: their rows are keyed by ``key`` columns or, by default, by their content. An
+    update whose only identifier is ``id`` names its record by it (a file's portal flag).
     """
-    named_by = _get_action(entity) if kind == Kind.TAG and entity else action
-    ids = [i.name for i in named_by.identifiers] if named_by else []
-    if kind == Kind.RECORD and action.kind is not ActionKind.CREATE:
-        ids = ids or list(action.required)
-    if kind != Kind.TAG:
+    if kind == Kind.TAG and entity is not None:  # the tagged records, by their find_by
+        ids = own = list(entity.find_by)
+        named = entity.name
+    else:
+        ids = [i.name for i in action.identifiers]
+        if kind == Kind.RECORD and action.kind is not ActionKind.CREATE:
+            ids = ids or list(action.required)
+        own = [i.name for i in action.identifiers]
         ids += [i for i in REGISTRY[action.object].find_by if i not in ids]
+        named = action.name
+    only_id = set(i.name for i in action.identifiers) == {"id"}
     keyless = kind == Kind.RECORD and (
-        action.kind is ActionKind.CREATE or set(i.name for i in action.identifiers) == {"id"}
+        action.kind is ActionKind.CREATE or (action.kind is ActionKind.UPSERT and only_id)
     )
-    own = [i.name for i in named_by.identifiers] if named_by else []
     default = None if keyless else (ids[0] if len(ids) == 1 else own[0] if len(own) == 1 else None)
     if "match" not in section and (keyless or default is not None):
         return default
     match = section.get("match", default)
     if not isinstance(match, str) or match not in ids:
         raise SyncConfigError(
-            f"{where} match: {match!r} is not an identifier of {named_by.name if named_by else '?'}"
+            f"{where} match: {match!r} is not an identifier of {named}"
             f"; use one of {', '.join(ids) or 'none'}"
         )
     return match

@@ -1,25 +1,32 @@
 """Desired rows versus what Custify holds -> one diff row per change, all in polars.
 
-A row needs no request when either
+What Custify holds is known from two witnesses: the fresh extract (read at ``x_read_at``,
+``current.py``) and this sync's confirmed write (``_custify_sync_state``, at
+``confirmed_at``). **The newest known truth wins**, per field and per tag: a confirmed write
+after the extract's read is what Custify holds (so a value set back without an extract in
+between is sent); an extract read after the write is (so an edit someone made in Custify is
+seen, and set back). A field Custify never reads back is compared with the confirmed write
+only. A row whose every field Custify already holds needs no request; the comparison is per
+field on canonical forms (``compare.py``), column-wise, never per-row Python.
 
-- the fresh extract already holds every value it sets (``equal_extract``), or
-- this tool confirmed exactly this payload (same hash) and the extract shows no change in
-  Custify since (``equal_confirmed``; Custify's ``updated_at`` not after our confirmation).
-
-The second rule is what makes a rerun with no data change cost zero requests even before the
-next extract; the first is what skips rows someone already set in Custify. Comparisons run on
-hashes and on per-field comparison strings (``fields.compare_expr``), never per-row Python.
+A record the extract re-read after our write but whose ``updated_at`` predates that write
+(Custify did not bump it for our change, or the incremental scan had no reason to re-read
+it) is not newer evidence: the confirmed write stays the truth, so no write bounces back and
+forth between extracts.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
 from models.clock import ECHO_SKEW_S
 from models.types import ActionKind
+from reverse_etl import compare
 from reverse_etl.config import SyncConfig
-from reverse_etl.current import X_ID, X_PREFIX, X_UPDATED, Extracted
-from reverse_etl.fields import Field, compare_expr
+from reverse_etl.current import X_ID, X_PREFIX, X_READ, X_UPDATED, Extracted
+from reverse_etl.fields import Field
 
 DIFF_SCHEMA: dict[str, pl.DataType] = {
     "key": pl.String, "op": pl.String, "payload": pl.String, "payload_hash": pl.String,
@@ -27,6 +34,11 @@ DIFF_SCHEMA: dict[str, pl.DataType] = {
 }  # fmt: skip
 #: what ``hold_back`` adds to each diff row for the sender
 RETRY_COLUMNS = ("attempt", "recheck", "since", "prev_hash")
+#: one row per record and field a run would change (the dry run's ``<sync>__plan``)
+PLAN_SCHEMA: dict[str, pl.DataType] = {
+    "key": pl.String, "op": pl.String, "field": pl.String, "holds": pl.String,
+    "sends": pl.String, "why": pl.String,
+}  # fmt: skip
 _STATE_PREFIX = "s_"
 _MAX_BACKOFF_S = 86_400.0
 
@@ -43,36 +55,86 @@ def _with_extract(rows: pl.DataFrame, extracted: Extracted | None, on: str = "ke
         return rows.with_columns(
             pl.lit(None, dtype=pl.String).alias(X_ID),
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias(X_UPDATED),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias(X_READ),
         )
     right = extracted.frame.rename({"key": "__xkey"})
     return rows.join(right, left_on=on, right_on="__xkey", how="left", coalesce=True)
 
 
-def _differs(cfg: SyncConfig, fields: dict[str, Field], joined: pl.DataFrame) -> pl.Expr:
-    """True where some mapped field would change Custify's value (per the null policy)."""
-    parts: list[pl.Expr] = []
-    schema = joined.schema
-    for path, fld in fields.items():
-        if fld.read_only or fld.ident or not fld.send or path not in schema:
-            continue
-        mine = compare_expr(fld, pl.col(path), schema[path])
-        xcol = X_PREFIX + path
-        theirs = compare_expr(fld, pl.col(xcol), schema[xcol]) if xcol in schema else None
-        if theirs is None:
-            theirs = pl.lit(None, dtype=pl.String)
-        sets = pl.col(path).is_not_null()
-        parts.append(sets & (mine.is_null() | theirs.is_null() | (mine != theirs)))
-        if cfg.nulls == "unset" and fld.unsettable:
-            parts.append(pl.col(path).is_null() & theirs.is_not_null())
-    return pl.any_horizontal(parts).fill_null(True) if parts else pl.lit(False)
-
-
-def _equal_confirmed() -> pl.Expr:
-    """This tool confirmed exactly this payload, and Custify shows no change after that (its
-    ``updated_at`` may run ``ECHO_SKEW_S`` ahead of our clock: that is still our write)."""
+def _snapshot_newer() -> pl.Expr:
+    """This sync's confirmed write is the newest truth about the record: the extract does not
+    show it, read it before the write, or shows no change since before the write (its
+    ``updated_at``, allowing ``ECHO_SKEW_S`` of clock difference). Without a read time (no
+    extract run log) the extract is newer only when its ``updated_at`` is after the write."""
+    confirmed = pl.col("s_confirmed_at")
     skew = pl.duration(seconds=ECHO_SKEW_S)
-    newer_in_custify = pl.col(X_UPDATED) > pl.col("s_confirmed_at") + skew
-    return (pl.col("s_payload_hash") == pl.col("payload_hash")) & ~newer_in_custify.fill_null(False)
+    read_after = (
+        pl.when(pl.col(X_READ).is_not_null())
+        .then(pl.col(X_READ) > confirmed)
+        .otherwise(pl.col(X_UPDATED) > confirmed + skew)
+    )
+    changed_since = pl.col(X_UPDATED).is_null() | (pl.col(X_UPDATED) >= confirmed - skew)
+    x_newer = pl.col(X_ID).is_not_null() & read_after.fill_null(False) & changed_since
+    return (_state_live() & ~x_newer).fill_null(False)
+
+
+def _comparable(fld: Field) -> bool:
+    return not (fld.read_only or fld.ident or not fld.send)
+
+
+@dataclass
+class _Part:
+    """One field's verdict: does the row change it, what Custify holds, and why it is sent."""
+
+    path: str
+    differs: pl.Expr
+    holds: pl.Expr
+    why: pl.Expr
+
+
+def _field_parts(
+    cfg: SyncConfig, fields: dict[str, Field], joined: pl.DataFrame, extracted: Extracted | None
+) -> list[_Part]:
+    """Per mapped field: the witness to trust (the newest that knows the field) and whether it
+    shows the wanted value (see the module doc)."""
+    schema = joined.schema
+    marker = compare.marker_field(cfg.action)
+    refs = extracted.refs if extracted is not None else {}
+    live = _state_live().fill_null(False)
+    x_present = pl.col(X_ID).is_not_null()
+    parts: list[_Part] = []
+    for path, fld in fields.items():
+        if not _comparable(fld) or path not in schema or path == cfg.match:
+            continue  # the match names the record: equal wherever the record was found
+        x_same = compare.extract_same(fld, schema, refs.get(path), marker)
+        s_value = compare.snapshot_value(fld)
+        s_known = live & s_value.is_not_null()
+        s_same = pl.when(live).then(compare.snapshot_same(fld, schema, marker))
+        if x_same is None:
+            use_x = pl.lit(False)
+            same = s_same
+        else:
+            use_x = x_present & (~pl.col("s_newer") | ~s_known)
+            same = pl.when(use_x).then(x_same).otherwise(s_same)
+        sets = pl.col(path).is_not_null()
+        differs = sets & ~same.fill_null(False)
+        why = (
+            pl.when(~sets).then(pl.lit("unset"))
+            .when(same.is_null()).then(pl.lit("new"))
+            .when(use_x & s_same.fill_null(False)).then(pl.lit("set back"))
+            .otherwise(pl.lit("changed"))
+        )  # fmt: skip
+        if cfg.nulls == "unset" and fld.unsettable:
+            held = (
+                s_known
+                if x_same is None
+                else pl.when(use_x).then(pl.col(X_PREFIX + path).is_not_null()).otherwise(s_known)
+            )
+            differs = differs | (~sets & held.fill_null(False))
+        x_text = compare.held_text(fld, schema, marker)
+        holds = pl.when(use_x).then(x_text).otherwise(pl.when(s_known).then(s_value))
+        parts.append(_Part(path, differs, holds, why))
+    return parts
 
 
 def settled(
@@ -82,18 +144,17 @@ def settled(
     on: str = "key",
     pairs: pl.DataFrame | None = None,
 ) -> pl.Series:
-    """Rows whose exact payload this tool confirmed and that need no further work at all (not
-    even resolving their tag names): Custify has not changed the record since, or, for a tag
-    pair, the extract still shows the pair as this tool left it (another change bumped the
-    record's ``updated_at``, e.g. the tag patch itself)."""
+    """Tag rows whose exact payload this tool confirmed and whose pair needs no work at all
+    (not even resolving the tag's name): the confirmed write is the newest truth, or the
+    newer extract still shows the pair as this tool left it."""
     cols = list(dict.fromkeys(["key", "payload_hash", on]))
     joined = _with_extract(_with_state(rows.select(cols), state), extracted, on)
-    done = _equal_confirmed().fill_null(False)
+    same = (pl.col("s_payload_hash") == pl.col("payload_hash")).fill_null(False)
+    done = same & _snapshot_newer()
     if pairs is not None and extracted is not None:
         marked = pairs.unique().with_columns(pl.lit(True).alias("x_has"))
         joined = joined.join(marked, left_on=[X_ID, "s_ref_id"], right_on=["x_id", "tag_id"],
                              how="left")  # fmt: skip
-        same = pl.col("s_payload_hash") == pl.col("payload_hash")
         as_left = pl.col("x_has").fill_null(False) == (pl.col("s_op") == "tag_add")
         known = pl.col(X_ID).is_not_null() & pl.col("s_ref_id").is_not_null()
         done = done | (same & known & as_left).fill_null(False)
@@ -112,33 +173,26 @@ def record_changes(
     state: pl.DataFrame,
     extracted: Extracted | None,
     known: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Creates/updates/upserts for record syncs. ``known`` (key, custify_id) holds what get
-    lookups found for keys whose existence nothing else could tell (modes that need it)."""
+) -> tuple[pl.DataFrame, dict[str, int], pl.DataFrame]:
+    """Creates/updates/upserts for record syncs, and the per-field plan of the changed rows
+    (``PLAN_SCHEMA``). ``known`` (key, custify_id) holds what get lookups found for keys
+    whose existence nothing else could tell (modes that need it)."""
     joined = _with_extract(_with_state(rows, state), extracted)
     if known is not None:
         joined = joined.join(known.rename({"custify_id": "k_id"}), on="key", how="left")
     else:
         joined = joined.with_columns(pl.lit(None, dtype=pl.String).alias("k_id"))
+    joined = joined.with_columns(_snapshot_newer().alias("s_newer"))
+    parts = _field_parts(cfg, fields, joined, extracted)
     x_present = pl.col(X_ID).is_not_null()
     exists = x_present | _state_live() | pl.col("k_id").is_not_null()
-    equal_x = x_present & ~_differs(cfg, fields, joined)
-    unchanged = equal_x | _equal_confirmed().fill_null(False)
-    joined = joined.with_columns(exists.alias("exists"), unchanged.alias("unchanged"))
-    if cfg.action.kind is ActionKind.CREATE:  # a create never creates what already exists
-        mode_op = "create" if cfg.mode != "update_only" else None
-        op = pl.when(~pl.col("exists")).then(pl.lit(mode_op, dtype=pl.String))
-        if cfg.mode == "mirror":
-            op = op.otherwise(pl.lit("update"))
-        joined = joined.with_columns(op.alias("op"))
-    op = {
-        "upsert": pl.lit(_record_op(cfg)),
-        "update_only": pl.when(pl.col("exists")).then(pl.lit("update")),
-        "create_only": pl.when(~pl.col("exists")).then(pl.lit("create")),
-        "mirror": pl.when(pl.col("exists")).then(pl.lit("update")).otherwise(pl.lit("create")),
-    }[cfg.mode]
-    if cfg.action.kind is not ActionKind.CREATE:
-        joined = joined.with_columns(op.alias("op"))
+    differs = pl.any_horizontal([p.differs for p in parts]) if parts else pl.lit(False)
+    confirmed_same = pl.col("s_newer") & (pl.col("s_payload_hash") == pl.col("payload_hash"))
+    held = (x_present | _state_live()).fill_null(False) & ~differs.fill_null(True)
+    unchanged = confirmed_same.fill_null(False) | held
+    joined = joined.with_columns(exists.fill_null(False).alias("exists"),
+                                 unchanged.alias("unchanged"))  # fmt: skip
+    joined = joined.with_columns(_op(cfg).alias("op"))
     counts = {
         "unchanged": int(joined.get_column("unchanged").sum()),
         "skipped_by_mode": int(joined.filter(~pl.col("unchanged") & pl.col("op").is_null()).height),
@@ -146,7 +200,43 @@ def record_changes(
     changes = joined.filter(~pl.col("unchanged") & pl.col("op").is_not_null())
     created = pl.col("s_created").fill_null(False) | (pl.col("op") == "create")
     custify_id = pl.coalesce(X_ID, "s_custify_id", "k_id")
-    return _shape(changes, created, custify_id), counts
+    return _shape(changes, created, custify_id), counts, _plan_rows(changes, parts, fields)
+
+
+def _op(cfg: SyncConfig) -> pl.Expr:
+    """The diff op per row, by the sync's mode (null: the mode leaves the row alone)."""
+    if cfg.action.kind is ActionKind.CREATE:  # a create never creates what already exists
+        mode_op = "create" if cfg.mode != "update_only" else None
+        op = pl.when(~pl.col("exists")).then(pl.lit(mode_op, dtype=pl.String))
+        return op.otherwise(pl.lit("update")) if cfg.mode == "mirror" else op
+    return {
+        "upsert": pl.lit(_record_op(cfg)),
+        "update_only": pl.when(pl.col("exists")).then(pl.lit("update")),
+        "create_only": pl.when(~pl.col("exists")).then(pl.lit("create")),
+        "mirror": pl.when(pl.col("exists")).then(pl.lit("update")).otherwise(pl.lit("create")),
+    }[cfg.mode]
+
+
+def _plan_rows(changes: pl.DataFrame, parts: list[_Part], fields: dict[str, Field]) -> pl.DataFrame:
+    """One row per changed record and field: what Custify holds, what is sent, and why."""
+    if changes.height == 0 or not parts:
+        return pl.DataFrame(schema=PLAN_SCHEMA)
+    schema = changes.schema
+    frames = []
+    for part in parts:
+        sends = compare.wanted_text(fields[part.path], schema)
+        why = pl.when(pl.col("op") == "create").then(pl.lit("new")).otherwise(part.why)
+        frames.append(
+            changes.filter(part.differs.fill_null(False)).select(
+                "key",
+                "op",
+                pl.lit(part.path).alias("field"),
+                part.holds.cast(pl.String).alias("holds"),
+                sends.alias("sends"),
+                why.alias("why"),
+            )  # fmt: skip
+        )
+    return pl.concat(frames).cast(PLAN_SCHEMA)
 
 
 def seen_existing(cfg: SyncConfig, rows: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFrame:
@@ -181,25 +271,41 @@ def tag_changes(
     state: pl.DataFrame,
     extracted: Extracted | None,
     pairs: pl.DataFrame | None,
-) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Tag add/remove per (entity, tag) pair; ``rows`` carry ``entity_key``, ``tag_id`` and
-    ``adds``."""
+) -> tuple[pl.DataFrame, dict[str, int], pl.DataFrame]:
+    """Tag add/remove per (entity, tag) pair, and the plan rows of the changes; ``rows``
+    carry ``entity_key``, ``tag_id`` and ``adds``. The pair's newest truth: this sync's
+    confirmed add/remove of that tag, or the extract's membership when it was read later."""
     joined = _with_extract(_with_state(rows, state), extracted, "entity_key")
     if pairs is not None and extracted is not None:
         marked = pairs.unique().with_columns(pl.lit(True).alias("x_has"))
         joined = joined.join(marked, left_on=[X_ID, "tag_id"], right_on=["x_id", "tag_id"],
                              how="left")  # fmt: skip
-        x_has = pl.col("x_has").fill_null(False)
-        equal_x = pl.col(X_ID).is_not_null() & (x_has == pl.col("adds"))
+        x_has = pl.when(pl.col(X_ID).is_not_null()).then(pl.col("x_has").fill_null(False))
     else:
-        equal_x = pl.lit(False)
-    unchanged = equal_x | _equal_confirmed().fill_null(False)
+        x_has = pl.lit(None, dtype=pl.Boolean)
+    same_tag = (pl.col("s_ref_id") == pl.col("tag_id")).fill_null(False)
+    s_newer = _snapshot_newer() & same_tag
+    has = pl.when(s_newer).then(pl.col("s_op") == "tag_add").otherwise(x_has)
+    unchanged = (has == pl.col("adds")).fill_null(False)
     op = pl.when(pl.col("adds")).then(pl.lit("tag_add")).otherwise(pl.lit("tag_remove"))
     joined = joined.with_columns(unchanged.alias("unchanged"), op.alias("op"))
     changes = joined.filter(~pl.col("unchanged"))
     counts = {"unchanged": rows.height - changes.height}
     created = pl.col("op") == "tag_add"
-    return _shape(changes, created, pl.coalesce(X_ID, "s_custify_id")), counts
+    ours = same_tag & _state_live().fill_null(False) & (pl.col("s_op") == pl.col("op"))
+    why = (
+        pl.when(has.is_null()).then(pl.lit("new"))
+        .when(~s_newer & ours).then(pl.lit("set back"))
+        .otherwise(pl.lit("changed"))
+    )  # fmt: skip
+    plan = changes.select(
+        "key", "op", pl.lit("tags").alias("field"),
+        pl.when(has).then(pl.lit("present")).when(~has).then(pl.lit("absent")).alias("holds"),
+        pl.concat_str([pl.col("op").str.strip_prefix("tag_"), pl.col("tag").cast(pl.String)],
+                      separator=" ").alias("sends"),
+        why.alias("why"),
+    ).cast(PLAN_SCHEMA)  # fmt: skip
+    return _shape(changes, created, pl.coalesce(X_ID, "s_custify_id")), counts, plan
 
 
 def _shape(frame: pl.DataFrame, created: pl.Expr, custify_id: pl.Expr) -> pl.DataFrame:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from models.registry import Action, CustifyObject
+from models.registry import UNREAD, Action, Constraint, CustifyObject, ReadAs
 from models.types import FieldType
 
 #: Custom-attribute key rules (custify-api.md §1.5).
@@ -66,18 +66,28 @@ class Field:
     #: names the target or its parent (path/query parameter, resolved id): never compared
     #: with the extract, which stores it elsewhere or not at all
     ident: bool = False
+    #: where Custify reads the field back (registry ``ReadAs``; ``field`` None: never)
+    read: ReadAs = UNREAD
+    #: range, enum or format beyond the type (registry ``Constraint``)
+    rule: Constraint | None = None
 
     @property
     def nested(self) -> bool:
         return self.sub is not None
 
     @property
-    def extracted_column(self) -> str:
-        """Column of the ELT's table holding this field (dlt's snake_case flattening)."""
-        top = _NAMING.normalize_identifier(self.top)
-        if self.sub is None:
-            return top
-        return f"{top}__{_NAMING.normalize_identifier(self.sub)}"
+    def extracted_column(self) -> str | None:
+        """Column of the ELT's table holding the read field (dlt's snake_case flattening of
+        its dot path), or None when Custify never reads the field back."""
+        return read_column(self.read.field)
+
+
+def read_column(path: str | None) -> str | None:
+    """The ELT's column for a read-shape dot path: ``custom_attributes.plan`` ->
+    ``custom_attributes__plan``, ``startDate`` -> ``start_date``."""
+    if path is None:
+        return None
+    return "__".join(_NAMING.normalize_identifier(part) for part in path.split("."))
 
 
 def writable_paths(action: Action) -> list[str]:
@@ -107,28 +117,34 @@ def resolve(obj: CustifyObject, action: Action, path: str) -> Field:
     top, _, sub = path.partition(".")
     sub_or_none = sub or None
     max_len = obj.string_max
+    rule = action.constraints.get(path)
     if top in obj.read_only or path in obj.read_only:
         return Field(path, top, sub_or_none, None, read_only=True)
     if path in request_names(action):
-        return Field(path, path, None, FieldType.STRING, ident=True)
+        return Field(path, path, None, FieldType.STRING, ident=True, read=action.read_of(path),
+                     rule=rule)  # fmt: skip
     if path in _lookup_names(obj, action):
-        return Field(path, path, None, FieldType.STRING, send=False, ident=True)
+        return Field(path, path, None, FieldType.STRING, send=False, ident=True,
+                     read=ReadAs(path), rule=rule)  # fmt: skip
     if top not in action.body or top == "$unset":
         known = ", ".join(writable_paths(action) + request_names(action))
         raise ValueError(f"{path!r} is not a field of {action.name} (fields: {known})")
     ftype = action.body[top]
+    read = action.read_of(top)
     if sub_or_none is not None:
         if ftype not in (FieldType.ATTRIBUTES, FieldType.OBJECT):
             raise ValueError(f"{path!r}: {top} is not an object field of {action.name}")
         unset = "$unset" in action.body and ftype is FieldType.ATTRIBUTES
-        return Field(path, top, sub, None, unsettable=unset, max_len=max_len)
+        sub_read = ReadAs(f"{read.field}.{sub}") if read.field else UNREAD
+        return Field(path, top, sub, None, unsettable=unset, max_len=max_len, read=sub_read,
+                     rule=rule)  # fmt: skip
     if ftype is FieldType.FILE:  # a path under the sync's files_dir, checked per row
         return Field(path, top, None, ftype)
     if ftype is FieldType.ATTRIBUTES:  # one struct/JSON column holding many attributes
         return Field(path, top, None, ftype)
     unset = "$unset" in action.body and top in obj.unsettable
     str_max = max_len if ftype is FieldType.STRING else None
-    return Field(path, top, None, ftype, unsettable=unset, max_len=str_max)
+    return Field(path, top, None, ftype, unsettable=unset, max_len=str_max, read=read, rule=rule)
 
 
 # --------------------------------------------------------------------------------------------

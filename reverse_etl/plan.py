@@ -1,9 +1,11 @@
-"""Plan one sync: read, validate, diff, guard, and write ``<sync>__diff`` / ``<sync>__rejected``.
+"""Plan one sync: read, validate, diff, guard, and write ``<sync>__diff`` / ``<sync>__rejected``
+(and, for a dry run, ``<sync>__plan``: one row per record and field that would change).
 
 Planning sends no writes (a dry run stops here). It may read Custify when the warehouse cannot
-tell: tag names -> ids, and whether a record exists for update-only/create-only/mirror syncs
-without an extract. Every sync is planned before any is sent, so a configuration error or the
-delete guard in the last sync still leaves Custify untouched.
+tell: tag names -> ids, whether a record exists for update-only/create-only/mirror syncs
+without an extract, and the types of custom attributes rows would send that the extract does
+not show. Every sync is planned before any is sent, so a configuration error or the delete
+guard in the last sync still leaves Custify untouched.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from models.types import ActionKind
-from reverse_etl import ledger, lookups
+from reverse_etl import attributes, ledger, lookups
 from reverse_etl.config import Kind, SyncConfig
 from reverse_etl.context import Context
-from reverse_etl.current import Extracted, load_extracted, load_tag_pairs
+from reverse_etl.current import X_READ, Extracted, load_extracted, load_tag_pairs
 from reverse_etl.diff import (
     DIFF_SCHEMA,
+    PLAN_SCHEMA,
     append_changes,
     hold_back,
     mirror_candidates,
@@ -61,6 +64,10 @@ class Plan:
     state: pl.DataFrame | None = None
     #: records a lookup found that this sync leaves alone (``diff.seen_existing``)
     seen: pl.DataFrame | None = None
+    #: per record and field: what Custify holds, what is sent, why (``diff.PLAN_SCHEMA``)
+    changes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
+    #: custom attribute types known before sending (``attributes.py``)
+    kinds: attributes.Kinds = field(default_factory=dict)
 
     def op_counts(self) -> dict[str, int]:
         ops = self.diff.get_column("op").value_counts()
@@ -71,11 +78,22 @@ class Plan:
         return {"ops": self.op_counts(), "counts": self.counts, "sample": sample,
                 "rejected": self.rejected.height, "warnings": self.warnings}  # fmt: skip
 
+    def why_counts(self) -> dict[str, int]:
+        """Field changes per reason (new, changed, set back, unset, delete, ...)."""
+        sent = self.changes.join(self.diff.select("key"), on="key", how="semi")
+        return {str(w): int(n) for w, n in sent.get_column("why").value_counts().iter_rows()}
+
+    def examples(self, n: int = 3) -> list[dict]:
+        """A few planned field changes, for a reader."""
+        sent = self.changes.join(self.diff.select("key"), on="key", how="semi")
+        return sent.head(n).to_dicts()
+
 
 def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
     ctx.current = cfg
     desired = load_explicit(ctx.wh, cfg) if cfg.diff_table else load_desired(ctx.wh, cfg)
-    valid, bad = validate(cfg, desired)
+    kinds = _attribute_kinds(ctx, cfg, desired)
+    valid, bad = validate(cfg, desired, kinds)
     state = ledger.load_state(ctx.wh, cfg.name)
     valid = with_row_hash(valid)
     fresh, reused = reuse_confirmed(ctx, cfg, valid, state)
@@ -84,18 +102,21 @@ def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
     unresolved = pl.concat([held, unresolved], how="diagonal_relaxed")
     unresolved = unresolved.with_columns(pl.lit("unresolved").alias("op"))
     rows = pl.concat([with_payloads(cfg, fresh), reused], how="diagonal_relaxed").sort(ROW)
+    rows = _resolved_from_payload(rows, fresh.fields, valid.fields)
     rows, repeated = _repeated_content(cfg, rows)
-    bad = pl.concat([bad, unresolved, repeated], how="diagonal_relaxed")
-    plan = Plan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), _rejected(cfg, bad.sort(ROW)), state=state)
+    bad = pl.concat([_flat(f) for f in (bad, unresolved, repeated)], how="diagonal_relaxed")
+    plan = Plan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), _rejected(cfg, bad.sort(ROW)), state=state,
+                kinds=kinds)  # fmt: skip
     gone = rows.get_column(GONE).fill_null(False) if GONE in rows.columns else pl.Series([False])
     if gone.any():
         plan.counts["already_gone"] = int(gone.sum())
         rows = rows.filter(~gone)
     if cfg.kind == Kind.RECORD:
-        changes = _record_plan(ctx, plan, rows, valid)
+        changes = _record_plan(ctx, plan, rows, Desired(valid.frame, fresh.fields))
     elif cfg.kind == Kind.APPEND or cfg.kind == Kind.GET:
         changes, counts = append_changes(cfg, rows, state)
         plan.counts.update(counts)
+        plan.changes = _whole_rows(changes, "new" if cfg.kind == Kind.APPEND else "read")
         if cfg.kind == Kind.GET and not ctx.dry_run:  # later syncs may read it from the start
             ctx.wh.create_table(f"{cfg.name}__records", RECORDS_SCHEMA)
     elif cfg.kind == Kind.DELETE:
@@ -105,8 +126,80 @@ def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
     latest = ledger.latest_attempts(ctx.wh, cfg.name)
     plan.diff, held = hold_back(cfg, changes, latest, pl.lit(ctx.now()))
     plan.counts.update(held)
+    deletes = _whole_rows(plan.diff.filter(pl.col("op") == "delete"), "delete")
+    plan.changes = pl.concat([plan.changes, deletes])
     _write_tables(ctx, plan)
     return plan
+
+
+def _whole_rows(changes: pl.DataFrame, why: str) -> pl.DataFrame:
+    """Plan rows of changes that are not per field (appends, gets, deletes): the payload
+    names the record and what is sent."""
+    return changes.select(
+        "key", "op", pl.lit(None, dtype=pl.String).alias("field"),
+        pl.lit(None, dtype=pl.String).alias("holds"), pl.col("payload").alias("sends"),
+        pl.lit(why).alias("why"),
+    ).cast(PLAN_SCHEMA)  # fmt: skip
+
+
+def _attribute_kinds(ctx: Context, cfg: SyncConfig, desired: Desired) -> attributes.Kinds:
+    """Types the name rule, the extracted table and a remembered attribute discovery give
+    the custom attributes rows set (no request)."""
+    obj = cfg.target
+    has_attrs = any(f.top == attributes.ATTRIBUTES for f in desired.fields.values())
+    if cfg.kind != Kind.RECORD or not has_attrs:
+        return {}
+    columns = ctx.wh.columns(obj.name) if obj.extracted else {}
+    kinds = attributes.known_kinds(desired.fields, columns)
+    found = attributes.cached(ctx.wh, obj, ctx.now())
+    if found is not None:
+        ctx.cache[("attributes", cfg.connection, obj.name)] = found
+        unknown = {
+            p: desired.fields[p] for p in attributes.unknown_attributes(desired.fields, kinds)
+        }
+        kinds.update(attributes.discovered_kinds(found, unknown))
+    return kinds
+
+
+def _discovered(ctx: Context, plan: Plan, rows: pl.DataFrame, fields: dict) -> pl.DataFrame:
+    """Rows about to be sent whose attribute values do not fit the type Custify's attribute
+    discovery gives: asked only when such rows exist and no answer of the last day is
+    remembered (``attributes.CACHE``)."""
+    cfg = plan.cfg
+    unknown = attributes.unknown_attributes(fields, plan.kinds)
+    cache_key = ("attributes", cfg.connection, cfg.target.name)
+    if not unknown or rows.height == 0 or cache_key in ctx.cache:
+        return rows.clear()
+    found = attributes.discover(ctx.client(cfg), cfg.target)
+    ctx.cache[cache_key] = found
+    if not ctx.dry_run:
+        attributes.remember(ctx.wh, cfg.target, found, ctx.now())
+    kinds = attributes.discovered_kinds(found, {p: fields[p] for p in unknown})
+    reasons = [
+        pl.when(~attributes.fits(kind, pl.col(path), rows.schema[path]).fill_null(True)).then(
+            pl.lit(f"{path}: {attributes.reason(path, kind, source)}")
+        )
+        for path, (kind, source) in kinds.items()
+    ]
+    if not reasons:
+        return rows.clear()
+    reason = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
+    flagged = rows.with_columns(reason.alias("reason"))
+    return flagged.filter(pl.col("reason").is_not_null() & (pl.col("reason") != ""))
+
+
+def _resolved_from_payload(rows: pl.DataFrame, fields: dict, given: dict) -> pl.DataFrame:
+    """Fields identifier resolution filled (a note's ``entity``, an unlink's ``companyId``)
+    for rows that reused their confirmed request: read back from that payload, so the diff
+    compares them like the freshly resolved ones."""
+    filled = []
+    for path, fld in fields.items():
+        if path in given or not fld.send or "payload" not in rows.columns:
+            continue
+        from_payload = pl.col("payload").str.json_path_match(f"$['{path}']")
+        old = pl.col(path).cast(pl.String) if path in rows.columns else pl.lit(None, pl.String)
+        filled.append(pl.coalesce(old, from_payload).alias(path))
+    return rows.with_columns(filled) if filled else rows
 
 
 def _hold_unresolved(ctx: Context, cfg: SyncConfig, fresh: Desired) -> tuple[Desired, pl.DataFrame]:
@@ -152,6 +245,12 @@ def _rejected(cfg: SyncConfig, bad: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested columns as JSON text: rejected rows come from before and after decoding."""
+    nested = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)]
+    return frame.with_columns(_text(frame, c).alias(c) for c in nested) if nested else frame
+
+
 def _json_text(value: object) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
@@ -173,8 +272,15 @@ def _record_plan(ctx: Context, plan: Plan, rows: pl.DataFrame, valid: Desired) -
     creates = cfg.action.kind is ActionKind.CREATE  # never create what already exists
     if (cfg.mode != "upsert" or creates) and extracted is None and askable:
         known = lookups.existing(ctx, cfg, upserts, plan.state)
-    changes, counts = record_changes(cfg, upserts, valid.fields, plan.state, extracted, known)
+    changes, counts, detail = record_changes(
+        cfg, upserts, valid.fields, plan.state, extracted, known
+    )
     plan.counts.update(counts)
+    misfit = _discovered(ctx, plan, upserts.join(changes.select("key"), on="key"), valid.fields)
+    if misfit.height:
+        changes = changes.join(misfit.select("key"), on="key", how="anti")
+        plan.rejected = pl.concat([plan.rejected, _rejected(cfg, misfit)], how="diagonal_relaxed")
+    plan.changes = detail
     if creates:
         plan.seen = seen_existing(cfg, upserts, known)
     plan.warnings += _email_warning(cfg, valid, extracted)
@@ -206,8 +312,11 @@ def _deletes(
     frame = frame.unique("key", keep="first", maintain_order=True)
     confirmed = state.filter(pl.col("op") == "delete").get_column("key")
     frame = frame.filter(~pl.col("key").is_in(confirmed.implode()))
-    if extracted is not None:
-        frame = frame.filter(pl.col("key").is_in(extracted.frame.get_column("key").implode()))
+    if extracted is not None:  # gone unless the extract shows it or we wrote it since
+        frame = frame.filter(
+            pl.col("key").is_in(extracted.frame.get_column("key").implode())
+            | pl.col("key").is_in(_written_since(state, extracted).implode())
+        )
     _guard(cfg, frame.height, extracted, state)
     frame = frame.with_columns(
         pl.lit("delete").alias("op"), stable_hash(frame.get_column("payload")).alias("payload_hash")
@@ -222,6 +331,16 @@ def _deletes(
         plan.rejected = pl.concat([plan.rejected, refused], how="diagonal_relaxed")
         plan.counts["already_gone"] = plan.counts.get("already_gone", 0) + gone
     return frame.select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
+
+
+def _written_since(state: pl.DataFrame, extracted: Extracted) -> pl.Series:
+    """Keys this sync confirmed after the extract read the object (created since, say; a
+    write at the read's very instant counts as after it, as in the diff)."""
+    read = extracted.frame.get_column(X_READ).drop_nulls()
+    if read.is_empty():
+        return pl.Series("key", [], dtype=pl.String)
+    live = state.filter((pl.col("op") != "delete") & (pl.col("confirmed_at") >= read.max()))
+    return live.get_column("key")
 
 
 def _guard(cfg: SyncConfig, n: int, extracted: Extracted | None, state: pl.DataFrame) -> None:
@@ -283,7 +402,7 @@ def _tag_plan(ctx: Context, plan: Plan, rows: pl.DataFrame) -> pl.DataFrame:
     rows, bad = lookups.tag_ids(ctx, cfg, rows, plan.state)
     if bad.height:
         plan.rejected = pl.concat([plan.rejected, bad], how="diagonal_relaxed")
-    changes, counts = tag_changes(cfg, rows, plan.state, extracted, pairs)
+    changes, counts, plan.changes = tag_changes(cfg, rows, plan.state, extracted, pairs)
     plan.counts["unchanged"] = counts["unchanged"] + int(done.sum())
     if cfg.mode == "mirror":
         removals = lookups.tag_removals(ctx, cfg, desired_keys, plan.state)
@@ -302,3 +421,6 @@ def _write_tables(ctx: Context, plan: Plan) -> None:
         pl.lit(ctx.run_id).alias("run_id"), pl.lit(ctx.now()).alias("rejected_at")
     )
     ctx.wh.replace_df(f"{name}__rejected", rejected)
+    if ctx.dry_run:  # what a reviewer reads before the real push
+        planned = plan.changes.join(plan.diff.select("key"), on="key", how="semi")
+        ctx.wh.replace_df(f"{name}__plan", planned.with_columns(pl.lit(ctx.run_id).alias("run_id")))

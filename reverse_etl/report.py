@@ -35,6 +35,10 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    #: planned field changes per reason (new, changed, set back, unset, delete, ...)
+    changes: dict[str, int] = field(default_factory=dict)
+    #: a few planned field changes (key, op, field, holds, sends, why) for a reader
+    examples: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_plan(cls, plan: Plan, run_id: str, dry_run: bool) -> SyncReport:
@@ -48,6 +52,8 @@ class SyncReport:
             rejected=plan.rejected.height,
             warnings=list(plan.warnings),
             sample=summary["sample"],
+            changes=plan.why_counts(),
+            examples=plan.examples(),
         )
 
     def add(self, statuses: pl.Series, *, sent: int) -> None:

@@ -1,8 +1,10 @@
 """pandera (polars) schemas generated from the registry, and the split into valid and rejected.
 
 The schema is built from the action's body field types (``Action.body``), its required fields,
-the sync's identifier, the object's read-only fields and Custify's custom-attribute rules
-(custify-api.md §1.4, §1.5): no per-object schema is written by hand, so the next action gets
+the sync's identifier, the object's read-only fields and string limits, the registry's
+``Constraint`` rows (ranges, enums, e-mail and user formats) and Custify's custom-attribute
+rules, including the type each attribute already has (custify-api.md §1.4, §1.5,
+``attributes.py``): no per-object schema is written by hand, so the next action gets
 validation for free. Checks work on whatever types the warehouse delivers (a ``user_id`` that is
 an integer column, dates as strings): each check asks "can this value be sent as the field's
 type?", and the valid rows are then converted to exactly that type.
@@ -20,8 +22,9 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from models.types import FieldType
-from reverse_etl import uploads
+from models.registry import Constraint
+from models.types import FieldType, ValueFormat
+from reverse_etl import attributes, uploads
 from reverse_etl.config import Kind, SyncConfig
 from reverse_etl.fields import (
     ATTR_KEY_MAX,
@@ -36,6 +39,10 @@ from reverse_etl.source import KEY_PREFIX, ROW, Desired
 
 ExprFn = Callable[[pl.Expr], pl.Expr]
 _METADATA_MAX_KEYS = 50  # custify-api.md §4
+#: a sane e-mail: one ``@``, no spaces, a dotted domain (syntax only; nothing is resolved)
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+#: a Custify id (§1.3)
+OBJECT_ID_PATTERN = r"^[0-9a-fA-F]{24}$"
 
 
 def _check(name: str, ok: ExprFn) -> pa.Check:
@@ -52,13 +59,51 @@ def _nested(dtype: pl.DataType) -> bool:
     return isinstance(dtype, (pl.List, pl.Array, pl.Struct, pl.Object))
 
 
-def _type_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
-    """Can the column's values be sent as the field's registry type?"""
+def _rule_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
+    """The registry's ``Constraint`` of the field: range, enum, format."""
+    rule: Constraint | None = fld.rule
+    if rule is None or _nested(dtype):
+        return []
+    where = f" ({rule.source})" if rule.source else ""
+    checks: list[pa.Check] = []
+    if rule.lo is not None or rule.hi is not None:
+        lo = rule.lo if rule.lo is not None else float("-inf")
+        hi = rule.hi if rule.hi is not None else float("inf")
+        number = lambda c: payload_expr(fld, c, dtype).cast(pl.Float64)  # noqa: E731
+        checks.append(_check(f"outside {lo:g} to {hi:g}{where}",
+                             lambda c: number(c).is_null() | number(c).is_between(lo, hi)))  # fmt: skip
+    if rule.choices:
+        allowed = list(rule.choices)
+        checks.append(_check(f"must be one of {', '.join(allowed)}{where}",
+                             lambda c: c.cast(pl.String).is_in(allowed)))  # fmt: skip
+    if rule.max_len is not None and dtype == pl.String:
+        limit = rule.max_len
+        checks.append(_check(f"longer than {limit:,} characters{where}",
+                             lambda c: c.str.len_chars() <= limit))  # fmt: skip
+    if rule.format is ValueFormat.EMAIL:
+        checks.append(_check("not an e-mail address", _matches(EMAIL_PATTERN)))
+    elif rule.format is ValueFormat.USER:
+        either = lambda c: _matches(EMAIL_PATTERN)(c) | _matches(OBJECT_ID_PATTERN)(c)  # noqa: E731
+        checks.append(_check(f"not a Custify user id or e-mail{where}", either))
+    return checks
+
+
+def _matches(pattern: str) -> ExprFn:
+    return lambda c: c.cast(pl.String).str.strip_chars().str.contains(pattern)
+
+
+def _type_checks(fld: Field, dtype: pl.DataType, kind: tuple[str, str] | None) -> list[pa.Check]:
+    """Can the column's values be sent as the field's registry type, within its rules?"""
     ftype = fld.ftype
     if fld.read_only:
         return [_check("read-only: Custify computes this field", lambda c: c.is_null())]
     if ftype is None:
-        return _dynamic_checks(fld, dtype)
+        return _dynamic_checks(fld, dtype, kind)
+    return _static_checks(fld, dtype) + _rule_checks(fld, dtype)
+
+
+def _static_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
+    ftype = fld.ftype
     if ftype is FieldType.STRING:
         checks = [_check("not a string", lambda c: pl.lit(not _nested(dtype)))]
         if fld.max_len and not _nested(dtype):
@@ -110,9 +155,16 @@ def _json_check(dtype: pl.DataType, kind: type) -> list[pa.Check]:
     return [_check(f"not {what}", lambda c: c.map_elements(ok, return_dtype=pl.Boolean))]
 
 
-def _dynamic_checks(fld: Field, dtype: pl.DataType) -> list[pa.Check]:
-    """Custom attributes and event metadata (custify-api.md §1.5, §4)."""
+def _dynamic_checks(
+    fld: Field, dtype: pl.DataType, kind: tuple[str, str] | None = None
+) -> list[pa.Check]:
+    """Custom attributes and event metadata (custify-api.md §1.5, §4); ``kind``: the type
+    Custify already holds the attribute as, and who says so (``attributes.py``)."""
     checks: list[pa.Check] = []
+    if kind is not None and not _nested(dtype):
+        name, source = kind
+        checks.append(_check(attributes.reason(fld.path, name, source),
+                             lambda c: attributes.fits(name, c, dtype)))  # fmt: skip
     key = fld.sub or ""
     if fld.top == "custom_attributes":
         bad = "." in key or "$" in key or len(key) > ATTR_KEY_MAX or key.isdigit() or not key
@@ -157,8 +209,21 @@ def _required_check(name: str) -> pa.Check:
 
 
 def _row_checks(cfg: SyncConfig, frame: pl.DataFrame) -> list[pa.Check]:
-    """Per-row limits that span columns: at most 250 attributes, 50 metadata keys."""
+    """Per-row limits that span columns: at most 250 attributes, 50 metadata keys, metadata
+    of at most 10,000 characters (§1.5, §4)."""
     checks: list[pa.Check] = []
+    for top, rule in cfg.action.constraints.items():
+        cols = [c for c in frame.columns if c.startswith(f"{top}.")]
+        if not cols or rule.max_len is None or cfg.action.body.get(top) is not FieldType.OBJECT:
+            continue
+
+        def size(data: pa.PolarsData, cols: list[str] = cols, limit: int = rule.max_len):
+            parts = [pl.col(c).alias(c.partition(".")[2]) for c in cols]
+            text = pl.struct(parts).struct.json_encode()
+            return data.lazyframe.select(text.str.len_chars() <= limit)
+
+        name = f"{top} longer than {rule.max_len:,} characters ({rule.source})"
+        checks.append(pa.Check(size, name=name, error=name))
     for top, limit in (("custom_attributes", ATTR_MAX_KEYS), ("metadata", _METADATA_MAX_KEYS)):
         cols = [c for c in frame.columns if c.startswith(f"{top}.")]
         if len(cols) <= limit:
@@ -195,15 +260,19 @@ def _filled_by_refs(cfg: SyncConfig, desired: Desired) -> set[str]:
     return {name for r in refs for name in (r.field, *r.sets)} | resolved
 
 
-def build_schema(cfg: SyncConfig, desired: Desired) -> pa.DataFrameSchema:
-    """The pandera schema for this sync's mapped frame, generated from the registry row."""
+def build_schema(
+    cfg: SyncConfig, desired: Desired, kinds: attributes.Kinds | None = None
+) -> pa.DataFrameSchema:
+    """The pandera schema for this sync's mapped frame, generated from the registry row;
+    ``kinds`` are the types Custify already holds attributes as."""
     frame = desired.frame
+    kinds = kinds or {}
     keys = key_columns(cfg)
     required = set(keys) | set(cfg.action.required) if cfg.kind != Kind.TAG else set(keys)
     required -= _filled_by_refs(cfg, desired)
     columns: dict[str, pa.Column] = {}
     for path, fld in desired.fields.items():
-        checks = _type_checks(fld, frame.schema[path])
+        checks = _type_checks(fld, frame.schema[path], kinds.get(path))
         if fld.ftype is FieldType.FILE and cfg.files_dir is not None:
             checks = _file_checks(cfg.files_dir)
         if path in required:
@@ -238,10 +307,12 @@ def _reasons(err: SchemaErrors) -> pl.DataFrame:
     )
 
 
-def validate(cfg: SyncConfig, desired: Desired) -> tuple[Desired, pl.DataFrame]:
+def validate(
+    cfg: SyncConfig, desired: Desired, kinds: attributes.Kinds | None = None
+) -> tuple[Desired, pl.DataFrame]:
     """Split into rows to send (converted to payload types) and rejected rows with reasons."""
     frame = desired.frame
-    schema = build_schema(cfg, desired)
+    schema = build_schema(cfg, desired, kinds)
     try:
         schema.validate(frame, lazy=True)
         reasons = pl.DataFrame(schema={"__index": pl.Int64, "reason": pl.String})

@@ -119,7 +119,8 @@ def _field_names(cfg: SyncConfig) -> dict[str, str]:
     to lower case (Postgres) still land ``externalId`` on ``externalId``."""
     act, obj = cfg.action, cfg.object
     names = [*act.body, *request_names(act), *(r.column for r in act.refs), *obj.find_by,
-             *TAG_FIELDS, *(w for f in obj.find_by.values() for w in f.within)]  # fmt: skip
+             *cfg.target.find_by, *TAG_FIELDS,
+             *(w for f in obj.find_by.values() for w in f.within)]  # fmt: skip
     return {n.lower(): n for n in names}
 
 

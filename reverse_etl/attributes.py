@@ -27,7 +27,10 @@ import polars as pl
 
 from custify.errors import CustifyError
 from models.registry import CustifyObject
+from reverse_etl.config import Kind, SyncConfig
+from reverse_etl.context import Context
 from reverse_etl.fields import Field, bool_expr, iso_expr, snake
+from reverse_etl.source import Desired
 from warehouse import Warehouse
 
 NUMBER, BOOLEAN, DATE, STRING = "number", "boolean", "date", "string"
@@ -169,3 +172,47 @@ def fits(kind: str, expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 def reason(path: str, kind: str, source: str) -> str:
     return f"not a {kind}: Custify holds {path} as a {kind} ({source})"
+
+
+def plan_kinds(ctx: Context, cfg: SyncConfig, desired: Desired) -> Kinds:
+    """Types the name rule, the extracted table and a remembered discovery give the custom
+    attributes a record sync's rows set (no request)."""
+    obj = cfg.target
+    if cfg.kind != Kind.RECORD or not any(f.top == ATTRIBUTES for f in desired.fields.values()):
+        return {}
+    columns = ctx.wh.columns(obj.name) if obj.extracted else {}
+    kinds = known_kinds(desired.fields, columns)
+    found = cached(ctx.wh, obj, ctx.now())
+    if found is not None:
+        ctx.cache[("attributes", cfg.connection, obj.name)] = found
+        unknown = {p: desired.fields[p] for p in unknown_attributes(desired.fields, kinds)}
+        kinds.update(discovered_kinds(found, unknown))
+    return kinds
+
+
+def misfits(
+    ctx: Context, cfg: SyncConfig, kinds: Kinds, rows: pl.DataFrame, fields: Mapping[str, Field]
+) -> pl.DataFrame:
+    """Rows about to be sent (``rows``) whose attribute values do not fit the type attribute
+    discovery gives, with a ``reason``: asked only when such rows set attributes no other
+    witness knows and no answer of the last day is remembered."""
+    unknown = unknown_attributes(fields, kinds)
+    cache_key = ("attributes", cfg.connection, cfg.target.name)
+    if not unknown or rows.height == 0 or cache_key in ctx.cache:
+        return rows.clear()
+    found = discover(ctx.client(cfg), cfg.target)
+    ctx.cache[cache_key] = found
+    if not ctx.dry_run:
+        remember(ctx.wh, cfg.target, found, ctx.now())
+    reasons = [
+        pl.when(~fits(kind, pl.col(path), rows.schema[path]).fill_null(True)).then(
+            pl.lit(f"{path}: {reason(path, kind, source)}")
+        )
+        for path, (kind, source) in discovered_kinds(found, {p: fields[p] for p in unknown}).items()
+    ]
+    if not reasons:
+        return rows.clear()
+    flagged = rows.with_columns(
+        pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("reason")
+    )
+    return flagged.filter(pl.col("reason").is_not_null() & (pl.col("reason") != ""))

@@ -92,7 +92,7 @@ class Plan:
 def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
     ctx.current = cfg
     desired = load_explicit(ctx.wh, cfg) if cfg.diff_table else load_desired(ctx.wh, cfg)
-    kinds = _attribute_kinds(ctx, cfg, desired)
+    kinds = attributes.plan_kinds(ctx, cfg, desired)
     valid, bad = validate(cfg, desired, kinds)
     state = ledger.load_state(ctx.wh, cfg.name)
     valid = with_row_hash(valid)
@@ -140,52 +140,6 @@ def _whole_rows(changes: pl.DataFrame, why: str) -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("holds"), pl.col("payload").alias("sends"),
         pl.lit(why).alias("why"),
     ).cast(PLAN_SCHEMA)  # fmt: skip
-
-
-def _attribute_kinds(ctx: Context, cfg: SyncConfig, desired: Desired) -> attributes.Kinds:
-    """Types the name rule, the extracted table and a remembered attribute discovery give
-    the custom attributes rows set (no request)."""
-    obj = cfg.target
-    has_attrs = any(f.top == attributes.ATTRIBUTES for f in desired.fields.values())
-    if cfg.kind != Kind.RECORD or not has_attrs:
-        return {}
-    columns = ctx.wh.columns(obj.name) if obj.extracted else {}
-    kinds = attributes.known_kinds(desired.fields, columns)
-    found = attributes.cached(ctx.wh, obj, ctx.now())
-    if found is not None:
-        ctx.cache[("attributes", cfg.connection, obj.name)] = found
-        unknown = {
-            p: desired.fields[p] for p in attributes.unknown_attributes(desired.fields, kinds)
-        }
-        kinds.update(attributes.discovered_kinds(found, unknown))
-    return kinds
-
-
-def _discovered(ctx: Context, plan: Plan, rows: pl.DataFrame, fields: dict) -> pl.DataFrame:
-    """Rows about to be sent whose attribute values do not fit the type Custify's attribute
-    discovery gives: asked only when such rows exist and no answer of the last day is
-    remembered (``attributes.CACHE``)."""
-    cfg = plan.cfg
-    unknown = attributes.unknown_attributes(fields, plan.kinds)
-    cache_key = ("attributes", cfg.connection, cfg.target.name)
-    if not unknown or rows.height == 0 or cache_key in ctx.cache:
-        return rows.clear()
-    found = attributes.discover(ctx.client(cfg), cfg.target)
-    ctx.cache[cache_key] = found
-    if not ctx.dry_run:
-        attributes.remember(ctx.wh, cfg.target, found, ctx.now())
-    kinds = attributes.discovered_kinds(found, {p: fields[p] for p in unknown})
-    reasons = [
-        pl.when(~attributes.fits(kind, pl.col(path), rows.schema[path]).fill_null(True)).then(
-            pl.lit(f"{path}: {attributes.reason(path, kind, source)}")
-        )
-        for path, (kind, source) in kinds.items()
-    ]
-    if not reasons:
-        return rows.clear()
-    reason = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
-    flagged = rows.with_columns(reason.alias("reason"))
-    return flagged.filter(pl.col("reason").is_not_null() & (pl.col("reason") != ""))
 
 
 def _resolved_from_payload(rows: pl.DataFrame, fields: dict, given: dict) -> pl.DataFrame:
@@ -276,7 +230,8 @@ def _record_plan(ctx: Context, plan: Plan, rows: pl.DataFrame, valid: Desired) -
         cfg, upserts, valid.fields, plan.state, extracted, known
     )
     plan.counts.update(counts)
-    misfit = _discovered(ctx, plan, upserts.join(changes.select("key"), on="key"), valid.fields)
+    sent = upserts.join(changes.select("key"), on="key")
+    misfit = attributes.misfits(ctx, cfg, plan.kinds, sent, valid.fields)
     if misfit.height:
         changes = changes.join(misfit.select("key"), on="key", how="anti")
         plan.rejected = pl.concat([plan.rejected, _rejected(cfg, misfit)], how="diagonal_relaxed")

@@ -137,13 +137,6 @@ def snapshot_same(fld: Field, schema: pl.Schema, marker: str | None = None) -> p
     return pl.when(theirs.is_not_null()).then(same)
 
 
-def snapshot_unset(fld: Field) -> pl.Expr:
-    """The confirmed write cleared the field (``$unset`` names it)."""
-    listed = pl.col(SNAPSHOT).str.json_path_match("$['$unset']")
-    names = listed.str.json_decode(pl.List(pl.String))
-    return names.list.contains(pl.lit(fld.path)).fill_null(False)
-
-
 def _canonical(value: Any) -> Any:
     """JSON without nulls inside objects, keys sorted: the same value however it was built."""
     if isinstance(value, dict):

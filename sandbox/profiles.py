@@ -24,6 +24,21 @@ PROFILES: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "forbidden_paths": ({"method": "GET", "path": "/file", "match": "exact"},),
         # people sharing an e-mail, which §2's upsert rule 4 creates in real accounts
         "shared_emails": 3,
+        # lists serving fewer rows per page than documented and asked (§1.7, §19)
+        "page_caps": {"notes": 20, "tasks": 20, "tickets": 50},
+        # the bare-array survey list ignoring ``page`` (the likeliest of all, §11)
+        "ignore_page": ("surveys",),
+        # GET /batch/{id} in a format no parser can read (§15: undocumented)
+        "batch_status_shape": "opaque",
+        # a resent ticket create makes a second ticket (§7/§19: nothing says it updates)
+        "ticket_create_duplicates": True,
+        # the spelling of the spec's samples, and the id in the path (§13, §19)
+        "time_track_spelling": "underscore",
+        "time_track_id_in": "path",
+        # a value of another type answered 200 but not stored (§1.4: "discouraged")
+        "attribute_type_mismatch": "ignore",
+        # links dropped by a cascade without moving the record's updated_at
+        "cascade_bumps_updated_at": False,
     }),
 })  # fmt: skip
 

@@ -1,4 +1,7 @@
-"""Rich rendering of progress and summaries; reads reports, never changes them."""
+"""Rich rendering of progress and summaries; reads reports, never changes them.
+
+Values from reports and warehouses (errors, notes, cell contents) go in as ``Text``: rich would
+read ``[syncs.crm]`` in a message as markup and swallow it."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 
 def _events_text(events: dict[str, int]) -> str:
@@ -66,7 +70,7 @@ def extract_summary(report: Any) -> Table:
             note = f"{r.deleted} deleted; {note}".strip("; ")
         table.add_row(
             r.object, r.mode, str(r.rows), str(r.requests), _events_text(r.events),
-            (r.cursor or "-")[:19], note,
+            (r.cursor or "-")[:19], Text(note),
         )  # fmt: skip
     changes = [
         f"{c.table}.{c.column} ({c.data_type}): "
@@ -138,7 +142,8 @@ def plan_caption(report: Any) -> str:
 def push_summary(report: Any) -> Table:
     title = "Dry run (nothing sent)" if report.dry_run else f"Push {report.run_id}"
     table = Table(title=f"{title}: {report.requests} requests")
-    table.caption = plan_caption(report) or None
+    caption = plan_caption(report)
+    table.caption = Text(caption) if caption else None
     table.caption_justify = "left"
     cols = ("sync", "planned", "sent", "confirmed", "rejected", "failed", "requests", "road",
             "notes")  # fmt: skip
@@ -151,7 +156,7 @@ def push_summary(report: Any) -> Table:
             notes = f"{s.unconfirmed} unconfirmed (retried next run); {notes}".strip("; ")
         table.add_row(
             s.name, _events_text(s.planned), str(s.sent), str(s.confirmed), str(s.rejected),
-            str(s.failed), str(s.requests), getattr(s, "road", "") or "-", notes,
+            str(s.failed), str(s.requests), Text(getattr(s, "road", "") or "-"), Text(notes),
         )  # fmt: skip
     return table
 
@@ -204,6 +209,6 @@ def print_frame(frame: Any, output: str) -> None:
         for name in frame.columns:
             table.add_column(name)
         for row in frame.iter_rows():
-            table.add_row(*("NULL" if v is None else str(v) for v in row))
+            table.add_row(*(Text("NULL" if v is None else str(v)) for v in row))
         Console(width=None if sys.stdout.isatty() else 160).print(table)
     sys.stdout.flush()

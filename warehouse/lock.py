@@ -160,9 +160,15 @@ def _postgres_lock(cfg: WarehouseConfig, me: Holder, wait_s: float) -> Iterator[
                 what = f"PostgreSQL dataset {cfg.dataset!r}"
                 raise RunLocked(what, _advisory_holder(conn, key), wait_s)
             time.sleep(POLL_S)
-        yield
+        try:
+            yield
+        finally:
+            # Closing the session drops the lock too, but only once the server has finished
+            # the backend, after close() returns: a run started right after this one could
+            # still find it held. Unlocking first makes the release part of this call.
+            _unlock_advisory(conn, key)
     finally:
-        conn.close()  # ends the session: the advisory lock goes with it
+        conn.close()
 
 
 def _lock_connection(cfg: WarehouseConfig, me: Holder) -> Any:
@@ -184,6 +190,14 @@ def _try_advisory(conn: Any, key: int) -> bool:
     with conn.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_lock(%s)", (key,))
         return bool(cur.fetchone()[0])
+
+
+def _unlock_advisory(conn: Any, key: int) -> None:
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    except Exception:  # a broken session: closing it releases the lock all the same
+        pass
 
 
 def _advisory_holder(conn: Any, key: int) -> Holder:

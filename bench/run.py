@@ -1,4 +1,4 @@
-"""``python -m bench.run`` (``make bench``): the whole benchmark suite of issue 6.
+"""``python -m bench.run`` (``make bench``): the whole benchmark suite.
 
     python -m bench.run                     # everything, issue sizes (~20-30 min)
     python -m bench.run --quick             # smaller data, a few minutes
@@ -13,6 +13,7 @@ See bench/README.md for what each benchmark measures and the figures of the last
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import sys
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"comma-separated subset of {', '.join(BENCHES)}")  # fmt: skip
     ap.add_argument("--no-baseline", action="store_true", help="skip the dlt rest_api baseline")
     ap.add_argument("--no-loop", action="store_true", help="skip the per-row push loop")
+    ap.add_argument("--push-rows", type=int, default=None,
+                    help="rows per push action (default 10,000; 2,000 with --quick)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--tmp", type=Path, default=None, help="where the runs' warehouses go")
     ap.add_argument("--replot", action="store_true", help="only re-render results.json")
@@ -102,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHES)}")
     sizes = suite.QUICK if args.quick else suite.FULL
+    if args.push_rows:
+        sizes = dataclasses.replace(sizes, push_rows=args.push_rows)
     started = time.perf_counter()
 
     def log(msg: str) -> None:

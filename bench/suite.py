@@ -1,4 +1,4 @@
-"""The five benchmarks of issue 6. Each returns a plain dict (saved as results.json).
+"""The five benchmarks. Each returns a plain dict (saved as results.json).
 
 Every client run is its own process (``harness.run_client``) against a sandbox served by
 another process (``harness.SandboxProcess``); every figure is a ratio against a baseline

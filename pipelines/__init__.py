@@ -1,4 +1,4 @@
-"""ELT: Custify -> warehouse through a dlt source generated from the registry (issue 3).
+"""ELT: Custify -> warehouse through a dlt source generated from the registry.
 
 - ``custify_source(client=..., objects=[...])``: the dlt source, usable from any pipeline.
 - ``run_extract(settings, warehouse_cfg=..., ...) -> ExtractReport``: one run for the CLI.

@@ -1,4 +1,4 @@
-"""The reliability suite (issue 7): faults, crashes, hostile rows, bad configuration, secrets.
+"""The reliability suite: faults, crashes, hostile rows, bad configuration, secrets.
 
 ``CUSTIFY_SOAK=N`` (or ``scripts/soak``) multiplies every loop of the suite by N for long local
 runs; CI runs it with N = 1. Every test records what it tried (``faults``, ``kill_points``,

@@ -1,4 +1,4 @@
-"""Bad configuration and secrets through the real CLI (issue 7, items 4 and 5).
+"""Bad configuration and secrets through the real CLI.
 
 Every case runs ``python -m custify_sync.cli`` in a fresh directory against a served sandbox
 whose API key is distinctive. A bad configuration must give exit code 2, one ``error:`` line

@@ -1,4 +1,4 @@
-"""Faults (issue 7, item 1): with the sandbox injecting 10 % 5xx, 1 % dropped connections,
+"""Faults: with the sandbox injecting 10 % 5xx, 1 % dropped connections,
 429 storms, slow responses and malformed JSON, extract and push end with the exact expected
 warehouse and sandbox states; a fault that persists ends the run with a clear error, leaves
 what was not done pending, and the next run without the fault completes it.

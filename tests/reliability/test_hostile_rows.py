@@ -1,4 +1,4 @@
-"""Hostile rows (issue 7, item 3): a hypothesis property over the rows of a people sync's
+"""Hostile rows: a hypothesis property over the rows of a people sync's
 source table. Rows are valid or bad in one of six ways (wrong type, missing identifier,
 duplicate identifier, nested object in a custom attribute, a 10,000-character string, a
 number outside int32); every value is drawn from unicode text with SQL and HTML

@@ -1,4 +1,4 @@
-"""Crashes during extract (issue 7, item 2): SIGKILL at random points of a child's traffic
+"""Crashes during extract: SIGKILL at random points of a child's traffic
 and at dlt's step boundaries, each followed by a rerun; the warehouse then equals the sandbox
 field for field (no row lost, none twice).
 

@@ -1,4 +1,4 @@
-"""Crashes during push (issue 7, item 2): SIGKILL of a push child at random points of its
+"""Crashes during push: SIGKILL of a push child at random points of its
 traffic, each followed by a rerun. After every rerun: Custify holds exactly the desired state
 (people with this round's values, each event once, each tag, each note once: notes are
 creates Custify does not deduplicate), and the ledger is consistent (every confirmed people
@@ -106,8 +106,8 @@ def _check(
             "SELECT sync, key, payload_hash FROM _custify_ledger WHERE status = 'confirmed' "
             "GROUP BY sync, key, payload_hash HAVING count(*) > 1"
         )
-        # ledger outcomes and the snapshot advance in one transaction (fixed in ddcdee2 after
-        # this test found a kill between them): no payload is ever confirmed twice
+        # ledger outcomes and the snapshot advance in one transaction (this test once found a
+        # kill between them): no payload is ever confirmed twice
         assert twice.height == 0, twice
         state = wh.query_df(
             "SELECT key, payload FROM _custify_sync_state WHERE sync = 'crm'"

@@ -35,10 +35,15 @@ def check_identifier(name: str, what: str) -> str:
 
 #: the keys of ``[warehouse]`` (anything else is a typo: refused with the closest name)
 WAREHOUSE_KEYS = ("destination", "duckdb_path", "dataset", "state_dir", "pipelines_dir",
-                  "pipeline_name")  # fmt: skip
+                  "pipeline_name", "duckdb_memory_limit")  # fmt: skip
 DEFAULT_DATASET = "custify"
 DEFAULT_PIPELINE = "custify"
 DEFAULT_CONNECTION = "default"
+#: DuckDB's memory for dlt's load (the merge of a first load of 1,000,000 people took 870 MB of
+#: the process with DuckDB's own default, 80 % of RAM; DuckDB spills to disk beyond the limit),
+#: so a run fits the 512 MB-1 GB containers scheduled jobs get. "" = DuckDB's default.
+DEFAULT_DUCKDB_MEMORY = "128MB"
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 #: dlt's merge staging dataset of ``custify`` would be ``custify_staging`` by default, which is
 #: exactly a connection named ``staging``'s dataset; a leading underscore keeps the two apart
 #: (connection datasets start with a letter) and ``check_disjoint`` refuses any clash left
@@ -59,6 +64,8 @@ class WarehouseConfig:
     connection: str = DEFAULT_CONNECTION
     #: where the engine keeps files of its own (locks of non-file warehouses); None = none
     state_dir: Path | None = None
+    #: DuckDB's ``memory_limit`` while dlt loads (``DEFAULT_DUCKDB_MEMORY``)
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY
 
     def __post_init__(self) -> None:
         if self.destination not in DESTINATIONS:
@@ -68,6 +75,12 @@ class WarehouseConfig:
             )
         check_identifier(self.dataset, "[warehouse] dataset")
         check_identifier(self.pipeline_name, "[warehouse] pipeline_name")
+        limit = self.duckdb_memory_limit
+        if not isinstance(limit, str) or (limit and not _SIZE.match(limit.strip())):
+            raise WarehouseConfigError(
+                f'[warehouse] duckdb_memory_limit: expected a size such as "256MB" or "2GB" '
+                f'(or "" for DuckDB\'s default), got {limit!r}'
+            )
 
     def __repr__(self) -> str:  # credentials may hold a password: never show them
         creds = "set" if self.credentials else "from dlt providers"
@@ -157,6 +170,7 @@ def warehouse_config(
         pipeline_name=section.get("pipeline_name", DEFAULT_PIPELINE),
         pipelines_dir=pipelines_dir,
         state_dir=state_dir,
+        duckdb_memory_limit=section.get("duckdb_memory_limit", DEFAULT_DUCKDB_MEMORY),
     )
 
 

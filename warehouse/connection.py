@@ -32,7 +32,15 @@ def make_destination(cfg: WarehouseConfig) -> Any:
     """The dlt destination object for ``cfg``; credentials None = dlt's providers resolve them."""
     layout = {"staging_dataset_name_layout": STAGING_LAYOUT}
     if cfg.destination == "duckdb":
-        return dlt.destinations.duckdb(str(cfg.duckdb_path), **layout)
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        # no insertion order to keep: the load writes staging tables and merges them, which
+        # lets DuckDB stream within the memory limit instead of buffering whole files
+        settings: dict[str, Any] = {"preserve_insertion_order": False}
+        if cfg.duckdb_memory_limit:
+            settings["memory_limit"] = cfg.duckdb_memory_limit
+        creds = DuckDbCredentials(str(cfg.duckdb_path), global_config=settings)
+        return dlt.destinations.duckdb(creds, **layout)
     factory = getattr(dlt.destinations, cfg.destination)
     return factory(credentials=cfg.credentials, **layout)
 

@@ -83,3 +83,28 @@ def test_session_warehouse_keeps_one_client_and_the_warehouse_api(warehouse_cfg)
         with pytest.raises(WarehouseConfigError):
             wh.quote('key"; DROP TABLE things; --')
     assert Warehouse(warehouse_cfg).query_rows(f"SELECT n FROM {wh.table('things')}") == [(1,)]
+
+
+def _load_setting(cfg: WarehouseConfig, name: str) -> str:
+    """A DuckDB setting as dlt's load connection sees it, after a real (tiny) load."""
+    from warehouse.connection import make_pipeline
+
+    pipeline = make_pipeline(cfg)
+    pipeline.run([{"id": 1}], table_name="probe")
+    with pipeline.sql_client() as client:
+        return str(client.execute_sql(f"SELECT current_setting('{name}')")[0][0])
+
+
+def test_dlt_loads_into_duckdb_within_the_memory_limit(duckdb_cfg):
+    assert _load_setting(duckdb_cfg, "memory_limit") == "122.0 MiB"  # 128 MB, as DuckDB shows it
+    custom = duckdb_cfg.with_(duckdb_memory_limit="1GB")
+    assert _load_setting(custom, "memory_limit") == "953.6 MiB"
+    assert _load_setting(custom, "preserve_insertion_order").lower() == "false"
+
+
+@pytest.mark.parametrize("value", ["lots", "128", "-1MB", 128])
+def test_a_memory_limit_that_is_no_size_is_refused(tmp_path, value):
+    from warehouse.config import warehouse_config
+
+    with pytest.raises(WarehouseConfigError, match="duckdb_memory_limit"):
+        warehouse_config({"warehouse": {"duckdb_memory_limit": value}}, base_dir=tmp_path)

@@ -187,6 +187,44 @@ def sql(
 
 
 @app.command()
+def forget(
+    email: Annotated[str | None, typer.Option("--email", help="The person's e-mail.")] = None,
+    user_id: Annotated[str | None, typer.Option("--user-id", help="The person's user_id.")] = None,
+    id_: Annotated[str | None, typer.Option("--id", help="The person's Custify id.")] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Really delete them in Custify and every table.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the tables and rows it would change.")
+    ] = False,
+    destination: DestinationOpt = None,
+    connection: ConnectionOpt = None,
+    wait: WaitOpt = 0.0,
+    config: ConfigOpt = None,
+) -> None:
+    """GDPR: delete one person in Custify and every trace of them in the warehouse."""
+    from custify_sync.commands import run_forget_command
+    from custify_sync.errors import fail
+
+    given = {k: v for k, v in (("email", email), ("user_id", user_id), ("id", id_)) if v}
+    if len(given) != 1:
+        fail("forget needs exactly one of --email, --user-id or --id")
+    ((by, value),) = given.items()
+    run_guarded(
+        lambda stop: run_forget_command(
+            config=config,
+            by=by,
+            value=value,
+            yes=yes,
+            dry_run=dry_run,
+            destination=destination,
+            connection=connection,
+            wait=wait,
+        )  # fmt: skip
+    )
+
+
+@app.command()
 def sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 0,

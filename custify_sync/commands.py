@@ -176,3 +176,35 @@ def run_sql_command(
         frame = run_query(wh, query)
     print_frame(frame, output)
     return 0
+
+
+def run_forget_command(
+    *,
+    config: Path | None,
+    by: str,
+    value: str,
+    yes: bool,
+    dry_run: bool,
+    destination: str | None,
+    connection: str | None,
+    wait: float,
+) -> int:
+    from custify_sync.project import load_project
+    from reverse_etl.forget import forget
+    from warehouse.scrub import summary
+
+    project = load_project(config, destination=destination, connection=connection)
+    report = forget(project.settings, by=by, value=value, warehouse_cfg=project.warehouse,
+                    connection=connection, yes=yes, dry_run=dry_run,
+                    lock_wait_s=wait)  # fmt: skip
+    verb = "would change" if report.dry_run else "changed"
+    for line in summary(report.tables):
+        console.print(line, markup=False, highlight=False)
+    console.print(
+        f"forget ({'dry run' if report.dry_run else 'done'}, dataset {report.dataset}): "
+        f"Custify {report.custify}; {verb} {report.rows} rows in {len(report.tables)} tables; "
+        f"{report.packages} local load packages {'to drop' if report.dry_run else 'dropped'}; "
+        f"ledger key {report.reference}…",
+        markup=False, highlight=False,
+    )  # fmt: skip
+    return 0

@@ -41,7 +41,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.resource import DltResource
 
 from models.registry import EXTRACTED, CustifyObject
-from pipelines import events
+from pipelines import events, forgotten
 from pipelines.conform import Known, conform
 from pipelines.context import ObjectReport, RunContext
 from pipelines.failures import failure_line
@@ -253,8 +253,10 @@ class Writer:
         self.existed = obj.name in self.known.existing
         self.json_hinted: dict[str, set[str]] = {}
         self.wants_events = bool(obj.triggers) and not plan.baseline
+        self.forgotten = forgotten.tombstones(ctx, dlt.current.pipeline())
 
     def items(self, batch: Batch) -> Iterator[Any]:
+        batch = forgotten.filter_batch(self.obj, batch, self.forgotten)
         frame, json_cols, changes = conform(batch.parent, self.naming, self.known)
         self.ctx.changes.extend(changes)
         yield self._parent_item(frame, json_cols)

@@ -8,6 +8,7 @@ so a renamed or misspelt column fails the sync before anything of it is sent
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import polars as pl
@@ -19,6 +20,7 @@ from reverse_etl.fields import Field, request_names
 from reverse_etl.sql import source_sql
 from warehouse import Warehouse, WarehouseUnavailable
 
+log = logging.getLogger("reverse_etl")
 ROW = "__row"
 DELETE = "__delete"
 KEY_PREFIX = "__keycol_"
@@ -50,7 +52,20 @@ def read_source(wh: Warehouse, cfg: SyncConfig) -> pl.DataFrame:
 
 
 def load_desired(wh: Warehouse, cfg: SyncConfig) -> Desired:
-    return map_columns(cfg, read_source(wh, cfg))
+    return map_columns(cfg, without_forgotten(wh, read_source(wh, cfg)))
+
+
+def without_forgotten(wh: Warehouse, raw: pl.DataFrame) -> pl.DataFrame:
+    """Rows naming a person ``custify-sync forget`` removed (any text cell holding their
+    id, e-mail or user_id) are never sent: the source may still hold them."""
+    from warehouse import forgotten
+
+    with wh.client() as client:
+        stones = forgotten.load(client)
+    kept, dropped = forgotten.drop_rows(raw, stones)
+    if dropped:
+        log.info("%d source rows name forgotten people: not sent", dropped)
+    return kept
 
 
 def map_columns(cfg: SyncConfig, raw: pl.DataFrame) -> Desired:

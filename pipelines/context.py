@@ -156,7 +156,10 @@ class RunContext:
         if self.reconcile and obj.name not in ("people", "companies"):
             full = True  # the full list doubles as the id listing (one scan, not two)
         mode = "full" if full else "incremental"
-        return Plan(obj, mode, cursors, baseline=not initialized, reconcile=self.reconcile,
+        # a full refresh replaces the object's rows: what Custify no longer lists goes (or is
+        # marked) as ``delete_mode`` says, exactly as a reconcile does
+        reconcile = self.reconcile or self.full_refresh
+        return Plan(obj, mode, cursors, baseline=not initialized, reconcile=reconcile,
                     listing=self._listing(state))  # fmt: skip
 
     def _listing(self, state: dict[str, Any]) -> str:

@@ -276,8 +276,9 @@ class ObjectJob:
             return StreamResult(complete=True)
 
     def _id_set(self) -> IdSet:
-        """Custify's ids for reconciliation: this run's full scan, or an id-only listing."""
-        if self.obj.accepts_properties:
+        """Custify's ids for reconciliation: this run's full scan, or an id-only listing
+        (cheap where the list takes ``properties``) when this run's scan was incremental."""
+        if self.obj.accepts_properties and self.plan.mode != "full":
             return self.ctx.id_set(self.obj, self.fetcher, self.tag)
         if self.listing == SCOPED:  # a record linked to no parent is in no scoped list
             return IdSet(set(self.seen), False, "listed per parent, which misses unlinked records")

@@ -224,6 +224,25 @@ def forget(
     )
 
 
+@app.command("dbt-sources")
+def dbt_sources(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write sources.yml (default: stdout).")
+    ] = None,
+    destination: DestinationOpt = None,
+    connection: ConnectionOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write a dbt sources.yml for the connection's dataset: tables, columns, descriptions, tests."""
+    from custify_sync.commands import run_dbt_sources_command
+
+    run_guarded(
+        lambda stop: run_dbt_sources_command(
+            config=config, out=out, destination=destination, connection=connection
+        )
+    )
+
+
 @app.command()
 def sandbox(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,

@@ -208,3 +208,26 @@ def run_forget_command(
         markup=False, highlight=False,
     )  # fmt: skip
     return 0
+
+
+def run_dbt_sources_command(
+    *,
+    config: Path | None,
+    out: Path | None,
+    destination: str | None,
+    connection: str | None,
+) -> int:
+    from custify_sync.dbt_sources import sources_yaml
+    from custify_sync.project import load_project
+
+    project = load_project(config, destination=destination, connection=connection,
+                           needs_key=False)  # fmt: skip
+    text = sources_yaml(project.warehouse_for(connection),
+                        deleted_column=project.options.deleted_column)  # fmt: skip
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.print(f"wrote {out}", markup=False, highlight=False)
+    return 0

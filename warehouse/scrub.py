@@ -45,6 +45,8 @@ class Traces:
         alts = [_escape(v) for v in self.identifiers if v]
         alts += [r"\s+".join(_escape(w) for w in n.split()) for n in self.names if n.split()]
         alts.sort(key=len, reverse=True)  # the longest first: an e-mail before its user part
+        if not alts:  # an empty alternative would match every cell
+            raise ValueError("nothing to scrub: no identifier and no name")
         return f"{_BOUNDARY_L}({'|'.join(alts)}){_BOUNDARY_R}"
 
 

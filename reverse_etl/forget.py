@@ -49,6 +49,10 @@ class AmbiguousPerson(ConfigError):
     """The identifier names several people: nothing was done (exit 2)."""
 
 
+class ForgetIncomplete(ConfigError):
+    """Custify forgot the person, the warehouse did not (yet): the rerun finishes it."""
+
+
 class NoSuchPerson(ConfigError):
     """Neither Custify nor the warehouse knows the identifier (exit 2)."""
 
@@ -129,9 +133,15 @@ def _forget(
     stone_rows = tomb.rows(salt, _values(person), when, by_whom)
     if not wh.table_exists(tomb.TABLE):
         wh.create_table(tomb.TABLE, tomb.SCHEMA)
-    with wh.client() as sql, sql.begin_transaction():
-        report.tables = _scrub(wh, sql, traces, apply=True)
-        _insert_tombstones(wh, sql, stone_rows)
+    try:
+        with wh.client() as sql, sql.begin_transaction():
+            report.tables = _scrub(wh, sql, traces, apply=True)
+            _insert_tombstones(wh, sql, stone_rows)
+    except Exception as exc:  # the driver's message may quote a cell: never shown
+        raise ForgetIncomplete(
+            f"Custify: {report.custify}; the warehouse transaction failed "
+            f"({type(exc).__name__}) and changed nothing: run the same command again"
+        ) from None
     report.packages = _packages(wh.cfg, drop=True)
     return report
 

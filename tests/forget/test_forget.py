@@ -135,3 +135,14 @@ def test_the_tombstone_holds_no_plaintext(pusher: Pusher) -> None:
     text = stones.select(pl.all().cast(pl.String)).write_csv().lower()
     assert not any(n.lower() in text for n in _needles(person))
     assert set(stones["forgotten_by"]) == {"dpo@example.org"}
+
+
+def test_a_person_gone_from_custify_is_still_forgotten_from_the_warehouse(pusher: Pusher) -> None:
+    """The rerun after a crash between the Custify delete and the warehouse transaction."""
+    p, sb = pusher, pusher.sandbox
+    person = _target(sb)
+    extract(p, "people", "notes")
+    sb.store.delete("people", person["id"])
+    report = _forget(p, "email", person["email"], yes=True)
+    assert report.custify == "already gone"
+    assert cells_holding(p.wh_cfg, _needles(person)) == {}

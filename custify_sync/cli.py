@@ -147,6 +147,47 @@ def push(
 
 
 @app.command()
+def run(
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Repeat cycles until SIGTERM/Ctrl-C or --duration.")
+    ] = False,
+    duration: Annotated[
+        float | None,
+        typer.Option("--duration", min=0, help="With --watch: stop after this many seconds."),
+    ] = None,
+    events: Annotated[
+        bool, typer.Option("--events", help="Stream trigger events as JSON lines on stdout.")
+    ] = False,
+    destination: DestinationOpt = None,
+    connection: ConnectionOpt = None,
+    wait: WaitOpt = 0.0,
+    config: ConfigOpt = None,
+) -> None:
+    """One cycle: extract what is due, then push the syncs in `after` order (or --watch)."""
+    from custify_sync.run_command import run_run_command
+
+    if duration is not None and not watch:
+        from custify.errors import ConfigError
+
+        def refuse(stop: object) -> int:
+            raise ConfigError("--duration needs --watch")
+
+        run_guarded(refuse)
+    run_guarded(
+        lambda stop: run_run_command(
+            config=config,
+            destination=destination,
+            connection=connection,
+            watch=watch,
+            duration=duration,
+            stream_events=events,
+            wait=wait,
+            stop=stop,
+        )  # fmt: skip
+    )
+
+
+@app.command()
 def status(
     destination: DestinationOpt = None,
     connection: ConnectionOpt = None,

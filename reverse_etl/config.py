@@ -20,6 +20,7 @@ max_attempts = 5             # failed rows are retried on later runs up to this 
 max_deletes = 100            # stop when a run would delete more records than this
 key = ["source_id"]          # creates: the columns naming one record to create (default: content)
 files_dir = "exports/files"  # files.upload: the directory every uploaded path must stay inside
+after = ["crm_companies"]    # run after these syncs in the same push (reverse_etl.order)
 [syncs.crm_people.mapping]   # warehouse column -> Custify field (dot paths for attributes)
 plan_name = "custom_attributes.plan"
 ```
@@ -39,6 +40,7 @@ from models.types import ActionKind
 from reverse_etl import config_values as values
 from reverse_etl.errors import SyncConfigError
 from reverse_etl.fields import Field, resolve
+from reverse_etl.order import check_after
 
 MODES = ("upsert", "update_only", "create_only", "mirror")
 NULL_POLICIES = ("skip", "unset")
@@ -48,7 +50,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYS = frozenset(
     {"object", "action", "match", "mode", "table", "query", "diff_table", "mapping", "nulls",
      "connection", "allow_deletes", "max_delete_share", "max_attempts", "delete_flag", "entity",
-     "key", "retry_backoff_s", "max_deletes", "files_dir"}
+     "key", "retry_backoff_s", "max_deletes", "files_dir", "after"}
 )  # fmt: skip
 _DEFAULT_VERBS = ("upsert", "insert", "entity")
 #: targets of a tag sync besides the entity identifier; ``ids``/``category`` are computed
@@ -93,6 +95,8 @@ class SyncConfig:
     key: tuple[str, ...] = ()
     #: files.upload: every path column value must resolve inside this directory
     files_dir: Path | None = None
+    #: syncs this one runs after in the same push or cycle (``reverse_etl.order``)
+    after: tuple[str, ...] = ()
     fields: Mapping[str, Field] = field(default_factory=dict, repr=False)
 
     def where(self, key: str | None = None) -> str:
@@ -129,7 +133,9 @@ def load_syncs(raw: Mapping[str, Any]) -> dict[str, SyncConfig]:
     syncs = raw.get("syncs", {})
     if not isinstance(syncs, dict):
         raise SyncConfigError("[syncs] must be a table of [syncs.<name>] sections")
-    return {name: parse_sync(name, section) for name, section in syncs.items()}
+    parsed = {name: parse_sync(name, section) for name, section in syncs.items()}
+    check_after(parsed)
+    return parsed
 
 
 def select_syncs(
@@ -199,6 +205,7 @@ def parse_sync(name: str, section: Any) -> SyncConfig:
         files_dir=values.files_dir(where, section, action),
         delete_flag=values.column(where, section, "delete_flag"),
         key=values.key_columns(where, section),
+        after=values.sync_names(where, section, "after"),
         **values.source(where, section),
     )
     mapping = _mapping(cfg, section.get("mapping"))

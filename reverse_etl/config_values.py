@@ -95,3 +95,13 @@ def source(where: str, section: dict) -> dict[str, str | None]:
             "optionally schema.table)"
         )
     return {"table": None, "query": None, "diff_table": None, **given}
+
+
+def sync_names(where: str, section: dict, key: str) -> tuple[str, ...]:
+    """A list of sync names (``after``); whether they exist is checked across all syncs."""
+    value = section.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and NAME.match(v) for v in value):
+        raise SyncConfigError(f"{where} {key}: expected a list of sync names")
+    return tuple(dict.fromkeys(value))

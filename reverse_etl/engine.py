@@ -21,7 +21,7 @@ import polars as pl
 from custify.errors import AuthError, ConfigError, FatalError
 from models.clock import Clock, RealClock
 from models.stop import StopFlag
-from reverse_etl import ledger, lookups, roads
+from reverse_etl import ledger, lookups, order, roads
 from reverse_etl.config import Kind, SyncConfig, select_syncs
 from reverse_etl.context import Context, Progress
 from reverse_etl.errors import SyncConfigError
@@ -97,9 +97,29 @@ def run_push(
         if dry_run:  # a dry run that passes means the real run can start
             for cfg in {_connection_of(c): c for c in cfgs}.values():
                 _probe(ctxs[_connection_of(cfg)], cfg)
-        planned = [(cfg, *_plan_one(ctxs[_connection_of(cfg)], cfg)) for cfg in cfgs]
-        reports = [_run_one(ctxs[_connection_of(item[0])], *item) for item in planned]
+        reports = _run_waves(ctxs, cfgs)
     return PushReport(run_id=run_id, dry_run=dry_run, syncs=reports)
+
+
+def _run_waves(ctxs: dict[str, Context], cfgs: list[SyncConfig]) -> list[SyncReport]:
+    """Plan and send wave by wave (``reverse_etl.order``): a sync declared ``after`` another
+    is planned once that one has sent, so it reads what it wrote. A sync whose source or
+    requests broke holds back the syncs after it (they would act on stale data)."""
+    reports: list[SyncReport] = []
+    held: dict[str, str] = {}
+    for wave in order.waves(cfgs):
+        planned = [(cfg, *_plan_one(ctxs[_connection_of(cfg)], cfg)) for cfg in wave
+                   if cfg.name not in held]  # fmt: skip
+        for cfg in wave:
+            if cfg.name in held:
+                error = f"{cfg.where('after')}: not run, {held[cfg.name]!r} failed in this run"
+                reports.append(_failed_before_sending(ctxs[_connection_of(cfg)], cfg, error, 0))
+        for item in planned:
+            report = _run_one(ctxs[_connection_of(item[0])], *item)
+            reports.append(report)
+            if report.error:
+                held.update(dict.fromkeys(order.dependents(report.name, cfgs), report.name))
+    return reports
 
 
 def _probe(ctx: Context, cfg: SyncConfig) -> None:

@@ -244,7 +244,9 @@ def key_columns(cfg: SyncConfig) -> list[str]:
     Empty for a create with no identifier and no ``key``: its content is its identity."""
     if cfg.kind == Kind.TAG:
         return [cfg.match or "", "tag"]
-    if cfg.kind == Kind.APPEND:
+    if cfg.kind == Kind.APPEND or (cfg.kind == Kind.GET and cfg.key):
+        # a get keyed by ``key`` (e.g. the triggering event) reads its record again for
+        # every new key: each event sees the record as it is now, not as the first one did
         if cfg.key:
             return [KEY_PREFIX + c for c in cfg.key]
         return [cfg.match or "", *[f for f in cfg.action.required if f != cfg.match]]

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -74,10 +75,36 @@ def _me(command: str) -> Holder:
     return Holder(os.getpid(), socket.gethostname(), now, command)
 
 
+#: locks this process holds, by identity, with the (pid, thread) holding them: a ``run``
+#: cycle holds its connection's lock and the extract and push inside it take it again without
+#: waiting on themselves (a second OS file lock or advisory lock would block on the first);
+#: another thread still waits, as another process does
+_HELD: dict[str, tuple[tuple[int, int], Holder]] = {}
+
+
+def _owner() -> tuple[int, int]:
+    return os.getpid(), threading.get_ident()
+
+
 @contextmanager
 def run_lock(cfg: WarehouseConfig, *, command: str, wait_s: float = 0.0) -> Iterator[Holder]:
     """Hold the run lock of ``cfg``'s dataset for the block, waiting up to ``wait_s`` seconds;
-    raises ``RunLocked`` when it stays busy."""
+    raises ``RunLocked`` when it stays busy. Re-entrant within one process."""
+    identity = _identity(cfg)
+    held = _HELD.get(identity)
+    if held is not None and held[0] == _owner():
+        yield held[1]
+        return
+    with _acquire(cfg, command, wait_s) as me:
+        _HELD[identity] = (_owner(), me)
+        try:
+            yield me
+        finally:
+            _HELD.pop(identity, None)
+
+
+@contextmanager
+def _acquire(cfg: WarehouseConfig, command: str, wait_s: float) -> Iterator[Holder]:
     me = _me(command)
     if cfg.destination == "postgres":
         with _postgres_lock(cfg, me, wait_s):

@@ -13,6 +13,10 @@ Detection compares each extracted row with the warehouse as it was before this r
 - the same ``updated_at`` -> nothing: rows re-read because of the cursor overlap, or a page
   shift, produce no duplicate events.
 
+``detected_at`` is when the engine saw the change (the batch's conform time, not the run's
+start); ``changes`` on updates holds ``{field: [old, new]}`` (``pipelines.event_changes``),
+so a workflow can fire once per transition (``changes->'status'``).
+
 The first scan of an object (no cursor in its dlt state yet) records NO per-record events: it
 is the baseline, as a polling trigger's first poll is in the integration we mirror. Otherwise
 the initial load of a million people would "create" a million events that never happened
@@ -60,11 +64,13 @@ EVENT_COLUMNS = [
     {"name": "detected_at", "data_type": "timestamp"},
     {"name": "updated_at", "data_type": "timestamp"},
     {"name": "origin", "data_type": "text"},
+    #: updates: ``{field: [old, new]}`` of what changed (pipelines.event_changes); else NULL
+    {"name": "changes", "data_type": "json"},
 ]
 _SCHEMA = {
     "event_id": pl.String, "object": pl.String, "record_id": pl.String, "event_type": pl.String,
     "run_id": pl.String, "detected_at": pl.Datetime("us", "UTC"),
-    "updated_at": pl.Datetime("us", "UTC"), "origin": pl.String,
+    "updated_at": pl.Datetime("us", "UTC"), "origin": pl.String, "changes": pl.String,
 }  # fmt: skip
 
 
@@ -139,6 +145,7 @@ def frame(
         for t, r in zip(found["event_type"], found["record_id"], strict=True)
     ]
     origin = found["origin"] if "origin" in found.columns else [DEFAULT_ORIGIN] * found.height
+    changes = found["changes"] if "changes" in found.columns else [None] * found.height
     return pl.DataFrame(
         {
             "event_id": ids,
@@ -149,6 +156,7 @@ def frame(
             "detected_at": [detected_at] * found.height,
             "updated_at": found["updated_at"].cast(pl.Datetime("us", "UTC")),
             "origin": origin,
+            "changes": changes,
         },
         schema=_SCHEMA,
     )

@@ -41,7 +41,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.resource import DltResource
 
 from models.registry import EXTRACTED, CustifyObject
-from pipelines import events, forgotten
+from pipelines import event_changes, events, forgotten
 from pipelines.conform import Known, conform
 from pipelines.context import ObjectReport, RunContext
 from pipelines.failures import failure_line
@@ -251,6 +251,9 @@ class Writer:
             ctx.known = Known.from_schema(schema)
         self.known: Known = ctx.known
         self.existed = obj.name in self.known.existing
+        #: the parent table's columns in the warehouse as this run found it (later batches
+        #: add columns to ``known`` that are not loaded yet)
+        self.stored = set(self.known.types.get(obj.name, {})) if self.existed else set()
         self.json_hinted: dict[str, set[str]] = {}
         self.wants_events = bool(obj.triggers) and not plan.baseline
         self.forgotten = forgotten.tombstones(ctx, dlt.current.pipeline())
@@ -269,6 +272,7 @@ class Writer:
         if self.wants_events:
             found = events.detect(self.obj, frame, self._existing(frame["id"].to_list()))
             found = events.mark_echoes(found, self._own_writes(found["record_id"].to_list()))
+            found = self._with_changes(frame, json_cols, found)
             if found.height:
                 self.ctx.count_events(self.obj.name, found["event_type"].to_list())
                 ev = events.frame(self.obj.name, found, self.ctx.run_id, self.ctx.detected_at())
@@ -311,6 +315,34 @@ class Writer:
             )
         except DatabaseUndefinedRelation:
             return events.existing_rows(_NoRows(), self.obj.name, [], cols, "")
+
+    def _with_changes(
+        self, frame: pl.DataFrame, json_cols: set[str], found: pl.DataFrame
+    ) -> pl.DataFrame:
+        """``changes`` of the updated records: their warehouse rows before this load, compared
+        field by field with the incoming rows (pipelines.event_changes)."""
+        updated = found.filter(pl.col("event_type").str.ends_with(".updated"))
+        ids = updated["record_id"].to_list()
+        if not ids or not self.existed:
+            return found.with_columns(pl.lit(None, dtype=pl.String).alias("changes"))
+        deleted = self.ctx.options.deleted_column
+        columns = event_changes.compared_columns(frame, self.stored, deleted)
+        fresh = [c for c in event_changes.compared_columns(frame, frame.columns, deleted)
+                 if c not in self.stored]  # fmt: skip
+        try:
+            client = self.ctx.sql(dlt.current.pipeline())
+            prior = event_changes.prior_values(client, self.obj.name, ids, columns)
+        except DatabaseUndefinedRelation:
+            prior = {}
+        stored_json = {c for c, t in self.known.types.get(self.obj.name, {}).items()
+                       if t == "json"}  # fmt: skip
+        found_changes = event_changes.changes_of(
+            frame, ids, prior, json_cols | stored_json, columns, fresh
+        )
+        return found.with_columns(
+            pl.col("record_id").replace_strict(found_changes, default=None, return_dtype=pl.String)
+            .alias("changes")
+        )  # fmt: skip
 
     def _own_writes(self, ids: list[str]) -> pl.DataFrame:
         """The reverse ETL's confirmed writes on these records (see events.mark_echoes)."""

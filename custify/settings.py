@@ -256,6 +256,7 @@ SECTIONS: dict[str, str] = {
     "warehouse": "destination, dataset, files (warehouse.config)",
     "extract": "extraction options (pipelines.options)",
     "syncs": "reverse-ETL syncs (reverse_etl.config)",
+    "watch": "run --watch: poll budget, intervals, webhook (pipelines.watch.options)",
 }
 CONNECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 DEFAULT_STATE_DIR = ".custify-sync"

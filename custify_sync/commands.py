@@ -154,6 +154,11 @@ def run_status_command(
     if project.raw.get("syncs"):
         statuses = sync_status(project.settings, project.warehouse, connection)
         out.print(sync_status_table(statuses))
+    from custify_sync.run_command import watch_status_tables
+
+    state_dir = project.warehouse_for(connection).state_dir or project.settings.state_dir
+    for table in watch_status_tables(state_dir, connection or project.settings.default):
+        out.print(table)
     return 0
 
 

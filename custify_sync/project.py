@@ -18,6 +18,7 @@ from custify.config_sources import did_you_mean
 from custify.errors import ConfigError
 from custify.settings import Settings, load_settings
 from pipelines import ExtractOptions
+from pipelines.watch.options import WatchOptions
 from reverse_etl import load_syncs
 from warehouse import WarehouseConfig, warehouse_config
 from warehouse.config import check_disjoint
@@ -56,6 +57,7 @@ def load_project(
     base = warehouse_config(settings.raw, destination=destination,
                             base_dir=settings.project_dir, state_dir=settings.state_dir)  # fmt: skip
     project = Project(settings, base, ExtractOptions.from_raw(settings.raw))
+    WatchOptions.from_raw(settings.raw)  # a typo in [watch] fails every command, as others do
     for sync in load_syncs(settings.raw).values():
         if sync.connection is not None and sync.connection not in settings.names:
             raise ConfigError(

@@ -104,18 +104,23 @@ def run_cycle(
     is due), ``push=False`` skips the push (the watch pushes only when inputs changed)."""
     report = CycleReport(number, _utc(inputs.clock), objects=objects)
     with run_lock(inputs.target(), command="run", wait_s=inputs.lock_wait_s):
-        report.extract = run_extract(
-            inputs.settings, connection=inputs.connection, objects=objects,
-            warehouse_cfg=inputs.warehouse_cfg, client=inputs.client, clock=inputs.clock,
-            options=inputs.options, events_out=inputs.events_out, stop=inputs.stop,
-            progress=inputs.extract_progress,
-        )  # fmt: skip
-        report.errors.extend(report.extract.failures)
+        if objects != []:  # an empty list: nothing changed, only the push is due
+            report.extract = _extract(inputs, objects)
+            report.errors.extend(report.extract.failures)
         if push:
             report.push = _push(inputs)
             report.errors.extend(s.error for s in report.push.syncs if s.error)
     report.finished_at = _utc(inputs.clock)
     return report
+
+
+def _extract(inputs: CycleInputs, objects: list[str] | None) -> ExtractReport:
+    return run_extract(
+        inputs.settings, connection=inputs.connection, objects=objects,
+        warehouse_cfg=inputs.warehouse_cfg, client=inputs.client, clock=inputs.clock,
+        options=inputs.options, events_out=inputs.events_out, stop=inputs.stop,
+        progress=inputs.extract_progress,
+    )  # fmt: skip
 
 
 def _push(inputs: CycleInputs) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.watch import CycleInputs
+from tests.deploy.conftest import cli, home, sandboxes  # noqa: F401  (fixtures, by name)
 from tests.reverse_etl.conftest import (  # noqa: F401  (fixtures, by name)
     Pusher,
     client,

@@ -301,12 +301,15 @@ def write_events(wh: Warehouse, run_id: str, out: IO[str]) -> int:
     """The run's events as JSON lines, read back from the warehouse after the load."""
     if not wh.table_exists(EVENTS_TABLE):
         return 0
+    changes = ", changes" if "changes" in wh.columns(EVENTS_TABLE) else ""
     frame = wh.query_df(
         "SELECT event_type, object, record_id, run_id, detected_at, updated_at, origin, event_id"
-        f" FROM {wh.table(EVENTS_TABLE)} WHERE run_id = %s ORDER BY event_type, record_id",
+        f"{changes} FROM {wh.table(EVENTS_TABLE)} WHERE run_id = %s ORDER BY event_type, record_id",
         (run_id,),
     )
     for row in frame.with_columns(pl.col(pl.Datetime).dt.to_string("iso")).iter_rows(named=True):
+        if isinstance(row.get("changes"), str):  # {field: [old, new]} as JSON, not as text
+            row["changes"] = json.loads(row["changes"])
         out.write(json.dumps(row, default=str) + "\n")
     out.flush()
     return frame.height

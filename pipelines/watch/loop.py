@@ -34,8 +34,9 @@ from pipelines.watch.cycle import CycleInputs, CycleReport, run_cycle
 from pipelines.watch.health import Health, health_path
 from pipelines.watch.options import WatchOptions
 from pipelines.watch.scheduler import Scheduler
-from warehouse import WarehouseUnavailable
-from warehouse.lock import RunLocked
+from pipelines.watch.webhook import Delivery, dead_count, webhook_secret
+from warehouse import SessionWarehouse, WarehouseUnavailable
+from warehouse.lock import RunLocked, run_lock
 
 log = logging.getLogger("pipelines.watch")
 #: longest single sleep, so a stop or the deadline is noticed quickly
@@ -61,7 +62,7 @@ class WatchReport:
 
 def run_watch(
     inputs: CycleInputs, *, duration_s: float | None = None, options: WatchOptions | None = None,
-    state_dir: Path | None = None,
+    state_dir: Path | None = None, webhook_transport: Any = None,
 ) -> WatchReport:  # fmt: skip
     raw = getattr(inputs.settings, "raw", None)
     opts = options or WatchOptions.from_raw(raw)
@@ -73,7 +74,7 @@ def run_watch(
         client = inputs.client
         inputs.client_factory = lambda _name: client
     try:
-        return _Watch(inputs, opts, extract_opts, duration_s, state_dir).run()
+        return _Watch(inputs, opts, extract_opts, duration_s, state_dir, webhook_transport).run()
     finally:
         if own_client:
             inputs.client.close()
@@ -89,7 +90,8 @@ def _client(inputs: CycleInputs) -> Any:
 
 class _Watch:
     def __init__(self, inputs: CycleInputs, opts: WatchOptions, extract_opts: ExtractOptions,
-                 duration_s: float | None, state_dir: Path | None) -> None:  # fmt: skip
+                 duration_s: float | None, state_dir: Path | None,
+                 webhook_transport: Any = None) -> None:  # fmt: skip
         self.inputs, self.opts, self.clock = inputs, opts, inputs.clock
         objects = list(extract_opts.selected(None))
         conn = inputs.client.settings
@@ -102,6 +104,9 @@ class _Watch:
         state = state_dir or inputs.target().state_dir or Path(".custify-sync")
         self.health = Health(health_path(state, inputs.connection_name()),
                              inputs.connection_name(), started_at=self.start)  # fmt: skip
+        self.delivery = Delivery(opts, webhook_secret() if opts.webhook_url else None,
+                                 transport=webhook_transport)  # fmt: skip
+        self.backlog = 0
         self.cycles = self.events = self.failed = 0
         self.last_push_at: float | None = None
         self.backoff = 0.0
@@ -120,11 +125,33 @@ class _Watch:
         finally:
             self.health.state = "stopped"
             self._write_health()
+            self.delivery.close()
         return WatchReport(self.cycles, self.clock.now() - self.start, self.events, self.failed,
                            stopped_by)  # fmt: skip
 
     # -- one turn ------------------------------------------------------------------------------
     def _turn(self) -> None:
+        self._turn_cycle()
+        if self.delivery.enabled and self.answered:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        """Send the webhook backlog, under the run lock (the queue lives in the warehouse)."""
+        now = self.clock.now()
+        if now < self.delivery.retry_at:
+            return
+        target = self.inputs.target()
+        try:
+            with run_lock(target, command="run --watch", wait_s=self.inputs.lock_wait_s), \
+                    SessionWarehouse(target) as wh:  # fmt: skip
+                self.backlog = self.delivery.flush(wh, now, self.start)
+                self.health.webhook_dead = dead_count(wh)
+        except (RunLocked, WarehouseUnavailable) as exc:
+            self.health.error(f"webhook: {exc}")
+        self.health.webhook_backlog = self.backlog
+        self._write_health()
+
+    def _turn_cycle(self) -> None:
         now = self.clock.now()
         try:
             scans = None if not self.answered else self._poll(now)
@@ -208,6 +235,8 @@ class _Watch:
         if self.backoff:
             return now + self.backoff
         at = self.scheduler.next_due_at()
+        if self.backlog:
+            at = min(at, self.delivery.retry_at)
         if self.last_push_at is not None:
             at = min(at, self.last_push_at + self.opts.push_interval_s)
         return max(at, now)
@@ -233,7 +262,6 @@ class _Watch:
         self.health.count_requests(now, int(stats["requests"]))
         self.health.budget_per_min = self.health.requests_per_min / self.limit_per_min
         self.health.update(self.scheduler, now)
-        self.health.webhook_backlog = getattr(self, "webhook_backlog", 0)
         try:
             self.health.write(now)
         except OSError as exc:  # health is for the operator; a full disk must not stop syncs

@@ -19,7 +19,6 @@ from tests.reverse_etl.conftest import Pusher, extract
 
 REPO = Path(__file__).resolve().parents[2]
 OBJECTS = ("people", "companies", "notes", "tasks", "tickets", "files")
-TWO_STEP = "recipe_person_risk"  # reads what recipe_person_fresh stored: pushed after it
 
 
 def recipes() -> dict[str, dict]:
@@ -57,8 +56,16 @@ class World:
             "tickets", externalId="ZD-REC-1", title="Cannot export", company=[comps[0]["id"]],
             people=[{"id": folks[0]["id"]}], replies=[], ticketStatus="open", tags=[],
         )  # fmt: skip
+        self.loner = store.create("people", email="lou@solo.example", name="Lou", tags=[],
+                                  companies=[], custom_attributes={})  # fmt: skip
+        self.orphan = store.create(  # no company, and a requester who has none either
+            "tickets", externalId="ZD-REC-2", title="Lost password", company=[],
+            people=[{"id": self.loner["id"]}], replies=[], ticketStatus="open", tags=[],
+        )  # fmt: skip
         self.newbie = store.create("people", email="ann@newco.example", name="Ann", tags=[],
                                    companies=[], custom_attributes={})  # fmt: skip
+        self.freemail = store.create("people", email="bob@gmail.com", name="Bob", tags=[],
+                                     companies=[], custom_attributes={})  # fmt: skip
         self.file = store.create("files", name="plan.pdf", size=10, showInPortal=False,
                                  companies=[comps[1]["id"]], peoples=[])  # fmt: skip
         self.low = store.update("people", folks[1]["id"], session_count=3, tags=[])
@@ -68,10 +75,13 @@ class World:
             "tasks", name="Kickoff", priority="low", status="open", company=comps[1]["id"],
             assignedTo=user["id"], tags=[], checklist=[],
         )  # fmt: skip
-        done = sorted(store.rows("tasks"), key=lambda r: r["id"])[0]
+        done = next(t for t in sorted(store.rows("tasks"), key=lambda r: r["id"])
+                    if t["status"] != "done" and t["id"] != self.task["id"])  # fmt: skip
         self.done = store.update("tasks", done["id"], status="done", assignedTo=user["id"],
                                  completedAt=sb.now_iso())  # fmt: skip
-        solved = sorted(store.rows("tickets"), key=lambda r: r["id"])[1]
+        solved = next(t for t in sorted(store.rows("tickets"), key=lambda r: r["id"])
+                      if t["ticketStatus"] != "solved" and t["people"]
+                      and t["externalId"] not in (None, "ZD-REC-1", "ZD-REC-2"))  # fmt: skip
         self.solved = store.update("tickets", solved["id"], ticketStatus="solved")
         self.user = user
 
@@ -86,17 +96,23 @@ def test_recipes_from_trigger_events(pusher: Pusher) -> None:
     p.table("csat_answers", {"ticket": [w.solved["externalId"]], "score": [4],
                              "comment": ["quick fix"]})  # fmt: skip
     extract(p, *OBJECTS)
-    first = p.push(*[n for n in p.syncs if n != TWO_STEP])
+    first = p.push()  # one push: the chains run in `after` order
     assert first.exit_code == 0, [s for s in first.syncs if not s.ok]
-    assert p.push(TWO_STEP).exit_code == 0
 
     (task,) = [t for t in store.rows("tasks") if t["name"] == "Follow up: Cannot export"]
     assert task["company"] == w.company["id"] and task["priority"] == "high"
-    assert [n for n in store.rows("notes") if "Ticket opened: Cannot export" in n["text"]]
+    (note,) = [n for n in store.rows("notes") if "Ticket opened: Cannot export" in n["text"]]
+    assert (note["entity"], note["entityModel"]) == (w.company["id"], "Company")
+    assert task["id"] in note["text"]  # the note read the task's new id in the same push
+    (lost,) = [n for n in store.rows("notes") if "Ticket opened: Lost password" in n["text"]]
+    assert (lost["entity"], lost["entityModel"]) == (w.loner["id"], "Customer")
     replies = store.get("tickets", w.ticket["id"])["replies"]
     assert [r["body"] for r in replies] == ["Thanks, we are on it."]
     (newco,) = store.find("companies", company_id="newco.example")
+    assert newco["name"] == "Newco"
     assert store.get("people", w.newbie["id"])["companies"] == [newco["id"]]
+    assert not store.find("companies", company_id="gmail.com")
+    assert store.get("people", w.freemail["id"])["companies"] == []
     (trial,) = [s for s in store.rows("subscriptions")
                 if s["externalIds"].get("custify") == "trial-newco.example"]  # fmt: skip
     assert trial["company"] == newco["id"] and trial["plan"] == "Trial"
@@ -122,3 +138,20 @@ def test_recipes_from_trigger_events(pusher: Pusher) -> None:
     again = p.push()
     assert again.exit_code == 0 and again.requests == 0 and p.requests() == seen, again
     assert len(store.rows("comments")) == comments  # the recipe's task got no comment
+
+    # later edits of the done task and of the solved ticket are no transitions: nothing fires
+    p.clock.advance(ECHO_SKEW_S * 4)
+    store.update("tasks", w.done["id"], priority="high")
+    store.update("tickets", w.solved["id"], title="Solved, edited")
+    extract(p, *OBJECTS)
+    edits = p.push("recipe_task_time", "recipe_ticket_csat")
+    assert edits.exit_code == 0 and edits.totals()["sent"] == 0, edits
+    assert (
+        len([t for t in store.rows("time_tracks") if t["name"] == f"Task: {w.done['name']}"]) == 1
+    )
+    (last,) = p.wh.query_df(
+        "SELECT CAST(changes AS VARCHAR) AS c FROM trigger_events WHERE record_id = %s "
+        "AND event_type = 'task.updated' ORDER BY detected_at DESC LIMIT 1",
+        (w.done["id"],),
+    )["c"]
+    assert "priority" in last and "status" not in last  # an update, but no transition

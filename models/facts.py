@@ -122,6 +122,16 @@ INF_FACTS: tuple[Fact, ...] = (
         "the diff puts it back",
         "",
     ),
+    Fact(
+        "updated_at_sort_honoured",
+        "notes and tickets sort by updated_at through sort/order (the watch's probes read "
+        "page 1 of that order)",
+        "INF §1.7, §17",
+        "a probe whose rows are not descending proves the sort ignored: that object is then "
+        "scanned every max_interval_s instead; every object is scanned at least that often "
+        "whatever its probes say",
+        "",
+    ),
 )
 
 FACTS_BY_NAME = {f.name: f for f in INF_FACTS}

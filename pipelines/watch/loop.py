@@ -22,6 +22,7 @@ connection that never answered at all on the first cycle.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ from warehouse.lock import RunLocked, run_lock
 log = logging.getLogger("pipelines.watch")
 #: longest single sleep, so a stop or the deadline is noticed quickly
 NAP_S = 0.2
+#: probes of one turn in flight at once
+PROBES_IN_FLIGHT = 8
 
 
 @dataclass
@@ -107,6 +110,7 @@ class _Watch:
         self.delivery = Delivery(opts, webhook_secret() if opts.webhook_url else None,
                                  transport=webhook_transport)  # fmt: skip
         self.backlog = 0
+        self.pool = ThreadPoolExecutor(PROBES_IN_FLIGHT, thread_name_prefix="probe")
         self.cycles = self.events = self.failed = 0
         self.last_push_at: float | None = None
         self.backoff = 0.0
@@ -126,6 +130,7 @@ class _Watch:
             self.health.state = "stopped"
             self._write_health()
             self.delivery.close()
+            self.pool.shutdown(wait=True)
         return WatchReport(self.cycles, self.clock.now() - self.start, self.events, self.failed,
                            stopped_by)  # fmt: skip
 
@@ -166,11 +171,16 @@ class _Watch:
 
     def _poll(self, now: float) -> list[str]:
         sched, client = self.scheduler, self.inputs.client
+        if self.inputs.stop is not None:
+            self.inputs.stop.check()
+        due = sched.due(now)
+        # the probes go out together (through the one client and its rate budget): a turn
+        # costs one round trip, not one per object
+        answers = list(self.pool.map(
+            lambda poll: sched.probe(client, poll, get_object(poll.name)) if poll.probed
+            else True, due))  # fmt: skip
         scans: list[str] = []
-        for poll in sched.due(now):
-            if self.inputs.stop is not None:
-                self.inputs.stop.check()
-            changed = sched.probe(client, poll, get_object(poll.name)) if poll.probed else True
+        for poll, changed in zip(due, answers, strict=True):
             sched.observed(poll, changed, self.clock.now())
             if changed:
                 scans.append(poll.name)

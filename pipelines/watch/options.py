@@ -3,7 +3,7 @@
 ```toml
 [watch]
 budget_share = 0.3      # share of the account's rate limit the idle polling may use
-min_interval_s = 2      # never poll one object more often than this
+min_interval_s = 1      # never poll one object more often than this
 max_interval_s = 300    # nor less often than this (objects [extract.intervals] holds longer
                         # keep their own interval: customer objectives stay slow)
 push_interval_s = 60    # push at least this often even without events (table-driven syncs)
@@ -36,7 +36,7 @@ _RANGES: dict[str, tuple[float, float]] = {
 @dataclass(frozen=True)
 class WatchOptions:
     budget_share: float = 0.3
-    min_interval_s: float = 2.0
+    min_interval_s: float = 1.0
     max_interval_s: float = 300.0
     push_interval_s: float = 60.0
     webhook_url: str = ""

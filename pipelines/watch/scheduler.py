@@ -151,8 +151,7 @@ class Scheduler:
             if known != sorted(known, reverse=True):  # the server ignored the sort (INF)
                 poll.why_scheduled = "the list ignored the updated_at sort"
                 poll.interval = max(self.options.max_interval_s, poll.min_interval)
-                self.replan()
-                return True
+                return True  # (the budget is split again when the answer is observed)
             signature.append((page.total, tuple((str(r.get(obj.id_field)), s)
                                                 for r, s in zip(page.rows, stamps, strict=True))))  # fmt: skip
         changed = poll.signature is None or tuple(signature) != poll.signature

@@ -59,7 +59,7 @@ def prior_values(
 
 def changes_of(
     frame: pl.DataFrame, updated: list[str], prior: dict[str, dict[str, Any]],
-    json_cols: set[str], columns: list[str], new_columns: list[str] = (),
+    json_cols: set[str], columns: list[str], new_columns: tuple[str, ...] | list[str] = (),
 ) -> dict[str, str]:  # fmt: skip
     """``record id -> JSON {field: [old, new]}`` for the ``updated`` ids of ``frame``."""
     if not updated:

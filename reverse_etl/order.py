@@ -21,8 +21,11 @@ from reverse_etl.errors import SyncConfigError
 
 
 class Ordered(Protocol):
-    name: str
-    after: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def after(self) -> tuple[str, ...]: ...
 
 
 def check_after(syncs: Mapping[str, Ordered]) -> None:

@@ -16,6 +16,9 @@ because both write the connection's dataset (cursors, ledger, snapshots, trigger
 
 A killed holder never blocks forever: the OS drops the file lock with the process, and
 PostgreSQL drops the advisory lock with the session.
+
+The lock is re-entrant within one thread of one process: ``run`` holds it for a whole cycle
+and the extract and push inside take it again without waiting on themselves.
 """
 
 from __future__ import annotations

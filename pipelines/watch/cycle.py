@@ -124,8 +124,10 @@ def _extract(inputs: CycleInputs, objects: list[str] | None) -> ExtractReport:
 
 
 def _push(inputs: CycleInputs) -> Any:
-    push = inputs.push
-    if push is None:
+    push: Callable[..., Any]
+    if inputs.push is not None:
+        push = inputs.push
+    else:
         from reverse_etl import run_push as push
     return push(
         inputs.settings, None, connection=inputs.connection_name(),

@@ -43,8 +43,9 @@ DEAD_AFTER = 5
 BACKOFF_MAX_S = 300.0
 TIMEOUT_S = 10.0
 UTC_TS = pl.Datetime("us", "UTC")
-SENT_SCHEMA = {"event_id": pl.String, "delivered_at": UTC_TS}
-DEAD_SCHEMA = {"event_id": pl.String, "failed_at": UTC_TS, "status": pl.Int64, "error": pl.String}
+SENT_SCHEMA: dict[str, pl.DataType] = {"event_id": pl.String(), "delivered_at": UTC_TS}
+DEAD_SCHEMA: dict[str, pl.DataType] = {"event_id": pl.String(), "failed_at": UTC_TS,
+                                       "status": pl.Int64(), "error": pl.String()}  # fmt: skip
 EVENT_FIELDS = ("event_id", "event_type", "object", "record_id", "origin", "detected_at",
                 "updated_at", "changes", "run_id")  # fmt: skip
 

@@ -9,6 +9,7 @@ from pipelines.watch import CycleInputs
 from tests.deploy.conftest import cli, home, sandboxes  # noqa: F401  (fixtures, by name)
 from tests.reverse_etl.conftest import (  # noqa: F401  (fixtures, by name)
     Pusher,
+    any_pusher,
     client,
     clock,
     pusher,

@@ -19,8 +19,8 @@ def _events(p: Pusher, record_id: str) -> list[dict]:
     return frame.to_dicts()
 
 
-def test_changes_hold_old_and_new_values_of_a_field_and_a_custom_attribute(pusher: Pusher):
-    p, store = pusher, pusher.sandbox.store
+def test_changes_hold_old_and_new_values_of_a_field_and_a_custom_attribute(any_pusher: Pusher):
+    p, store = any_pusher, any_pusher.sandbox.store
     extract(p, "people")  # the baseline
     person = sorted(store.rows("people"), key=lambda r: r["id"])[3]
     attrs = dict(person["custom_attributes"])

@@ -5,7 +5,9 @@ A sync that declares ``after`` runs once the syncs it names have finished in the
 in ``_custify_sync_state`` (``custify_id`` per ``sync`` and ``key``) and in the ledger. The
 syncs of one wave are planned together and then sent; the next wave is planned only after
 that, on the warehouse as the earlier waves left it. Without ``after`` every sync is in the
-first wave, as a plain ``push`` always was.
+first wave, as a plain ``push`` always was. One consequence: a check made while planning (a
+delete guard that trips) stops the push before anything of ITS wave is sent, but after the
+earlier waves have sent theirs (they are ledgered as usual).
 
 An unknown name, a sync naming itself, or a cycle is a configuration error (exit 2) that
 names the sync and the chain, before anything is read or sent.

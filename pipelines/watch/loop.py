@@ -182,6 +182,9 @@ class _Watch:
         scans: list[str] = []
         for poll, changed in zip(due, answers, strict=True):
             sched.observed(poll, changed, self.clock.now())
+            log.debug("watch: %s %s, next in %.1f s (%s)", poll.name,
+                      "changed" if changed else "unchanged", poll.interval,
+                      "probe" if poll.probed else poll.why_scheduled)  # fmt: skip
             if changed:
                 scans.append(poll.name)
         stale = [n for n in sched.stale(now) if n not in scans]

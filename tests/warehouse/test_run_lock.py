@@ -1,19 +1,39 @@
-"""The run lock in-process: held for the block, refused to a second holder, free the moment
-the block ends (a run started right after another must never see the lock still held)."""
+"""The run lock in-process: held for the block, refused to a second holder (another thread
+here, as another process would be), re-entrant for its own thread, free the moment the block
+ends (a run started right after another must never see the lock still held)."""
 
 from __future__ import annotations
+
+import threading
 
 import pytest
 
 from warehouse.lock import RunLocked, run_lock
 
 
+def _try_in_another_thread(cfg) -> BaseException | None:
+    caught: list[BaseException | None] = [None]
+
+    def attempt() -> None:
+        try:
+            with run_lock(cfg, command="extract"):
+                pass
+        except BaseException as exc:  # handed to the test thread
+            caught[0] = exc
+
+    t = threading.Thread(target=attempt)
+    t.start()
+    t.join()
+    return caught[0]
+
+
 def test_a_second_holder_is_refused_while_the_first_holds(warehouse_cfg):
     with run_lock(warehouse_cfg, command="push"):
-        second = run_lock(warehouse_cfg, command="extract")
-        with pytest.raises(RunLocked) as err:
-            second.__enter__()
-    assert "push" in str(err.value) or "another process" in str(err.value)
+        err = _try_in_another_thread(warehouse_cfg)
+        with run_lock(warehouse_cfg, command="extract") as inner:  # the holder's own thread
+            assert inner.command == "push"
+    assert isinstance(err, RunLocked), err
+    assert _try_in_another_thread(warehouse_cfg) is None  # free again
 
 
 def test_the_lock_is_free_as_soon_as_the_holder_returns(warehouse_cfg):

@@ -14,6 +14,7 @@ exactly. The tap forwards everything to the original counters and is removed aft
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -45,6 +46,34 @@ class _StatsTap:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+class Completions:
+    """Work submitted to the pool, handed back one future at a time in completion order.
+
+    Each finished future puts itself on one queue (``add_done_callback``), so taking the next
+    costs one ``get``; ``concurrent.futures.wait`` installs and removes a waiter on every
+    future still running each time it is called.
+    """
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self._fetcher = fetcher
+        self._done: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        self.running: set[Future] = set()
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        fut = self._fetcher.submit(fn, *args, **kwargs)
+        self.running.add(fut)
+        fut.add_done_callback(self._done.put)
+
+    def next(self) -> Any:
+        """The result of the next future to finish (its exception raised here)."""
+        fut = self._done.get()
+        self.running.discard(fut)
+        return fut.result()
+
+    def __len__(self) -> int:
+        return len(self.running)
 
 
 class Fetcher:

@@ -24,15 +24,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from custify.errors import ListFailure, NotFound, list_failure
 from models.registry import CustifyObject, get_object
 from models.types import SortStyle
-from pipelines.fetch import Cancelled, Fetcher
+from pipelines.fetch import Cancelled, Completions, Fetcher
 from pipelines.frames import build_batch
+from pipelines.idkeys import IdKeys
 from pipelines.scan import StreamResult, parse_ts, scan_concurrent, scan_sequential, settle
 
 DONE = object()
@@ -60,7 +61,7 @@ class Plan:
 class IdSet:
     """Custify's current ids of one object, and whether the listing can be trusted."""
 
-    ids: set[str]
+    ids: set[str] | IdKeys  # iterating gives the ids as Custify wrote them
     trusted: bool
     reason: str = ""
 
@@ -78,7 +79,7 @@ class ObjectJob:
         self.plan, self.obj, self.fetcher, self.ctx = plan, plan.obj, fetcher, ctx
         self.tag = self.obj.name
         self.queue: queue.Queue = queue.Queue(maxsize=ctx.options.queue_batches)
-        self.seen: set[str] = set()
+        self.seen = IdKeys()
         self.rows = 0
         self._buffer: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -116,12 +117,11 @@ class ObjectJob:
         with self._lock:
             if self._closed:
                 return
+            add, keep = self.seen.add, self._buffer.append
             for row in rows:
                 rid = row.get(id_field)
-                if rid is None or rid in self.seen:
-                    continue
-                self.seen.add(rid)
-                self._buffer.append(row)
+                if rid is not None and add(rid):
+                    keep(row)
             ready = None
             if len(self._buffer) >= self.ctx.options.batch_rows:
                 ready, self._buffer = self._buffer, []
@@ -281,31 +281,27 @@ class ObjectJob:
         if self.obj.accepts_properties and self.plan.mode != "full":
             return self.ctx.id_set(self.obj, self.fetcher, self.tag)
         if self.listing == SCOPED:  # a record linked to no parent is in no scoped list
-            return IdSet(set(self.seen), False, "listed per parent, which misses unlinked records")
+            return IdSet(self.seen, False, "listed per parent, which misses unlinked records")
         results = list(self.results.values())
         trusted = all(r.complete and not r.unstable for r in results)
         if self.obj.sort_style is SortStyle.NONE:  # no known order: any change may shift rows
             trusted = trusted and all(r.min_total == r.max_total for r in results)
-        return IdSet(set(self.seen), trusted, "" if trusted else "list changed while scanning")
+        return IdSet(self.seen, trusted, "" if trusted else "list changed while scanning")
 
 
 def run_bounded(fetcher: Fetcher, items: list[Any], window: int,
                 fn: Callable[[Any], Any], sink: Callable[[Any], None]) -> None:  # fmt: skip
     """``fn(item)`` on the request pool for every item, at most ``window`` in flight."""
-    running: set[Future] = set()
+    flight = Completions(fetcher)
     try:
         for item in items:
-            running.add(fetcher.submit(fn, item))
-            if len(running) >= window:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    sink(fut.result())
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                sink(fut.result())
+            flight.submit(fn, item)
+            if len(flight) >= window:
+                sink(flight.next())
+        while flight:
+            sink(flight.next())
     except BaseException:
-        settle(running)  # this object's work only: the other objects' scans go on
+        settle(flight.running)  # this object's work only: the other objects' scans go on
         raise
 
 
@@ -316,10 +312,12 @@ def list_ids(fetcher: Fetcher, obj: CustifyObject, tag: str, window: int, page_s
     updates do not move rows, so only deletes can hide a row, and they show as ``total``
     dropping (``scan.py``). ``properties`` (§1.7) keeps the answers small.
     """
-    ids: set[str] = set()
+    ids = IdKeys()
 
     def collect(rows: list[dict[str, Any]]) -> None:
-        ids.update(r[obj.id_field] for r in rows if r.get(obj.id_field))
+        for r in rows:
+            if r.get(obj.id_field):
+                ids.add(r[obj.id_field])
 
     options = {
         "params": {"properties": ID_PROPERTIES},

@@ -21,16 +21,25 @@ surveys have no sort parameter (§10, §11) and a server that ignored ``sort`` (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from custify.pagination import Page, Pager
-from pipelines.fetch import Fetcher
+from pipelines.fetch import Completions, Fetcher
 
 Emit = Callable[[list[dict[str, Any]]], None]
+
+#: one UTC stamp as Custify writes them (``2024-05-01T10:00:00.000Z``, §1.4); stamps of this
+#: layout and of one length sort as strings in time order, so a page needs no per-row parsing
+_UTC = (
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(?:\.\d{1,6})?Z"
+)
+_UTC_LINES = re.compile(rf"(?:{_UTC}\n)*{_UTC}")
 
 
 def parse_ts(value: Any) -> float | None:
@@ -72,18 +81,16 @@ class StreamResult:
             )
         if cursor_field is None:
             return None, None
-        values = [(parse_ts(r.get(cursor_field)), r.get(cursor_field)) for r in page.rows]
-        values = [v for v in values if v[0] is not None]
-        if not values:
+        span = _page_span(page.rows, cursor_field)
+        if span is None:
             return None, None
-        stamps = [v[0] for v in values]
-        if any(a < b for a, b in zip(stamps, stamps[1:], strict=False)):
+        descending, (oldest, _), (newest, newest_raw) = span
+        if not descending:
             self.ordered = False
-        oldest, newest = min(stamps), max(stamps)
         if self._last_min is not None and newest > self._last_min:
             self.ordered = False
         if page.page == 1:
-            self.top, self.top_raw = max(values)
+            self.top, self.top_raw = newest, newest_raw
         self._last_min = oldest if self._last_min is None else min(self._last_min, oldest)
         return oldest, newest
 
@@ -106,6 +113,34 @@ class StreamResult:
             setattr(self, name, None)
         if other.top is not None and (self.top is None or other.top > self.top):
             self.top, self.top_raw = other.top, other.top_raw
+
+
+Stamp = tuple[float, str]
+
+
+def _page_span(rows: list[dict[str, Any]], field: str) -> tuple[bool, Stamp, Stamp] | None:
+    """(descending, oldest, newest) of the page's readable cursor values; None without any.
+
+    Pages of same-length UTC ``...Z`` stamps (every Custify list) are compared as strings and
+    only their ends are parsed; any other page is parsed row by row.
+    """
+    texts = [v for v in (r.get(field) for r in rows) if isinstance(v, str) and v]
+    if not texts:
+        return None
+    width = len(texts[0])
+    joined = "\n".join(texts)
+    if joined[width :: width + 1] == "\n" * (len(texts) - 1) and _UTC_LINES.fullmatch(joined):
+        hi, lo = max(texts), min(texts)
+        newest, oldest = parse_ts(hi), parse_ts(lo)
+        if newest is not None and oldest is not None:  # a day the calendar lacks: parse all
+            descending = texts == sorted(texts, reverse=True)
+            return descending, (oldest, lo), (newest, hi)
+    values = [(ts, v) for v in texts if (ts := parse_ts(v)) is not None]
+    if not values:
+        return None
+    stamps = [v[0] for v in values]
+    descending = not any(a < b for a, b in zip(stamps, stamps[1:], strict=False))
+    return descending, min(values), max(values)
 
 
 def scan_sequential(
@@ -174,31 +209,27 @@ def _run_window(
     at the old size once one did), else None.
     """
     sized = {**options, "page_size": pager.size}
-    running: set[Future] = set()
+    flight = Completions(fetcher)
     try:
         for page_no in pages:
             if pager.restart is not None:
                 break
-            running.add(fetcher.submit(fetcher.page, tag, obj, page_no, **sized))
-            if len(running) >= window:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                _absorb(done, emit, result, obj, pager)
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            _absorb(done, emit, result, obj, pager)
+            flight.submit(fetcher.page, tag, obj, page_no, **sized)
+            if len(flight) >= window:
+                _absorb(flight.next(), emit, result, obj, pager)
+        while flight:
+            _absorb(flight.next(), emit, result, obj, pager)
     except BaseException:
-        settle(running)
+        settle(flight.running)
         raise
     return pager.take_restart()
 
 
-def _absorb(done: set[Future], emit: Emit, result: StreamResult, obj: Any, pager: Pager) -> None:
-    for fut in done:
-        page = fut.result()
-        pager.check(page)  # the guard raises before a repeated page is emitted
-        if page.rows:
-            emit(page.rows)
-        result.observe(page, obj.cursor_field)
+def _absorb(page: Page, emit: Emit, result: StreamResult, obj: Any, pager: Pager) -> None:
+    pager.check(page)  # the guard raises before a repeated page is emitted
+    if page.rows:
+        emit(page.rows)
+    result.observe(page, obj.cursor_field)
     # a concurrent full scan has no early stop: order only matters for the next run's cursor
 
 

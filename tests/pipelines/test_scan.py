@@ -112,3 +112,31 @@ def test_objects_are_fetched_concurrently_and_429s_are_counted_per_object(
     assert report.rate_limited == 3
     assert sum(r.rate_limited for r in report.objects.values()) == 3
     assert sum(r.requests for r in report.objects.values()) == report.requests
+
+
+def stamped(*values: str) -> list[dict]:
+    return [{"id": f"r{i}", "created_at": v} for i, v in enumerate(values)]
+
+
+def test_stamps_of_other_layouts_are_ordered_in_time_not_as_text():
+    # as text "01:00+02:00" sorts after "00:00Z"; in time it is an hour older (day 8, 23:00Z)
+    page = stamped("2023-01-09T00:00:00.000Z", "2023-01-09T01:00:00+02:00", "2023-01-08T12:00:00Z")
+    result = scan_sequential(Script(page), "t", FILES, {"page_size": 3}, None, lambda r: None)
+    assert result.ordered and result.top_raw == "2023-01-09T00:00:00.000Z"
+    assert result.top == stamp(9)
+
+
+def test_unreadable_stamps_are_left_out_of_the_order_and_the_top():
+    page = stamped(
+        "2023-01-08T00:00:00.000Z", "2023-13-45T00:00:00.000Z", "", "2023-01-07T00:00:00.000Z"
+    )
+    result = scan_sequential(Script(page), "t", FILES, {"page_size": 4}, None, lambda r: None)
+    assert result.ordered and result.top_raw == "2023-01-08T00:00:00.000Z"
+
+
+def test_a_page_of_custify_stamps_out_of_order_is_seen_as_unordered():
+    page = stamped(
+        "2023-01-08T00:00:00.000Z", "2023-01-09T00:00:00.000Z", "2023-01-07T00:00:00.000Z"
+    )
+    result = scan_sequential(Script(page), "t", FILES, {"page_size": 3}, None, lambda r: None)
+    assert not result.ordered and result.top_raw == "2023-01-09T00:00:00.000Z"

@@ -117,11 +117,9 @@ class ObjectJob:
         with self._lock:
             if self._closed:
                 return
-            add, keep = self.seen.add, self._buffer.append
-            for row in rows:
-                rid = row.get(id_field)
-                if rid is not None and add(rid):
-                    keep(row)
+            rows = [r for r in rows if r.get(id_field) is not None]
+            fresh = self.seen.add_new([r[id_field] for r in rows])
+            self._buffer.extend(r for r, new in zip(rows, fresh, strict=True) if new)
             ready = None
             if len(self._buffer) >= self.ctx.options.batch_rows:
                 ready, self._buffer = self._buffer, []
@@ -315,9 +313,7 @@ def list_ids(fetcher: Fetcher, obj: CustifyObject, tag: str, window: int, page_s
     ids = IdKeys()
 
     def collect(rows: list[dict[str, Any]]) -> None:
-        for r in rows:
-            if r.get(obj.id_field):
-                ids.add(r[obj.id_field])
+        ids.add_new([r[obj.id_field] for r in rows if r.get(obj.id_field)])
 
     options = {
         "params": {"properties": ID_PROPERTIES},

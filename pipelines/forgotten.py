@@ -19,10 +19,14 @@ from warehouse import forgotten as tomb
 
 
 def tombstones(ctx: Any, pipeline: Any) -> tomb.Tombstones:
-    """The dataset's tombstones, read once per run (on the run's SQL client)."""
+    """The dataset's tombstones, read once per run (on the run's SQL client). A dataset that
+    holds no table yet holds no tombstone either: its first load asks nothing of the
+    warehouse (and can be extracted and normalized with the warehouse out of reach)."""
     found = getattr(ctx, "forgotten", None)
     if found is None:
-        found = tomb.load(ctx.sql(pipeline))
+        known = getattr(ctx, "known", None)
+        loaded = known is not None and any(not t.startswith("_dlt") for t in known.existing)
+        found = tomb.load(ctx.sql(pipeline)) if loaded else tomb.Tombstones()
         ctx.forgotten = found
     return found
 

@@ -12,7 +12,9 @@ from models.rows import (
     CustifyObject,
     Finder,
     Identifier,
+    KeyedList,
     ReadAs,
+    ReadBack,
     Recovery,
     Ref,
 )
@@ -77,6 +79,12 @@ SCORE_REFS = (
     Ref("email", "id", "people", "email"),
     Ref("user_id", "id", "people", "user_id"),
 )
+#: A score tied to a survey reads back as its person's response to that survey (§11); Custify
+#: keeps only the newest score by ``submittedAt``, so a set-back wins only without an older date.
+SCORE_READ_BACK = ReadBack(
+    "survey_responses", {"surveyId": "survey"}, ("id", "people"),
+    {"score": "score", "comment": "comment"},
+)  # fmt: skip
 #: Custify's longest stored string on people and companies (§1.4).
 PROFILE_STRING_MAX = 255
 #: Tag categories (§1.6): the spec's enum plus ``time_tracker`` and ``meeting`` from its prose.
@@ -121,6 +129,17 @@ NOTE_RECOVERY = Recovery("/note/{entity}", marker="text")
 TAG_RECOVERY = Recovery(
     "/tag", params={"category": "category"}, match={"name": "name", "category": "category"}
 )
+
+#: A company's health-score values, one row per score: ``companies__health_scores`` (§3).
+HEALTH_SCORE_VALUES = KeyedList(
+    "metrics.health_scores", "health_scores", "health_score_id", ("score", "value"),
+    names_from="health_scores",
+)  # fmt: skip
+#: Its calculated-metric values (plain numbers keyed by metric id, §3), the same way.
+CALCULATED_METRIC_VALUES = KeyedList(
+    "metrics.calculated_metrics", "calculated_metrics", "calculated_metric_id",
+    names_from="calculated_metrics",
+)  # fmt: skip
 
 CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
@@ -248,6 +267,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
         extracted=True,
         tag_category="company",
         read_only=("metrics", "segments", "tags", "created_at", "updated_at"),
+        keyed_lists=(HEALTH_SCORE_VALUES, CALCULATED_METRIC_VALUES),
         unsettable=(
             "name",
             "plan",
@@ -421,6 +441,9 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
         page_size_max=100,  # no documented max; the MCP uses 100 (§1.7)
         page_size_params=("limit", "itemsPerPage"),  # §1.7 limitParam; both are harmless
         sort_style=SortStyle.SORT_ORDER,
+        # sorting by updated_at through ``sort`` is not documented (default: position, §1.7):
+        # the scan stops early only while the pages it read were in that order
+        extracted=True,
         find_by={
             "id": Finder("scan", "id"),
             "name": Finder("scan", "name", within=("category",)),
@@ -479,7 +502,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 doc="up to 100 ids a request (§5)",
             ),
         ),  # fmt: skip
-        doc="§5",
+        doc="§5; no trigger (§17), extracted to name the tag ids other objects carry",
     ),
     CustifyObject(
         name="scores",
@@ -500,6 +523,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 SCORE_BODY,
                 ("score",),
                 refs=SCORE_REFS,
+                read_back=SCORE_READ_BACK,
                 constraints={"score": Constraint(lo=0, hi=10, source="§11"), "email": EMAIL},
                 doc="only the newest score by submittedAt is kept per person (§11)",
             ),
@@ -517,6 +541,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 SCORE_BODY,
                 ("score",),
                 refs=SCORE_REFS,
+                read_back=SCORE_READ_BACK,
                 constraints={"score": Constraint(lo=1, hi=5, source="§11"), "email": EMAIL},
             ),
         ),  # fmt: skip

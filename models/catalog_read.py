@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from models.rows import CustifyObject, Finder, ListVariant
+from models.rows import CustifyObject, Finder, ListVariant, ParentList
 from models.types import Envelope, SortStyle, Trigger
 
 #: Taggable configuration objects are found by id in one listing per run (§1.6, §14).
@@ -109,22 +109,26 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
         envelope_key="responses",
         page_size_max=50,
         sort_style=SortStyle.NONE,
-        cursor_field=None,  # sorted by responseDate descending, no sort parameter (§11)
-        extracted=False,
-        doc="§11; listed per survey, 404 for a missing survey; echoes page and itemsPerPage",
+        # sorted by responseDate descending with no sort parameter (§11): the scan stops early
+        # only while the pages it read really were in that order (pipelines/scan.py)
+        cursor_field="responseDate",
+        extracted=True,
+        parent_lists=(ParentList("surveys", "survey"),),
+        doc="§11; listed per survey, 404 for a missing survey; echoes page and itemsPerPage; "
+        "no trigger (§17 lists surveys created only)",
     ),
     CustifyObject(
         name="calculated_metrics",
         list_path="/calculated_metric",
         envelope_key="calculated_metrics",
         page_size_max=50,
-        extracted=False,
+        extracted=True,
         tag_category="calculated_metric",
         variants=(
             ListVariant(MappingProxyType({"type": "company"}), "company"),
             ListVariant(MappingProxyType({"type": "people"}), "people"),
         ),
-        doc="§14; default type is company, so both types are polled (quirk 17)",
+        doc="§14; default type is company, so both types are polled (quirk 17); no trigger (§17)",
     ),
     CustifyObject(
         name="batch_jobs",

@@ -16,6 +16,7 @@ from models.rows import (
     CustifyObject,
     Finder,
     Identifier,
+    ParentList,
     ReadAs,
     Recovery,
     Ref,
@@ -159,6 +160,23 @@ TASK_RECOVERY = Recovery(
 )  # fmt: skip
 
 
+#: Financials are written with ``company``/``people`` (Custify ids) or ``company_id``/``user_id``
+#: (yours) and read with the Custify ids in ``company``/``people``; the externalId comes back
+#: in ``externalIds.custify`` (§1.3, §12).
+FINANCIAL_READ = {
+    "externalId": ReadAs("externalIds.custify"),
+    "company_id": ReadAs("company", ReadNorm.REF, via=(("companies", "company_id"),)),
+    "user_id": ReadAs("people", ReadNorm.REF, via=(("people", "user_id"),)),
+    "metadata": UNREAD,
+}
+#: Comments are listed under their note or task only (§9): the lists of the parents that
+#: changed since the last scan, all of them on reconcile.
+COMMENT_PARENTS = (
+    ParentList("notes", "entity", {"entityModel": "Note"}, changed_only=True),
+    ParentList("tasks", "entity", {"entityModel": "Task"}, changed_only=True),
+)
+
+
 def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> CustifyObject:
     """Deals, invoices and subscriptions share one shape (custify-api.md §12)."""
     base = f"/financial/{kind}"
@@ -170,6 +188,9 @@ def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> Custify
         envelope_key=plural,
         page_size_max=50,
         sort_style=SortStyle.SORT_ORDER,
+        # no timestamps are documented (§12, INF that they exist): the scan stops early only
+        # on pages that carry updated_at in descending order, else it reads the whole list
+        extracted=True,
         find_by={"id": Finder("scan", "id"), "externalId": Finder("scan", "externalIds.custify")},
         actions=(
             Action(
@@ -181,6 +202,7 @@ def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> Custify
                 (Identifier("externalId", IdLocation.BODY),),
                 body,
                 ("externalId",),
+                read_as=FINANCIAL_READ,
             ),
             Action(
                 f"{plural}.update",
@@ -190,6 +212,7 @@ def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> Custify
                 base + "/{id}",
                 (ID_PATH,),
                 body,
+                read_as=FINANCIAL_READ,
             ),
             Action(
                 f"{plural}.upsert",
@@ -200,6 +223,7 @@ def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> Custify
                 (Identifier("externalId", IdLocation.BODY),),
                 body,
                 ("externalId",),
+                read_as=FINANCIAL_READ,
             ),
             Action(
                 f"{plural}.delete",
@@ -214,7 +238,8 @@ def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> Custify
                 response=Envelope.EMPTY,
             ),
         ),  # fmt: skip
-        doc="§12; no generic timestamps documented, the sandbox serves created_at/updated_at",
+        doc="§12; no generic timestamps documented, the sandbox serves created_at/updated_at; "
+        "no trigger (§17)",
     )
 
 
@@ -334,6 +359,10 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
         envelope_key="comments",
         page_size_max=50,
         sort_style=SortStyle.SORT_ORDER,
+        # the listing documents no timestamps (§9): each parent's list is read whole
+        cursor_field=None,
+        extracted=True,
+        parent_lists=COMMENT_PARENTS,
         actions=(
             Action(
                 "comments.create",
@@ -379,7 +408,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
                 constraints=COMMENT_RULES,
             ),
         ),  # fmt: skip
-        doc="§9; entityModel is Note or Task; listed per parent only",
+        doc="§9; entityModel is Note or Task; listed per parent only; no trigger (§17)",
     ),
     CustifyObject(
         name="files",

@@ -21,8 +21,11 @@ from models.rows import (
     CustifyObject,
     Finder,
     Identifier,
+    KeyedList,
     ListVariant,
+    ParentList,
     ReadAs,
+    ReadBack,
     Recovery,
     Ref,
 )
@@ -102,6 +105,8 @@ __all__ = [
     "ACTIONS", "ACTION_FAMILIES", "BATCH_MAX_JOBS", "BATCH_MAX_SYNC_JOBS", "BATCH_PATH",
     "BATCH_STATUS_PATH", "EXTRACTED", "OBJECTS", "RATE_LIMIT_REQUESTS", "RATE_LIMIT_WINDOW_S",
     "REGISTRY", "TAGGABLE", "TAG_CATEGORIES", "TAG_ENTITY_MAX_IDS", "TRIGGERS", "UNREAD",
-    "Action", "Constraint", "CustifyObject", "Finder", "Identifier", "ListVariant", "ReadAs",
+    "Action", "Constraint", "CustifyObject", "Finder", "Identifier", "KeyedList", "ListVariant",
+    "ParentList",
+    "ReadAs", "ReadBack",
     "Recovery", "Ref", "get_action", "get_object", "resolves_first",
 ]  # fmt: skip

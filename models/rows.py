@@ -129,6 +129,22 @@ UNREAD = ReadAs(None)
 
 
 @dataclass(frozen=True)
+class ReadBack:
+    """Where an appended item reads back from another object (a score: its person's response
+    to the survey it names, §11), so a value changed in Custify is seen and set back.
+
+    ``within`` maps body fields to the read fields that must hold the same value (the
+    survey), ``person`` the row's resolved person id column to its read field, ``fields`` the
+    body fields compared with the read fields of the same meaning. A row without a ``within``
+    value has no read-back (a score tied to no survey is listed nowhere)."""
+
+    object: str
+    within: Mapping[str, str]
+    person: tuple[str, str]
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Constraint:
     """What Custify accepts in one request field beyond its JSON type, with the notes'
     section saying so: checked before anything is sent (and answered 400 by the sandbox)."""
@@ -178,6 +194,8 @@ class Action:
     read_as: Mapping[str, ReadAs] = field(default_factory=dict)
     #: request fields (body, query, parent) with ranges, enums or formats (§1.4-§13)
     constraints: Mapping[str, Constraint] = field(default_factory=dict)
+    #: where an appended item reads back (scores: survey responses)
+    read_back: ReadBack | None = None
     doc: str = ""
 
     def read_of(self, name: str) -> ReadAs:
@@ -208,6 +226,48 @@ class ListVariant:
 
 
 @dataclass(frozen=True)
+class ParentList:
+    """A parent object whose records each have their own list of this object, named in the
+    list path (comments per note and per task, §9; responses per survey, §11).
+
+    ``param`` is the path parameter holding the parent's Custify id, ``fixed`` the other path
+    parameters (a comment's ``entityModel``). Rows that lack them get them from the parent
+    they were listed under, so every row says where it lives. ``changed_only``: only the lists
+    of parents whose cursor moved since the last scan are read (a full pass on the first run,
+    ``--full-refresh`` and ``--reconcile``), because a full pass costs one request per parent.
+    """
+
+    object: str
+    param: str
+    fixed: Mapping[str, str] = field(default_factory=dict)
+    changed_only: bool = False
+
+    @property
+    def key(self) -> str:
+        """The stream key of this parent's cursor in the child object's dlt state."""
+        return self.object
+
+
+@dataclass(frozen=True)
+class KeyedList:
+    """A nested object keyed by other records' ids, landed as rows rather than columns.
+
+    A company's ``metrics.health_scores`` is keyed by health-score ObjectIds (and ``global``,
+    §3): flattened, each id would be a column name, and Postgres's 63-character limit mangles
+    them. Each entry becomes one row of ``<table>__<name>``: ``record_id`` (the parent's id),
+    ``<key>`` (the entry's key), ``name`` (the entry's own ``name``, else the ``names_from``
+    record's name, else the key itself for ``global``), ``value`` (the first of ``value``
+    fields present: the MCP reads ``score ?? value``, §3) and the entry's other fields.
+    """
+
+    path: str
+    name: str
+    key: str
+    value: tuple[str, ...] = ("value",)
+    names_from: str | None = None
+
+
+@dataclass(frozen=True)
 class CustifyObject:
     """One Custify object: how to list it, how to page and sort it, and how to write it."""
 
@@ -229,6 +289,9 @@ class CustifyObject:
     extracted: bool = False
     #: listed per parent record: the parent object and the query parameter that names it
     per_parent: tuple[str, str] | None = None
+    #: listed per parent record through a path parameter (``ParentList``), one list per
+    #: parent object; ``list_path`` holds the parameters
+    parent_lists: tuple[ParentList, ...] = ()
     #: parents the list can be scoped to when the unscoped list is refused (files per company
     #: or person, §10 and §19): ``(parent object, query parameter)`` pairs
     scoped_by: tuple[tuple[str, str], ...] = ()
@@ -241,6 +304,8 @@ class CustifyObject:
     tag_category: str | None = None
     #: fields holding lists of objects that the ELT source lands as ``<table>__<field>``
     child_lists: tuple[str, ...] = ()
+    #: nested objects keyed by other records' ids that land as rows ``<table>__<name>``
+    keyed_lists: tuple[KeyedList, ...] = ()
     #: fields that Custify computes; the reverse ETL refuses to write them
     read_only: tuple[str, ...] = ()
     #: fields ``$unset`` may clear (custify-api.md §1.5); custom attributes always can

@@ -148,7 +148,9 @@ class RunContext:
         report.previous_cursor = state.get("cursor")
         interval = self.options.interval(obj.name)
         last = state.get("last_scan_at")
-        if interval and last and not (self.explicit or self.full_refresh):
+        # a reconcile covers every object whatever its interval: a company deleted in Custify
+        # takes its objectives with it, and they must be marked at this reconcile
+        if interval and last and not (self.explicit or self.full_refresh or self.reconcile):
             due_in = float(last) + interval - self.clock.now()
             if due_in > 0:
                 return Plan(obj, "skip", cursors, reason=f"not due for {due_in:.0f} s")
@@ -160,7 +162,8 @@ class RunContext:
         # marked) as ``delete_mode`` says, exactly as a reconcile does
         reconcile = self.reconcile or self.full_refresh
         return Plan(obj, mode, cursors, baseline=not initialized, reconcile=reconcile,
-                    listing=self._listing(state))  # fmt: skip
+                    listing=self._listing(state), names=dict(state.get("names") or {}),
+                    seen={} if full else dict(state.get("seen_parents") or {}))  # fmt: skip
 
     def _listing(self, state: dict[str, Any]) -> str:
         """The scoped listing a previous run fell back to, until it is time to retry the

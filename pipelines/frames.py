@@ -62,9 +62,19 @@ def child_table(obj: CustifyObject, fld: str) -> str:
     return f"{obj.name}{SEP}{fld}"
 
 
-def build_batch(obj: CustifyObject, rows: list[dict[str, Any]]) -> Batch:
-    """Frames for ``rows`` (already deduplicated on id by the caller)."""
+def child_tables(obj: CustifyObject) -> list[str]:
+    """Every child table of ``obj``: its child lists and its keyed lists (registry)."""
+    return [child_table(obj, f) for f in (*obj.child_lists, *(k.name for k in obj.keyed_lists))]
+
+
+def build_batch(
+    obj: CustifyObject, rows: list[dict[str, Any]], names: dict[str, dict[str, str]] | None = None
+) -> Batch:
+    """Frames for ``rows`` (already deduplicated on id by the caller); ``names`` maps, per
+    keyed list, entry keys to the names of the records they are keyed by."""
     parents, kids = split_children(obj, rows)
+    parents, keyed = split_keyed(obj, parents, names or {})
+    kids.update(keyed)
     children = [to_table(child_table(obj, f), kid_rows) for f, kid_rows in kids.items()]
     ids = [r.get(obj.id_field) for r in rows]
     return Batch(obj.name, to_table(obj.name, parents), children, ids, len(rows))
@@ -95,6 +105,57 @@ def split_children(
                 out.append({PARENT_ID: pid, CHILD_IDX: -1, TOMBSTONE: True})
         parents.append(parent)
     return parents, kids
+
+
+def split_keyed(
+    obj: CustifyObject, rows: list[dict[str, Any]], names: dict[str, dict[str, str]]
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """Pull the registry's keyed lists (health scores by ObjectId, §3) out of each row as
+    ``(record_id, <key>, name, value, ...)`` rows; tombstone parents with none."""
+    if not obj.keyed_lists:
+        return rows, {}
+    kids: dict[str, list[dict[str, Any]]] = {k.name: [] for k in obj.keyed_lists}
+    out = []
+    for row in rows:
+        pid = row.get(obj.id_field)
+        parent = row
+        for keyed in obj.keyed_lists:
+            parent, entries = _pop_path(parent, keyed.path.split("."))
+            known = names.get(keyed.name, {})
+            items = entries.items() if isinstance(entries, dict) else ()
+            for i, (key, entry) in enumerate(items):
+                body = dict(entry) if isinstance(entry, dict) else {"value": entry}
+                value = next((body.pop(f) for f in keyed.value if body.get(f) is not None), None)
+                for f in keyed.value:
+                    body.pop(f, None)
+                name = (
+                    body.pop("name", None) or known.get(key) or (key if key == "global" else None)
+                )
+                kids[keyed.name].append({
+                    PARENT_ID: pid, CHILD_IDX: i, TOMBSTONE: False, "record_id": pid,
+                    keyed.key: key, "name": name, "value": value, **body,
+                })  # fmt: skip
+            if not items:
+                kids[keyed.name].append({PARENT_ID: pid, CHILD_IDX: -1, TOMBSTONE: True})
+        out.append(parent)
+    return out, kids
+
+
+def _pop_path(row: dict[str, Any], path: list[str]) -> tuple[dict[str, Any], Any]:
+    """``row`` without the value at ``path`` (copied along the way), and that value."""
+    head, rest = path[0], path[1:]
+    if head not in row:
+        return row, None
+    copy = dict(row)
+    if not rest:
+        return copy, copy.pop(head)
+    inner = copy[head]
+    if not isinstance(inner, dict):
+        return row, None
+    copy[head], value = _pop_path(inner, rest)
+    if not copy[head]:
+        del copy[head]
+    return copy, value
 
 
 def to_table(name: str, rows: list[dict[str, Any]]) -> Table:

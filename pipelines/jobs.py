@@ -9,9 +9,10 @@ over all objects), so every object is fetched at once and memory stays flat.
 
 Lists with variants (segments and playbooks of both types, §18.17) are one stream per variant;
 objectives (§14, quirk 18) are one stream per company, whose ids come from an id-only company
-listing (``properties``, §1.7). Files may only be listable per company or person (§10, §19):
-when the unscoped list is refused, the registry's ``scoped_by`` parents are listed instead, and
-the plan remembers it for later runs.
+listing (``properties``, §1.7); survey responses are one stream per survey, comments one per
+note and task that changed (``parents.py``, §9, §11). Files may only be listable per company
+or person (§10, §19): when the unscoped list is refused, the registry's ``scoped_by`` parents
+are listed instead, and the plan remembers it for later runs.
 
 An error on one object's list (``custify.errors.list_failure``: 403, 404, another 4xx, the
 paging guard, Custify failing past the retries) ends that object's scan only: its work still
@@ -23,17 +24,18 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from custify.errors import ListFailure, NotFound, list_failure
-from models.registry import CustifyObject, get_object
+from models.registry import CustifyObject, ParentList, get_object
 from models.types import SortStyle
 from pipelines.fetch import Cancelled, Completions, Fetcher
 from pipelines.frames import build_batch
 from pipelines.idkeys import IdKeys
+from pipelines.parents import changed_parents, keyed_names
 from pipelines.scan import StreamResult, parse_ts, scan_concurrent, scan_sequential, settle
 
 DONE = object()
@@ -55,6 +57,10 @@ class Plan:
     reconcile: bool = False
     reason: str = ""
     listing: str = ""  # "" = the registry's list; SCOPED = per ``scoped_by`` parent
+    #: the keyed lists' names the last scan wrote (``ObjectJob.names``)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the parents near the cursor whose children the last scan read (``ObjectJob.new_seen``)
+    seen: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,7 +75,14 @@ class IdSet:
 def stream_keys(obj: CustifyObject) -> list[str]:
     if obj.per_parent:
         return ["*"]
+    if obj.parent_lists:
+        return [p.key for p in obj.parent_lists]
     return [v.label for v in obj.variants] or [""]
+
+
+#: one parent list to read: (query or path parameter, parent id, other path parameters or
+#: None when the parent goes in the query)
+ParentItem = tuple[str, str, Mapping[str, str] | None]
 
 
 class ObjectJob:
@@ -89,6 +102,13 @@ class ObjectJob:
         self.error: BaseException | None = None
         self.listing = plan.listing  # how the list was read this run (saved in the state)
         self.fallback = ""  # why the scoped listing was used, for the report
+        #: parent object -> parents whose lists were read (comments: the changed ones)
+        self.parents_read: dict[str, int] = {}
+        #: keyed list -> entry key -> name (health-score definitions, read before the scan)
+        self.names: dict[str, dict[str, str]] = {}
+        self.renamed = False  # the names changed since the last scan: a full scan this run
+        #: per changed-only parent list: parent id -> the version whose children were read
+        self.new_seen: dict[str, dict[str, str]] = {}
         self._closed = False  # set once DONE is queued: late rows are dropped, never queued
         self._thread = threading.Thread(target=self._run, name=f"scan-{self.tag}", daemon=True)
 
@@ -124,13 +144,13 @@ class ObjectJob:
             if len(self._buffer) >= self.ctx.options.batch_rows:
                 ready, self._buffer = self._buffer, []
         if ready:
-            self._put(build_batch(self.obj, ready))
+            self._put(build_batch(self.obj, ready, self.names))
 
     def _flush(self) -> None:
         with self._lock:
             ready, self._buffer = self._buffer, []
         if ready:
-            self._put(build_batch(self.obj, ready))
+            self._put(build_batch(self.obj, ready, self.names))
 
     def _put(self, item: Any) -> None:
         if item is DONE:
@@ -149,6 +169,10 @@ class ObjectJob:
 
     def _run(self) -> None:
         try:
+            self.names = keyed_names(self.fetcher, self.tag, self.ctx.options, self.obj)
+            if self.names and self.names != self.plan.names and self.plan.mode == "incremental":
+                # a renamed definition: every record's rows carry the old name, read them all
+                self.plan.mode, self.renamed = "full", True
             self._scan()
             self._flush()
             if self.plan.reconcile:
@@ -165,9 +189,15 @@ class ObjectJob:
     def _scan(self) -> None:
         if self.obj.per_parent:
             parent, param = self.obj.per_parent
-            self._scan_parents([(parent, param)], "*")
+            self._scan_parents([(parent, param, None)], "*")
+        elif self.obj.parent_lists:
+            for parent in self.obj.parent_lists:
+                if parent.changed_only:
+                    self._scan_changed_parents(parent)
+                else:
+                    self._scan_parents([(parent.object, parent.param, parent.fixed)], parent.key)
         elif self.listing == SCOPED:
-            self._scan_parents(list(self.obj.scoped_by), "")
+            self._scan_parents([(o, p, None) for o, p in self.obj.scoped_by], "")
         else:
             self._scan_streams()
 
@@ -181,7 +211,7 @@ class ObjectJob:
             self.listing = SCOPED
             self.fallback = f"{getattr(exc, 'status', '')} on GET {self.obj.list_path}"
             try:
-                self._scan_parents(list(self.obj.scoped_by), "")
+                self._scan_parents([(o, p, None) for o, p in self.obj.scoped_by], "")
             except Exception as scoped:
                 if list_failure(scoped) is None:
                     raise
@@ -232,17 +262,20 @@ class ObjectJob:
             top_raw = old  # never move backwards (a list emptied by deletes)
         self.new_cursors[key] = top_raw
 
-    def _scan_parents(self, parents: list[tuple[str, str]], key: str) -> None:
-        """One list per parent record (objectives per company, §14; files per company and
-        per person when the unscoped list is refused, §10); cursor = top - scan duration, as
-        the parents' lists are read at different times."""
+    def _scan_parents(
+        self, parents: list[tuple[str, str, Mapping[str, str] | None]], key: str
+    ) -> None:
+        """One list per parent record (objectives per company, §14; responses per survey,
+        §11; files per company and per person when the unscoped list is refused, §10);
+        cursor = top - scan duration, as the parents' lists are read at different times."""
         started = time.monotonic()
-        items: list[tuple[str, str]] = []
+        items: list[ParentItem] = []
         trusted = True
-        for parent_obj, param in parents:
+        for parent_obj, param, fixed in parents:
             listing = self.ctx.id_set(get_object(parent_obj), self.fetcher, self.tag)
             trusted = trusted and listing.trusted
-            items += [(param, pid) for pid in sorted(listing.ids)]
+            items += [(param, pid, fixed) for pid in sorted(listing.ids)]
+            self.parents_read[parent_obj] = len(listing.ids)
         total = StreamResult(complete=trusted, unstable=not trusted)
         threshold = self._threshold(key)
         window = max(2, 2 * self.ctx.concurrency)
@@ -258,17 +291,44 @@ class ObjectJob:
             top = _iso(total.top - elapsed)
         self._advance(key, total, top)
 
+    def _scan_changed_parents(self, parent: ParentList) -> None:
+        """The lists of the parents that changed since the last scan (every parent on a full
+        scan, ``parents.changed_parents``); the cursor is the parent list's top, read first."""
+        threshold = self._threshold(parent.key)
+        before = self.plan.seen.get(parent.key, {})
+        ids, found, remember = changed_parents(
+            self.fetcher, self.tag, self.ctx.options, parent, threshold, before
+        )
+        items: list[ParentItem] = [(parent.param, pid, parent.fixed) for pid in ids]
+        self.parents_read[parent.object] = len(items)
+        if remember:
+            self.new_seen[parent.key] = remember
+        total = StreamResult(complete=found.complete, unstable=found.unstable)
+        window = max(2, 2 * self.ctx.concurrency)
+        gone: list[NotFound] = []  # a parent deleted meanwhile has no comments any more
+        run_bounded(self.fetcher, items, window,
+                    lambda item: self._one_parent(item, None, gone), total.merge)  # fmt: skip
+        self.results[parent.key] = total
+        self._advance(parent.key, total, found.top_raw)
+
     def _one_parent(
-        self, item: tuple[str, str], threshold: float | None, gone: list[NotFound]
+        self, item: ParentItem, threshold: float | None, gone: list[NotFound]
     ) -> StreamResult:
-        param, parent_id = item
+        param, parent_id, fixed = item
         options: dict[str, Any] = {"page_size": self.ctx.options.page_size_for(self.obj)}
+        emit = self.emit
         if self.obj.per_parent:
             options["parent_id"] = parent_id
+        elif fixed is not None:  # the parent in the path; rows say where they were listed
+            stamp = {**fixed, param: parent_id}
+            options["parent_id"] = stamp
+
+            def emit(rows: list[dict[str, Any]]) -> None:
+                self.emit([{**stamp, **row} for row in rows])
         else:
             options["params"] = {param: parent_id}
         try:
-            return scan_sequential(self.fetcher, self.tag, self.obj, options, threshold, self.emit)
+            return scan_sequential(self.fetcher, self.tag, self.obj, options, threshold, emit)
         except NotFound as exc:  # the parent was deleted meanwhile: it has no children any more
             gone.append(exc)
             return StreamResult(complete=True)
@@ -282,7 +342,8 @@ class ObjectJob:
             return IdSet(self.seen, False, "listed per parent, which misses unlinked records")
         results = list(self.results.values())
         trusted = all(r.complete and not r.unstable for r in results)
-        if self.obj.sort_style is SortStyle.NONE:  # no known order: any change may shift rows
+        unsorted = self.obj.sort_style is SortStyle.NONE or self.obj.cursor_field is None
+        if unsorted:  # no known order: any change may shift rows
             trusted = trusted and all(r.min_total == r.max_total for r in results)
         return IdSet(self.seen, trusted, "" if trusted else "list changed while scanning")
 

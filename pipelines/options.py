@@ -12,7 +12,8 @@ Why each knob exists (custify-api.md and design.md "Hazards" / "Performance mode
 - ``delete_mode`` / ``deleted_column``: what reconcile does to vanished records (deletes are
   invisible to polling and permanent in Custify, §2/§3: a soft mark by default).
 - ``exclude``: objects turned off for good (a key or plan that cannot read them, §1.2): no
-  request is sent for them and they are not reported as failures.
+  request is sent for them and they are not reported as failures. Objects listed under an
+  excluded one (responses under surveys, comments under notes or tasks) are turned off too.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class ExtractOptions:
                 f"[extract] exclude: unknown object {bad[0]!r}; extractable objects: "
                 + ", ".join(o.name for o in EXTRACTED)
             )
-        object.__setattr__(self, "exclude", tuple(names))
+        object.__setattr__(self, "exclude", tuple(names) + _listed_under(names))
 
     def selected(self, names: Iterable[str] | None) -> tuple[CustifyObject, ...]:
         """The objects to extract: ``names`` (all by default) without the excluded ones; naming
@@ -104,8 +105,11 @@ class ExtractOptions:
         if names is not None:
             clash = [o.name for o in chosen if o.name in self.exclude]
             if clash:
+                obj = next(o for o in chosen if o.name == clash[0])
+                under = [p for p in parents_of(obj) if p in self.exclude]
+                why = f" (it is listed under {', '.join(under)})" if under else ""
                 raise UnknownObjectError(
-                    f"{clash[0]} is turned off by [extract] exclude in pipelines.toml; "
+                    f"{clash[0]} is turned off by [extract] exclude in pipelines.toml{why}; "
                     "remove it there to extract it"
                 )
         return tuple(o for o in chosen if o.name not in self.exclude)
@@ -137,6 +141,19 @@ class ExtractOptions:
         if isinstance(section.get("overlap_s"), int):
             section["overlap_s"] = float(section["overlap_s"])
         return cls(**section)
+
+
+def parents_of(obj: CustifyObject) -> tuple[str, ...]:
+    """The objects whose records ``obj`` is listed under (objectives per company, comments per
+    note and task, responses per survey): their list is read to read ``obj``."""
+    found = [obj.per_parent[0]] if obj.per_parent else []
+    return (*found, *(p.object for p in obj.parent_lists))
+
+
+def _listed_under(names: Iterable[str]) -> tuple[str, ...]:
+    """Objects listed under an excluded object: listing them would read its list too."""
+    off = set(names)
+    return tuple(o.name for o in EXTRACTED if o.name not in off and off & set(parents_of(o)))
 
 
 def selected_objects(names: Iterable[str] | None) -> tuple[CustifyObject, ...]:

@@ -25,7 +25,7 @@ import polars as pl
 from models.registry import CustifyObject, get_object
 from models.types import Trigger
 from pipelines.events import event_type
-from pipelines.frames import PARENT_ID, child_table
+from pipelines.frames import PARENT_ID, child_tables
 from pipelines.options import ExtractOptions
 
 CHUNK = 1000
@@ -91,8 +91,8 @@ def apply_deletes(
             marks = ", ".join(["%s"] * len(part))
             if options.delete_mode == "hard":
                 client.execute_sql(f"DELETE FROM {table} WHERE id IN ({marks})", *part)
-                for fld in obj.child_lists:
-                    _delete_children(client, child_table(obj, fld), marks, part)
+                for table_name in child_tables(obj):
+                    _delete_children(client, table_name, marks, part)
             else:
                 col = options.deleted_column
                 client.execute_sql(

@@ -219,6 +219,12 @@ def _finish_report(report: ObjectReport, job: ObjectJob, state: Any) -> None:
         )
     elif job.listing == SCOPED:
         notes.append("listed per parent (the unscoped list was refused before)")
+    if job.renamed:
+        notes.append("a definition was renamed: every record read again for its rows' names")
+    if any(p.changed_only for p in job.obj.parent_lists):
+        read = " and ".join(f"{n} {name}" for name, n in job.parents_read.items())
+        why = " (every parent)" if job.plan.mode == "full" else " (changed since the last scan)"
+        notes.append(f"read the lists of {read}{why}")
     report.note = "; ".join(notes)
 
 
@@ -231,6 +237,10 @@ def _save_state(state: Any, plan: Plan, job: ObjectJob, ctx: RunContext) -> None
     state["last_scan_at"] = ctx.clock.now()
     state["last_run_id"] = ctx.run_id
     state["last_mode"] = plan.mode
+    if job.names:
+        state["names"] = job.names
+    if job.obj.parent_lists:
+        state["seen_parents"] = job.new_seen
     if job.listing == SCOPED:
         if job.fallback or "scoped_at" not in state:  # the fallback happened this run
             state["scoped_at"] = ctx.clock.now()

@@ -14,7 +14,7 @@ from typing import Any
 
 from models.registry import EXTRACTED
 from pipelines.events import EVENTS_TABLE
-from pipelines.frames import child_table
+from pipelines.frames import child_tables
 from warehouse import Warehouse, WarehouseConfig, make_pipeline
 
 RUNS_TABLE = "_custify_extract_runs"
@@ -75,7 +75,7 @@ def extract_status(warehouse_cfg: WarehouseConfig) -> ExtractStatus:
     wh = Warehouse(warehouse_cfg)
     status = ExtractStatus(warehouse_cfg.destination, warehouse_cfg.dataset, _last_run(wh))
     tables = [o.name for o in EXTRACTED]
-    tables += [child_table(o, f) for o in EXTRACTED for f in o.child_lists]
+    tables += [t for o in EXTRACTED for t in child_tables(o)]
     tables.append(EVENTS_TABLE)
     existing = _existing_tables(wh)
     for name in tables:

@@ -19,11 +19,19 @@ from models.registry import (
 )
 from models.types import ActionKind, Envelope, IdLocation, SortStyle, Trigger
 
-DESIGN_EXTRACTED = {
-    "people", "companies", "notes", "tasks", "tickets", "files", "surveys", "time_tracks",
-    "meetings", "health_scores", "segments", "lifecycles", "playbooks", "customer_objectives",
+#: design.md's table list: the trigger objects, companies, and the read side completed
+TRIGGER_OBJECTS = {
+    "people", "notes", "tasks", "tickets", "files", "surveys", "time_tracks", "meetings",
+    "health_scores", "segments", "lifecycles", "playbooks", "customer_objectives",
 }  # fmt: skip
-PAGE_CAPS = {"people": 200, "companies": 200, "tickets": 200, "lifecycles": 200, "playbooks": 200}
+READ_SIDE = {
+    "companies", "survey_responses", "tags", "deals", "invoices", "subscriptions", "comments",
+    "calculated_metrics",
+}  # fmt: skip
+DESIGN_EXTRACTED = TRIGGER_OBJECTS | READ_SIDE
+#: §1.7: 200 where documented, tags 100 (no documented maximum; the MCP's value), else 50
+PAGE_CAPS = {"people": 200, "companies": 200, "tickets": 200, "lifecycles": 200, "playbooks": 200,
+             "tags": 100}  # fmt: skip
 
 
 def test_every_extracted_object_of_the_design_is_registered():
@@ -39,8 +47,11 @@ def test_action_families_match_the_design_counts():
 def test_triggers_are_created_and_updated_except_files_and_surveys():
     created_only = {o.name for o in EXTRACTED if o.triggers == (Trigger.CREATED,)}
     assert created_only == {"files", "surveys"}
-    assert {o.name for o in EXTRACTED if not o.triggers} == {"companies"}  # extracted, no trigger
-    assert len(TRIGGERS) == 24  # 11 objects x created/updated + files + surveys created
+    # §17 lists no trigger for companies and the read side: extracted, no trigger
+    assert {o.name for o in EXTRACTED if not o.triggers} == READ_SIDE
+    assert {o.name for o in EXTRACTED if o.triggers} == TRIGGER_OBJECTS
+    both = len(TRIGGER_OBJECTS) - len(created_only)
+    assert len(TRIGGERS) == 2 * both + len(created_only) == 24  # design.md: 22 + 2 created
 
 
 @pytest.mark.parametrize("obj", OBJECTS, ids=lambda o: o.name)
@@ -51,13 +62,22 @@ def test_object_rows_are_coherent(obj):
         assert obj.page_size_max in (50, 100, 200)
         if obj.envelope in (Envelope.OBJECT, Envelope.ARRAY_WRAPPED, Envelope.OBJECT_OR_SINGLE):
             assert obj.envelope_key, "an enveloped list needs its key"
-    if obj.extracted:
-        assert obj.list_path and obj.cursor_field in ("updated_at", "created_at")
-        assert obj.cursor_field == (
+    if obj.extracted and obj.triggers:
+        assert obj.list_path and obj.cursor_field == (
             "created_at" if obj.triggers == (Trigger.CREATED,) else "updated_at"
         )
+    if obj.extracted and not obj.triggers:
+        # the read side: survey responses by responseDate (§11), comments list no timestamp
+        # (§9) and are read whole under changed parents; the rest by updated_at
+        expected = {"survey_responses": "responseDate", "comments": None}
+        assert obj.list_path and obj.cursor_field == expected.get(obj.name, "updated_at")
     if obj.sort_style is SortStyle.NONE:
-        assert obj.cursor_field in (None, "created_at")
+        # no sort parameter: a cursor only where the default order is documented (§11)
+        assert obj.cursor_field in (None, "created_at", "responseDate")
+    for parent in obj.parent_lists:
+        assert "{" + parent.param + "}" in (obj.list_path or "")
+        assert all("{" + p + "}" in (obj.list_path or "") for p in parent.fixed)
+        assert REGISTRY[parent.object].extracted
     for action in obj.actions:
         assert action.object == obj.name
 

@@ -35,8 +35,16 @@ def _new_fields(sb: Any, name: str, rng: random.Random) -> dict[str, Any]:
         return {"company": company, "name": f"new objective {rng.random():.6f}"}
     if name == "tickets":
         return {"title": "new", "replies": [{"body": "hi", "type": "incoming"}]}
+    if name == "comments":  # listed per parent: the note changes too (see make_changes)
+        note = rng.choice(sorted(r["id"] for r in sb.store.rows("notes")))
+        return {"entity": note, "entityModel": "Note", "text": f"<p>new {rng.random():.6f}</p>"}
+    if name == "survey_responses":  # listed per survey, newest response first (§11)
+        survey = rng.choice(sorted(r["id"] for r in sb.store.rows("surveys")))
+        return {"survey": survey, "score": rng.randint(1, 5), "responseDate": sb.store.stamp()}
     if name == "segments":  # listed per type: both types are polled (§18.17)
         return {"name": "new segment", "type": rng.choice(["people", "company"])}
+    if name == "calculated_metrics":
+        return {"name": "new metric", "type": rng.choice(["company", "people"])}
     if name == "playbooks":
         return {"name": "new playbook", "type": rng.choice(["people", "companies"])}
     return {"name": f"new {name} {rng.random():.6f}"}
@@ -67,7 +75,9 @@ def make_changes(sb: Any, clock: Any, rng: random.Random, per_object: int = 2) -
         created = changes.created.setdefault(name, set())
         updated = changes.updated.setdefault(name, set())
         for _ in range(per_object):
-            created.add(sb.store.create(name, **_new_fields(sb, name, rng))["id"])
+            rec = sb.store.create(name, **_new_fields(sb, name, rng))
+            created.add(rec["id"])
+            _touch_parent(sb, obj, rec, changes)
         if name not in UPDATED_CURSOR:
             continue
         for rid in rng.sample(existing, min(per_object, len(existing))):
@@ -80,6 +90,17 @@ def make_changes(sb: Any, clock: Any, rng: random.Random, per_object: int = 2) -
         updated.add(rec["id"])
         clock.advance(1)
     return changes
+
+
+def _touch_parent(sb: Any, obj: Any, rec: dict[str, Any], changes: Changes) -> None:
+    """Comments are read under the notes and tasks that changed (§9 has no global list):
+    the parent is edited too, as a user who comments often does. Whether a comment alone
+    moves its parent's ``updated_at`` is not documented; such a comment shows at the next
+    reconcile (tests/pipelines/test_new_objects.py)."""
+    for parent in obj.parent_lists:
+        if parent.changed_only and all(rec.get(k) == v for k, v in parent.fixed.items()):
+            sb.store.update(parent.object, rec[parent.param])  # updated_at moves
+            changes.updated.setdefault(parent.object, set()).add(rec[parent.param])
 
 
 def snapshot(sb: Any) -> dict[str, dict[str, str]]:

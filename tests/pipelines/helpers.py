@@ -9,6 +9,7 @@ JSON parsed). Only dlt's naming convention is shared, because the column names a
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from typing import Any
@@ -55,7 +56,19 @@ def api_rows(sb: Any, name: str) -> list[dict[str, Any]]:
         parent, fld = obj.per_parent
         alive = {r["id"] for r in sb.store.rows(parent)}
         rows = [r for r in rows if r.get(fld) in alive]
+    if obj.parent_lists:  # listed under a parent in the path: the same holds
+        rows = [r for r in rows if any(_under(sb, p, r) for p in obj.parent_lists)]
     return [render.row(name, rec, req) for rec in rows]
+
+
+def _global(key: str) -> str | None:
+    """The overall score is keyed ``global`` and has no definition: it is its own name."""
+    return key if key == "global" else None
+
+
+def _under(sb: Any, parent: Any, rec: dict[str, Any]) -> bool:
+    fixed = all(rec.get(k) == v for k, v in parent.fixed.items())
+    return fixed and rec.get(parent.param) in sb.store.table(parent.object).rows
 
 
 def norm(value: Any) -> Any:
@@ -86,12 +99,37 @@ def expected_state(sb: Any, name: str) -> dict[str, tuple[dict, dict]]:
     obj = REGISTRY[name]
     out = {}
     for rec in api_rows(sb, name):
-        rec = dict(rec)
+        rec = copy.deepcopy(rec)
         kids = {}
         for fld in obj.child_lists:
             items = rec.pop(fld, None) if isinstance(rec.get(fld), list | None) else []
             kids[fld] = [flatten(i) if isinstance(i, dict) else {"value": i} for i in items or []]
+        for keyed in obj.keyed_lists:
+            kids[keyed.name] = keyed_rows(sb, keyed, rec)
         out[rec["id"]] = (flatten(rec), kids)
+    return out
+
+
+def keyed_rows(sb: Any, keyed: Any, rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """A keyed object (health scores by id) as the rows the warehouse must hold, taken out
+    of ``rec``; names are the definitions' names in the sandbox, ``global`` its own."""
+    *outer, last = keyed.path.split(".")
+    holder = rec
+    for part in outer:
+        holder = holder.get(part) or {}
+    entries = holder.pop(last, None) or {}
+    names = {r["id"]: r.get("name") for r in sb.store.rows(keyed.names_from)}
+    out = []
+    for key, entry in entries.items():
+        entry = dict(entry) if isinstance(entry, dict) else {"value": entry}
+        value = next((entry.pop(f) for f in keyed.value if entry.get(f) is not None), None)
+        row = {
+            "record_id": rec["id"],
+            keyed.key: key,
+            "name": names.get(key) or _global(key),
+            "value": value,
+        }
+        out.append(flatten({**row, **{k: v for k, v in entry.items() if k not in keyed.value}}))
     return out
 
 
@@ -154,8 +192,9 @@ def warehouse_state(db: Reader, name: str) -> dict[str, tuple[dict, dict]]:
     parents = read_table(db, name)
     ids = [p["id"] for p in parents]
     assert len(ids) == len(set(ids)), f"{name}: duplicate ids in the warehouse"
-    out = {p["id"]: (p, {f: [] for f in obj.child_lists}) for p in parents}
-    for fld in obj.child_lists:
+    kinds = [*obj.child_lists, *(k.name for k in obj.keyed_lists)]
+    out = {p["id"]: (p, {f: [] for f in kinds}) for p in parents}
+    for fld in kinds:
         rows = [r for r in read_table(db, f"{name}__{fld}") if r["_parent_id"] in out]
         assert not [r for r in rows if r.get("_tombstone")], "tombstones must not be stored"
         rows.sort(key=lambda r: (r["_parent_id"], r["_idx"]))

@@ -12,6 +12,7 @@ import pytest
 
 from custify import AuthError
 from models.registry import EXTRACTED, REGISTRY
+from models.types import Envelope
 from pipelines import (
     ExtractOptions,
     UnknownObjectError,
@@ -39,12 +40,27 @@ def test_a_run_with_nothing_new_costs_one_request_per_object(sandbox, client, cl
     start = len(sandbox.journal)
     idle = run_extract(**run)
     cost = _paths(sandbox.journal, start)
+    # lists read on behalf of others: a parent's page 1 (comments: the notes and tasks that
+    # changed) or its id listing (responses: the surveys), then a list per parent read; the
+    # definitions whose names a company's health-score and metric rows carry
+    # (a bare array has no total: its id listing's short page is confirmed by an empty one)
+    under = Counter()
+    for parent in (p for o in EXTRACTED for p in o.parent_lists):
+        bare = REGISTRY[parent.object].envelope is Envelope.BARE_ARRAY
+        under[parent.object] += 2 if bare and not parent.changed_only else 1
+    for keyed in (k for o in EXTRACTED for k in o.keyed_lists):  # companies' score names
+        under[keyed.names_from] += max(1, len(REGISTRY[keyed.names_from].variants))
+    own = {o.name: 0 if o.per_parent or o.parent_lists else max(1, len(o.variants))
+           for o in EXTRACTED}  # fmt: skip
     for obj in EXTRACTED:
-        want = 0 if obj.per_parent else max(1, len(obj.variants))
-        assert cost[obj.name] == want, obj.name
+        assert cost[obj.name] == own[obj.name] + under[obj.name], obj.name
+    surveys = sandbox.store.count("surveys")
+    responses = sum(n for p, n in cost.items() if p.startswith("/survey/"))
+    assert responses == surveys  # page 1 of each survey's responses
+    assert not [p for p in cost if p.startswith("/comment/")]  # no note or task changed
     assert idle.objects["customer_objectives"].status == "skipped"
     assert "not due" in idle.objects["customer_objectives"].note
-    assert idle.requests == sum(cost.values()) == len(ALL) - 1 + 2  # segments, playbooks: 2
+    assert idle.requests == sum(cost.values()) == sum(own.values()) + under.total() + surveys
 
     clock.advance(6 * 3600)  # objectives are due: one request per company (§14)
     start = len(sandbox.journal)

@@ -254,11 +254,15 @@ def _record_op(cfg: SyncConfig) -> str:
 
 
 def append_changes(
-    cfg: SyncConfig, rows: pl.DataFrame, state: pl.DataFrame
+    cfg: SyncConfig, rows: pl.DataFrame, state: pl.DataFrame, drifted: pl.Series | None = None
 ) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Appended items (events): sent once per key and content; Custify cannot read them back."""
+    """Appended items (events): sent once per key and content, and again where ``drifted``
+    (an item Custify reads back shows another value since, ``read_back.py``)."""
     joined = _with_state(rows, state)
     unchanged = (pl.col("s_payload_hash") == pl.col("payload_hash")).fill_null(False)
+    if drifted is not None:
+        joined = joined.with_columns(drifted.alias("__drifted"))
+        unchanged = unchanged & ~pl.col("__drifted")
     op = "event" if cfg.action.verb == "insert" else cfg.action.verb
     changes = joined.filter(~unchanged).with_columns(pl.lit(op).alias("op"))
     counts = {"unchanged": rows.height - changes.height}

@@ -36,6 +36,7 @@ from reverse_etl.diff import (
 from reverse_etl.errors import DeleteGuardError
 from reverse_etl.explicit import load_explicit
 from reverse_etl.payload import stable_hash, with_payloads
+from reverse_etl.read_back import drifted
 from reverse_etl.resolve import (
     GONE,
     ROW_HASH,
@@ -114,7 +115,7 @@ def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
     if cfg.kind == Kind.RECORD:
         changes = _record_plan(ctx, plan, rows, Desired(valid.frame, fresh.fields))
     elif cfg.kind == Kind.APPEND or cfg.kind == Kind.GET:
-        changes, counts = append_changes(cfg, rows, state)
+        changes, counts = append_changes(cfg, rows, state, drifted(ctx.wh, cfg, rows, state))
         plan.counts.update(counts)
         plan.changes = _whole_rows(changes, "new" if cfg.kind == Kind.APPEND else "read")
         if cfg.kind == Kind.GET and not ctx.dry_run:  # later syncs may read it from the start

@@ -206,5 +206,6 @@ def test_the_asymmetries_of_the_notes_are_in_the_registry() -> None:
 
 def test_every_family_that_reads_back_is_covered() -> None:
     families = {ACTIONS[n].family for n in READ_BACK}
+    # scores are appended, and read back as survey responses (test_read_back.py)
     assert families == {"People", "Companies", "Notes", "Tags", "Tickets", "Tasks", "Files",
-                        "Time Tracks"}  # fmt: skip
+                        "Time Tracks", "Comments", "Financials"}  # fmt: skip

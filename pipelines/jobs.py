@@ -191,11 +191,11 @@ class ObjectJob:
             parent, param = self.obj.per_parent
             self._scan_parents([(parent, param, None)], "*")
         elif self.obj.parent_lists:
-            for parent in self.obj.parent_lists:
-                if parent.changed_only:
-                    self._scan_changed_parents(parent)
+            for under in self.obj.parent_lists:
+                if under.changed_only:
+                    self._scan_changed_parents(under)
                 else:
-                    self._scan_parents([(parent.object, parent.param, parent.fixed)], parent.key)
+                    self._scan_parents([(under.object, under.param, under.fixed)], under.key)
         elif self.listing == SCOPED:
             self._scan_parents([(o, p, None) for o, p in self.obj.scoped_by], "")
         else:

@@ -199,6 +199,7 @@ def _stream(job: ObjectJob, writer: Writer, report: ObjectReport, ctx: RunContex
 
 def _finish_report(report: ObjectReport, job: ObjectJob, state: Any) -> None:
     report.rows, report.status = len(job.seen), "done"
+    report.mode = job.plan.mode  # a renamed definition turns an incremental scan full
     report.unstable = any(r.unstable for r in job.results.values())
     report.cursor = state.get("cursor")
     report.listing = job.listing
@@ -220,7 +221,10 @@ def _finish_report(report: ObjectReport, job: ObjectJob, state: Any) -> None:
     elif job.listing == SCOPED:
         notes.append("listed per parent (the unscoped list was refused before)")
     if job.renamed:
-        notes.append("a definition was renamed: every record read again for its rows' names")
+        notes.append(
+            "the definitions' names differ from the last scan's: every record read "
+            "again for its rows' names"
+        )
     if any(p.changed_only for p in job.obj.parent_lists):
         read = " and ".join(f"{n} {name}" for name, n in job.parents_read.items())
         why = " (every parent)" if job.plan.mode == "full" else " (changed since the last scan)"

@@ -111,3 +111,18 @@ def test_health_scores_are_rows_that_follow_their_company(sandbox, client, clock
     held = {r[0]: (r[1], r[2]) for r in rows}
     assert held["global"] == ("global", 3)
     assert dropped not in held and len(held) == len(scores)
+
+    kept = next(k for k in scores if k != "global")  # a definition renamed in Custify
+    sandbox.store.update("health_scores", kept, name="Adoption (renamed)")
+    clock.advance(60)
+    report = _run(client, warehouse_cfg, clock, options, **run)
+    assert report.objects["companies"].mode == "full"  # every company's rows carry the name
+    assert_matches_sandbox(sandbox, warehouse_cfg, ["companies"])
+    names = wh.query_rows(
+        f"SELECT DISTINCT name FROM {wh.table('companies__health_scores')} "
+        "WHERE health_score_id = %s",
+        (kept,),
+    )
+    assert names == [("Adoption (renamed)",)]
+    quiet = _run(client, warehouse_cfg, clock, options, **run)
+    assert quiet.objects["companies"].mode == "incremental"

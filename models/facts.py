@@ -115,6 +115,21 @@ INF_FACTS: tuple[Fact, ...] = (
         "",
     ),
     Fact(
+        "comment_moves_parent",
+        "a comment created or edited moves its note's or task's updated_at",
+        "INF §9 (comments have no global list, and their listing documents no timestamps)",
+        "comments are read under the notes and tasks whose updated_at moved; every parent's "
+        "list is read on the first run, --full-refresh and --reconcile, so a comment under a "
+        "parent that did not move shows at the next reconcile",
+    ),
+    Fact(
+        "financial_timestamps",
+        "financial lists carry updated_at and sort by it (sort=updated_at)",
+        "INF §12, §19 (no timestamps in the listing schemas)",
+        "the scan stops early only on pages that carry updated_at in descending order; "
+        "without them it reads the whole list, and the cursor does not move",
+    ),
+    Fact(
         "write_merges",
         "a people/company write merges: fields left out keep their values",
         "INF §1.5",

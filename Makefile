@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "custify-sync needs Python 3.11 or newer (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,dagster]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -29,7 +29,7 @@ test: setup
 	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: setup
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,bench]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,dagster,bench]"
 	$(BIN)/python -m bench.run
 
 clean:

@@ -257,6 +257,13 @@ SECTIONS: dict[str, str] = {
     "extract": "extraction options (pipelines.options)",
     "syncs": "reverse-ETL syncs (reverse_etl.config)",
     "watch": "run --watch: poll budget, intervals, webhook (pipelines.watch.options)",
+    "dagster": "Dagster schedules and runs (custify_sync.dagster)",
+}
+#: ``[dagster]`` keys and their types, checked at load even where Dagster is not installed
+DAGSTER_OPTIONS: dict[str, type] = {
+    "cron": str,  # every connection's schedule, default every 15 minutes
+    "timezone": str,  # the schedule's, default UTC
+    "lock_wait_s": float,  # seconds a run waits for the run lock another run holds
 }
 CONNECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 DEFAULT_STATE_DIR = ".custify-sync"
@@ -328,6 +335,22 @@ def _check_sections(doc: dict[str, Any], file: Path) -> None:
             )
         if not isinstance(value, dict):
             raise ConfigError(f"{file}: `{name}` must be a table ([{name}])")
+    dagster_options(doc, file)
+
+
+def dagster_options(doc: Mapping[str, Any], file: Path | str = "pipelines.toml") -> dict[str, Any]:
+    """The typed ``[dagster]`` options; an unknown key or a wrong type is one line."""
+    out: dict[str, Any] = {}
+    for key, value in (doc.get("dagster") or {}).items():
+        if key not in DAGSTER_OPTIONS:
+            raise unknown_key(f"{file} [dagster]", key, DAGSTER_OPTIONS, "option")
+        kind = DAGSTER_OPTIONS[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ConfigError(f"{file} [dagster] {key}: expected {kind.__name__}, got {value!r}")
+        out[key] = value
+    return out
 
 
 def dlt_sections(name: str) -> list[tuple[str, ...]]:

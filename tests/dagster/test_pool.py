@@ -1,0 +1,65 @@
+"""One account, one writer: two runs of one connection started together take turns.
+
+Two ``dagster job execute`` processes (two workers) share one instance whose pools have limit
+1 (``concurrency: pools: default_limit: 1`` in dagster.yaml, as README "Running at scale"
+tells). The project's ``lock_wait_s = 0`` makes the run lock the referee: had two steps of the
+account overlapped, one would have failed with RunLocked. Both runs succeed, no two of their
+steps' windows intersect, and every request the account received falls inside one window.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from tests.dagster.conftest import TWO_CONNECTIONS
+from tests.deploy.conftest import clean_env, project
+
+pytestmark = pytest.mark.slow
+
+POOL_LIMIT_1 = "concurrency:\n  pools:\n    default_limit: 1\n"
+JOB = [sys.executable, "-m", "dagster", "job", "execute", "-m", "custify_sync.dagster",
+       "-j", "custify_alpha_sync"]  # fmt: skip
+
+
+def _windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[float, float, str]]:
+    """(start, end, step) of every step of a run, from its event log."""
+    starts, ends = {}, {}
+    for r in instance.all_logs(run_id):
+        if r.dagster_event_type == dg.DagsterEventType.STEP_START:
+            starts[r.step_key] = r.timestamp
+        elif r.dagster_event_type == dg.DagsterEventType.STEP_SUCCESS:
+            ends[r.step_key] = r.timestamp
+    assert starts and set(starts) == set(ends), (starts, ends)
+    return [(starts[k], ends[k], f"{run_id[:8]}:{k}") for k in starts]
+
+
+def test_two_runs_on_one_account_never_overlap(tmp_path: Path, home: Path, sandboxes) -> None:
+    alpha = sandboxes(41, scale=0.02, latency_s=0.01)
+    d = project(tmp_path / "p", TWO_CONNECTIONS)
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text(POOL_LIMIT_1)
+    env = clean_env(home, {**alpha.env("CUSTIFY_ALPHA"), "DAGSTER_HOME": str(dagster_home)})
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    instance.get_runs()  # its databases exist before two processes race to create them
+    alpha.sb.journal.clear()
+    workers = [subprocess.Popen(JOB, cwd=d, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for _ in range(2)]  # fmt: skip
+    outputs = [w.communicate(timeout=600)[0] for w in workers]
+    for worker, out in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, out[-4000:]
+        assert "RunLocked" not in out and "is running" not in out
+
+    runs = instance.get_runs()
+    assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    windows = sorted(w for r in runs for w in _windows(instance, r.run_id))
+    assert len(windows) == 4  # extract and the sync step, in each run
+    for before, after in zip(windows, windows[1:], strict=False):
+        assert before[1] <= after[0], f"{before[2]} overlapped {after[2]}"
+    requests = [e.t for e in alpha.sb.journal]
+    assert requests and all(any(s <= t <= e for s, e, _ in windows) for t in requests)

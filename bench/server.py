@@ -14,6 +14,9 @@ stdout. Commands (admin work outside the measured traffic; none of them is journ
 - ``{"cmd": "count", "object": "people"}`` / ``{"cmd": "events", "name": "..."}``: sizes
   of the sandbox's state, to check that a push really arrived;
 - ``{"cmd": "touch", "object": "people", "n": 3}``: "changed in Custify" updates;
+- ``{"cmd": "expected", "object": "people", "max_length": 63}``: what the warehouse must hold
+  for that object (tests/pipelines/helpers ``expected_state`` with the destination's longest
+  identifier, as JSON), to check a dataset is exact;
 - ``{"cmd": "quit"}`` (or stdin closing).
 """
 
@@ -92,6 +95,14 @@ def _command(sb: Sandbox, msg: dict[str, Any]) -> dict[str, Any]:
         for rid in ids:
             sb.store.touch(msg["object"], rid)
         return {"touched": len(ids)}
+    if cmd == "expected":
+        from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+        from tests.pipelines import helpers
+
+        helpers.NAMING = NamingConvention(max_length=msg.get("max_length"))
+        state = helpers.expected_state(sb, msg["object"])
+        return {"state": json.loads(json.dumps(state, default=str, sort_keys=True))}
     return {"error": f"unknown command {cmd!r}"}
 
 

@@ -49,9 +49,9 @@ def project_toml(dataset: str, names: list[str]) -> str:
     return "\n".join(lines)
 
 
-#: forkserver: step processes fork from one that imported these once (spawn imports them anew
-#: in every step process: seconds of CPU each, which a 2-core machine pays once per account)
-PRELOAD = ["dagster", "dlt", "polars", "custify_sync.dagster.definitions"]
+#: forkserver: step processes fork from one that imported everything and built the definitions
+#: once (spawn does both anew in every step process: seconds of CPU each, paid per account)
+PRELOAD = ["custify_sync.dagster.preload"]
 
 
 def materialize(
@@ -80,14 +80,22 @@ def run_timings(dagster_home: Path) -> dict[str, Any]:
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     run = instance.get_runs()[0]
     stats = instance.get_run_stats(run.run_id)
-    starts = [r.timestamp for r in instance.all_logs(run.run_id)
-              if r.dagster_event_type == dg.DagsterEventType.STEP_START]  # fmt: skip
+    starts, ends = {}, {}
+    for r in instance.all_logs(run.run_id):
+        if r.dagster_event_type == dg.DagsterEventType.STEP_START:
+            starts[r.step_key] = r.timestamp
+        elif r.dagster_event_type == dg.DagsterEventType.STEP_SUCCESS:
+            ends[r.step_key] = r.timestamp
+    steps = sorted(ends[k] - starts[k] for k in ends if k in starts)
     return {
         "status": run.status.value,
         "run_wall_s": round((stats.end_time or 0) - (stats.start_time or 0), 2),
         "steps": len(starts),
-        "first_step_start_s": round(min(starts) - (stats.start_time or 0), 2),
-        "last_step_start_s": round(max(starts) - (stats.start_time or 0), 2),
+        "first_step_start_s": round(min(starts.values()) - (stats.start_time or 0), 2),
+        "last_step_start_s": round(max(starts.values()) - (stats.start_time or 0), 2),
+        #: an account's extract inside its step (run_extract and the step's own overhead)
+        "step_median_s": round(steps[len(steps) // 2], 2) if steps else None,
+        "step_max_s": round(steps[-1], 2) if steps else None,
     }
 
 

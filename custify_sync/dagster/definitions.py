@@ -20,6 +20,7 @@ from custify_sync.dagster import naming
 from custify_sync.dagster.extract import extract_assets
 from custify_sync.dagster.push import sync_assets
 from custify_sync.project import Project, load_project
+from pipelines import RunContext, custify_source
 from reverse_etl.config import load_syncs
 
 CONFIG_ENV = "CUSTIFY_SYNC_CONFIG"
@@ -48,12 +49,14 @@ def build_defs(config: Path | str | None = None) -> dg.Definitions:
         raise ConfigError(f"{path} [dagster] cron: {cron!r} is not a cron expression")
     wait = options.get("lock_wait_s", DEFAULT_LOCK_WAIT_S)
     syncs = list(load_syncs(project.raw).values())
+    # one source for every connection: it only names the resources (nothing runs, no client)
+    source = custify_source(context=RunContext(None, options=project.options))
     assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
     schedules = []
     for connection in connections(project):
         mine = [s for s in syncs if (s.connection or DEFAULT_CONNECTION) == connection]
         pushed, external = sync_assets(project, connection, mine, wait)
-        assets += [extract_assets(project, connection, wait), *pushed, *external]
+        assets += [extract_assets(project, connection, source, wait), *pushed, *external]
         job = dg.define_asset_job(
             naming.job_name(connection),
             selection=dg.AssetSelection.groups(naming.group(connection))

@@ -19,7 +19,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from custify_sync.dagster import naming
 from custify_sync.project import Project
 from models.registry import EXTRACTED
-from pipelines import EVENTS_TABLE, RunContext, custify_source, run_extract
+from pipelines import EVENTS_TABLE, run_extract
 from pipelines.run import ExtractReport
 from warehouse import make_pipeline
 
@@ -48,10 +48,12 @@ class CustifyTranslator(DagsterDltTranslator):
         )
 
 
-def extract_assets(project: Project, connection: str, lock_wait_s: float) -> dg.AssetsDefinition:
+def extract_assets(
+    project: Project, connection: str, source: Any, lock_wait_s: float
+) -> dg.AssetsDefinition:
+    """``source``: ``custify_source`` of the project's options, naming the resources (it is
+    never run: ``run_extract`` builds the run's own)."""
     cfg = project.warehouse_for(connection)
-    # the source only names the resources here: nothing runs and no client is needed
-    source = custify_source(context=RunContext(None, options=project.options))
 
     @dlt_assets(
         dlt_source=source,

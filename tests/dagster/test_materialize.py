@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from tests.deploy.conftest import CLI, clean_env, ok, project
@@ -67,6 +68,7 @@ def test_materialize_everything_leaves_each_dataset_equal_to_its_account(
     assert_matches_sandbox(alpha.sb, _cfg(d, "alpha"))
     assert_matches_sandbox(beta.sb, _cfg(d, "beta-2"))
     assert alpha.key not in done.stderr + done.stdout and beta.key not in done.stderr
+    _check_metadata(dagster_home, alpha)
 
     # the CLI goes on from the Dagster run's cursors: a new person is an incremental event
     new = alpha.sb.store.create("people", user_id="dg-new", email="dg@new.example",
@@ -83,6 +85,25 @@ def test_materialize_everything_leaves_each_dataset_equal_to_its_account(
     assert [n["entity"] for n in _welcomes(alpha.sb)] == [new["id"]]
     materialize("custify/alpha/sync/alpha_followups")
     assert len(_welcomes(alpha.sb)) == 1
+
+
+def _check_metadata(dagster_home: Path, alpha) -> None:
+    """Each materialization carries its numbers; the sync's checks ran and passed."""
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    people = instance.get_latest_materialization_event(dg.AssetKey(["custify", "alpha", "people"]))
+    assert people is not None and people.asset_materialization is not None
+    meta = {k: v.value for k, v in people.asset_materialization.metadata.items()}
+    assert meta["rows"] == alpha.sb.store.count("people")
+    assert meta["requests"] >= 1 and meta["rate_limited_429"] == 0
+    assert meta["trigger_events"] == 0  # the first extract is a baseline: no events
+    assert meta["run_requests"] == len(alpha.sb.journal)
+    (run,) = instance.get_runs()
+    checks = {}
+    for record in instance.all_logs(run.run_id):
+        if record.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = record.get_dagster_event().event_specific_data
+            checks[evaluation.check_name] = evaluation.passed
+    assert checks == {"rejected_rows": True, "failed_rows": True}
 
 
 def _welcomes(sb) -> list[dict]:

@@ -22,6 +22,7 @@ from models.registry import EXTRACTED
 from pipelines import EVENTS_TABLE, run_extract
 from pipelines.run import ExtractReport
 from warehouse import make_pipeline
+from warehouse.lock import RunLocked
 
 OBJECTS = {o.name: o for o in EXTRACTED}
 
@@ -66,14 +67,17 @@ def extract_assets(
         selected = {key.path[-1] for key in context.selected_asset_keys}
         objects = sorted(selected & set(OBJECTS))
         everything = all(name in selected for name in source.resources if name in OBJECTS)
-        report = run_extract(
-            project.settings,
-            connection=connection,
-            objects=None if everything or not objects else objects,
-            warehouse_cfg=project.warehouse,
-            options=project.options,
-            lock_wait_s=lock_wait_s,
-        )
+        try:
+            report = run_extract(
+                project.settings,
+                connection=connection,
+                objects=None if everything or not objects else objects,
+                warehouse_cfg=project.warehouse,
+                options=project.options,
+                lock_wait_s=lock_wait_s,
+            )
+        except RunLocked as exc:
+            raise dg.Failure(naming.locked(connection, exc)) from None
         context.log.info(
             f"extract {report.run_id}: {report.rows} rows, {report.requests} requests, "
             f"{report.rate_limited} x 429 into {report.destination} dataset {report.dataset}"

@@ -48,3 +48,9 @@ def pool(connection: str) -> str:
     """The concurrency pool of every asset of one account: with its limit at 1 no two runs
     (on any number of workers) write one account and its dataset at once."""
     return f"custify-{connection}"
+
+
+def locked(connection: str, exc: Exception) -> str:
+    """A run lock another run held: the CLI's line, with what to change in Dagster."""
+    line = str(exc).replace("pass --wait SECONDS", "raise [dagster] lock_wait_s")
+    return f"{line}; in Dagster, set the limit of pool {pool(connection)} to 1 (README)"

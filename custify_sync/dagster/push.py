@@ -23,6 +23,7 @@ from pipelines import EVENTS_TABLE
 from reverse_etl import run_push
 from reverse_etl.config import SyncConfig
 from reverse_etl.report import SyncReport
+from warehouse.lock import RunLocked
 
 PRODUCED = {o.name for o in EXTRACTED} | {EVENTS_TABLE}
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake"}
@@ -103,8 +104,11 @@ def _sync_asset(
         ],  # fmt: skip
     )
     def _push(context: AssetExecutionContext) -> dg.MaterializeResult:
-        report = run_push(project.settings, [sync.name], connection=connection,
-                          warehouse_cfg=project.warehouse, lock_wait_s=wait)  # fmt: skip
+        try:
+            report = run_push(project.settings, [sync.name], connection=connection,
+                              warehouse_cfg=project.warehouse, lock_wait_s=wait)  # fmt: skip
+        except RunLocked as exc:
+            raise dg.Failure(naming.locked(connection, exc)) from None
         one = report.syncs[0]
         if one.error:
             raise dg.Failure(one.error, metadata=sync_metadata(one))

@@ -63,3 +63,29 @@ def test_two_runs_on_one_account_never_overlap(tmp_path: Path, home: Path, sandb
         assert before[1] <= after[0], f"{before[2]} overlapped {after[2]}"
     requests = [e.t for e in alpha.sb.journal]
     assert requests and all(any(s <= t <= e for s, e, _ in windows) for t in requests)
+
+
+def test_a_run_meeting_another_runs_lock_fails_naming_the_pool(
+    tmp_path: Path, home: Path, sandboxes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custify_sync.project import load_project
+    from warehouse.lock import run_lock
+
+    monkeypatch.setenv("DLT_PROJECT_DIR", "")  # loading the project sets it: undone after
+    monkeypatch.delenv("DLT_PROJECT_DIR")
+
+    alpha = sandboxes(43, scale=0.01)
+    d = project(tmp_path / "p", TWO_CONNECTIONS)  # lock_wait_s = 0
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    env = clean_env(home, {**alpha.env("CUSTIFY_ALPHA"), "DAGSTER_HOME": str(dagster_home)})
+    cfg = load_project(d / "pipelines.toml").warehouse_for("alpha")
+    select = [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
+              "custify_sync.dagster", "--select", "custify/alpha/people"]  # fmt: skip
+    with run_lock(cfg, command="extract"):  # another run holds the account
+        done = subprocess.run(select, cwd=d, env=env, capture_output=True, text=True,
+                              timeout=600)  # fmt: skip
+    assert done.returncode != 0
+    assert "another custify-sync run holds the lock" in done.stderr
+    assert "set the limit of pool custify-alpha to 1" in done.stderr
+    assert len(alpha.sb.journal) == 0  # nothing was sent

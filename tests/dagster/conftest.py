@@ -1,19 +1,11 @@
-"""Dagster tests: skipped with one line where the ``dagster`` extra is not installed
-(``make setup`` installs it, so CI runs them)."""
+"""Dagster tests: each module skips with one line where the ``dagster`` extra is not
+installed (``make setup`` installs it, so CI runs them)."""
 
 from __future__ import annotations
 
-import pytest
+from tests.deploy.conftest import home, sandboxes  # noqa: F401  (fixtures reused)
 
-pytest.importorskip(
-    "dagster", reason="the dagster extra is not installed: pip install -e '.[dagster]'"
-)
-pytest.importorskip(
-    "dagster_dlt", reason="the dagster extra is not installed: pip install -e '.[dagster]'"
-)
-
-from tests.deploy.conftest import home, sandboxes  # noqa: E402, F401  (fixtures reused)
-
+NO_DAGSTER = "the dagster extra is not installed: pip install -e '.[dagster]'"
 TWO_CONNECTIONS = """
 [extract]
 overlap_s = 0

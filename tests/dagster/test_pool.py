@@ -13,11 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
-from tests.dagster.conftest import TWO_CONNECTIONS
-from tests.deploy.conftest import clean_env, project
+from tests.dagster.conftest import NO_DAGSTER
+
+dg = pytest.importorskip("dagster", reason=NO_DAGSTER)
+pytest.importorskip("dagster_dlt", reason=NO_DAGSTER)
+
+from tests.dagster.conftest import TWO_CONNECTIONS  # noqa: E402
+from tests.deploy.conftest import clean_env, project  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

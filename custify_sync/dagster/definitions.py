@@ -76,4 +76,11 @@ def connections(project: Project) -> list[str]:
     settings = project.settings
     named = [n for n in settings.names if n != DEFAULT_CONNECTION]
     default_ok = DEFAULT_CONNECTION in settings.connections or not named
-    return [DEFAULT_CONNECTION, *named] if default_ok else named
+    chosen = [DEFAULT_CONNECTION, *named] if default_ok else named
+    seen: dict[str, str] = {}
+    for name in chosen:  # Dagster names allow [A-Za-z0-9_] only: `a-b` and `a_b` would clash
+        other = seen.setdefault(naming.slug(name), name)
+        if other != name:
+            raise ConfigError(f"connections {other!r} and {name!r} have one Dagster name "
+                              f"({naming.group(name)}); rename one of them")  # fmt: skip
+    return chosen

@@ -113,6 +113,13 @@ def test_a_bad_dagster_section_is_one_line(tmp_path: Path, section: str, words: 
     assert "\n" not in str(err.value)
 
 
+def test_connections_with_one_dagster_name_are_refused(tmp_path: Path) -> None:
+    toml = '[custify.connections.eu-1]\n[custify.connections.eu_1]\ndataset = "eu_other"\n'
+    d = project(tmp_path / "p", toml)
+    with pytest.raises(ConfigError, match="'eu-1' and 'eu_1' have one Dagster name"):
+        build_defs(d / "pipelines.toml")
+
+
 def test_no_config_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no pipelines.toml"):
         build_defs(tmp_path / "pipelines.toml")

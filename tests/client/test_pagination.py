@@ -32,11 +32,13 @@ ROWS = [{"id": f"{i:024x}"} for i in range(120)]
 
 @pytest.mark.parametrize("obj", EXTRACTED, ids=lambda o: o.name)
 def test_page_params_follow_the_registry(obj) -> None:
-    parent = "c1" if obj.per_parent else None
+    parent: str | dict[str, str] | None = "c1" if obj.per_parent else None
+    if obj.parent_lists:  # the parent's id goes into the path
+        parent = {obj.parent_lists[0].param: "p1", **obj.parent_lists[0].fixed}
     path, query, size = list_request(obj, 3, parent_id=parent)
-    assert path == obj.list_path
+    assert path == (obj.list_path.format(**parent) if isinstance(parent, dict) else obj.list_path)
     assert (query["page"], query["itemsPerPage"], size) == (3, obj.page_size_max, obj.page_size_max)
-    style = obj.sort_style.value
+    style = obj.sort_style.value if obj.sort_field else "none"  # nothing to sort by: no sort
     if style == "sorting_json":
         assert json.loads(query["sorting"]) == {"field": obj.cursor_field, "direction": "desc"}
         assert "sort" not in query

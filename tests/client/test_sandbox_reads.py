@@ -19,6 +19,13 @@ def listed_ids(client: CustifyClient, sandbox, obj) -> list[str]:
     if obj.per_parent:  # objectives: one scan per company (quirk 18)
         companies = [c["id"] for c in sandbox.store.rows("companies")]
         return [r["id"] for c in companies for r in client.iter_rows(obj, parent_id=c)]
+    if obj.parent_lists:  # comments per note and task, responses per survey: a list each
+        return [
+            r[obj.id_field]
+            for pl in obj.parent_lists
+            for parent in sandbox.store.rows(pl.object)
+            for r in client.iter_rows(obj, parent_id={pl.param: parent["id"], **pl.fixed})
+        ]
     return [r[obj.id_field] for r in client.iter_rows(obj)]
 
 

@@ -186,6 +186,7 @@ def push(spec: dict[str, Any]) -> dict[str, Any]:
             **m, "requests": report.requests, "planned": dict(s.planned), "sent": s.sent,
             "confirmed": s.confirmed, "rejected": s.rejected, "failed": s.failed,
             "exit_code": report.exit_code, "error": str(s.error) if s.error else None,
+            "stages": getattr(s, "stages", {}),
         }  # fmt: skip
     out.update(work_s=time.perf_counter() - total_wall0, work_cpu_s=_cpu() - total_cpu0,
                setup_cpu_s=setup_cpu)  # fmt: skip
@@ -240,12 +241,28 @@ JOBS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+def _scale_job(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def run(spec: dict[str, Any]) -> dict[str, Any]:
+        from bench import scale_jobs
+
+        return getattr(scale_jobs, name)(spec)
+
+    return run
+
+
+JOBS["push_diff"] = _scale_job("push_diff")
+JOBS["push_diff_setup"] = _scale_job("push_diff_setup")
+JOBS["push_setup"] = _scale_job("push_setup")
+
+
 def main(argv: list[str]) -> int:
     job, spec_path, out_path = argv
     import logging
 
     logging.basicConfig(level=logging.WARNING)
     spec = json.loads(Path(spec_path).read_text())
+    if spec.get("code_root"):  # measure another checkout's code (the baseline of the same run)
+        sys.path.insert(0, spec["code_root"])
     result = JOBS[job](spec)
     Path(out_path).write_text(json.dumps(result, default=str))
     return 0

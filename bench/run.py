@@ -3,6 +3,8 @@
     python -m bench.run                     # everything, issue sizes (~20-30 min)
     python -m bench.run --quick             # smaller data, a few minutes
     python -m bench.run --only cpu,idle     # some benchmarks: cpu rate push idle growth
+                                            #   push100k diff1m
+    python -m bench.run --only diff1m --baseline-code DIR   # also measure the code in DIR
     python -m bench.run --no-baseline       # skip the dlt rest_api runs
     python -m bench.run --replot            # results.md and PNGs again from results.json
 
@@ -18,6 +20,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +49,7 @@ import psutil  # noqa: E402
 from bench import report, suite  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHES = ("cpu", "rate", "push", "idle", "growth")
+BENCHES = ("cpu", "rate", "push", "idle", "growth", "push100k", "diff1m")
 
 
 def _code() -> str:
@@ -83,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-loop", action="store_true", help="skip the per-row push loop")
     ap.add_argument("--push-rows", type=int, default=None,
                     help="rows per push action (default 10,000; 2,000 with --quick)")  # fmt: skip
+    ap.add_argument("--baseline-code", default=None,
+                    help="a checkout of earlier code (e.g. `git archive REV | tar -x -C DIR`): "
+                    "push100k and diff1m measure it too, in the same run")  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--tmp", type=Path, default=None, help="where the runs' warehouses go")
     ap.add_argument("--replot", action="store_true", help="only re-render results.json")
@@ -131,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         if "growth" in selected:
             res["growth"] = suite.bench_growth(sizes, work, log)
             _save(res, out, args, started)
+        _push_scale(res, selected, work, log, args, lambda: _save(res, out, args, started))
     finally:
         work.cleanup()
     _save(res, out, args, started)
@@ -144,6 +151,21 @@ def main(argv: list[str] | None = None) -> int:
     log(f"done: {out / 'results.md'}")
     print((out / "results.md").read_text().split("\n## ", 1)[0])
     return 0
+
+
+def _push_scale(res: dict, selected: list[str], work: suite.Workdir, log: suite.Log,
+                args: argparse.Namespace, save: Callable[[], None]) -> None:  # fmt: skip
+    """The push-scale benchmarks (push100k, diff1m), with the baseline code when given."""
+    from bench import push_scale
+
+    sizes = push_scale.QUICK if args.quick else push_scale.FULL
+    base = str(Path(args.baseline_code).resolve()) if args.baseline_code else None
+    if "push100k" in selected:
+        res["push_scale"] = push_scale.bench_push_scale(sizes, work, log, base)
+        save()
+    if "diff1m" in selected:
+        res["diff_scale"] = push_scale.bench_diff_scale(sizes, work, log, base)
+        save()
 
 
 def _save(res: dict, out: Path, args: argparse.Namespace, started: float) -> None:

@@ -102,11 +102,14 @@ def load_extracted(
     frame = frame.with_columns(_lists(frame, wanted))
     if X_UPDATED in frame.columns:
         frame = frame.with_columns(_utc(frame, X_UPDATED))
-        frame = frame.sort(X_UPDATED, descending=True, nulls_last=True)
     else:
         frame = frame.with_columns(pl.lit(None, dtype=UTC_TS).alias(X_UPDATED))
     frame = frame.with_columns(pl.lit(read_time(wh, obj), dtype=UTC_TS).alias(X_READ))
-    frame = frame.filter(pl.col("key").is_not_null()).unique("key", keep="first")
+    frame = frame.filter(pl.col("key").is_not_null())
+    if frame.get_column("key").is_duplicated().any():  # several records answer to one key:
+        # the most recently updated one speaks for it (a sort only then: a copy of every row)
+        frame = frame.sort(X_UPDATED, descending=True, nulls_last=True)
+        frame = frame.unique("key", keep="first")
     refs = {p: ref_ids(wh, f.read.via) for p, f in wanted.items() if f.read.via}
     return Extracted(frame, obj.name, refs)
 

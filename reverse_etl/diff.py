@@ -45,7 +45,7 @@ _MAX_BACKOFF_S = 86_400.0
 
 def _with_state(rows: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
     renamed = state.rename({c: _STATE_PREFIX + c for c in state.columns if c != "key"})
-    return rows.join(renamed, on="key", how="left")
+    return rows.join(renamed, on="key", how="left", maintain_order="left")
 
 
 def _with_extract(rows: pl.DataFrame, extracted: Extracted | None, on: str = "key") -> pl.DataFrame:
@@ -58,7 +58,8 @@ def _with_extract(rows: pl.DataFrame, extracted: Extracted | None, on: str = "ke
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias(X_READ),
         )
     right = extracted.frame.rename({"key": "__xkey"})
-    return rows.join(right, left_on=on, right_on="__xkey", how="left", coalesce=True)
+    return rows.join(right, left_on=on, right_on="__xkey", how="left", coalesce=True,
+                     maintain_order="left")  # fmt: skip
 
 
 def _snapshot_newer() -> pl.Expr:
@@ -176,10 +177,17 @@ def record_changes(
 ) -> tuple[pl.DataFrame, dict[str, int], pl.DataFrame]:
     """Creates/updates/upserts for record syncs, and the per-field plan of the changed rows
     (``PLAN_SCHEMA``). ``known`` (key, custify_id) holds what get lookups found for keys
-    whose existence nothing else could tell (modes that need it)."""
-    joined = _with_extract(_with_state(rows, state), extracted)
+    whose existence nothing else could tell (modes that need it).
+
+    The witnesses are joined onto the compared columns only (the key, the fields, the hash;
+    not the payload text or the row hash), and only the changed rows are taken whole: at a
+    million rows with few changes, the unchanged ones are never copied."""
+    compared = dict.fromkeys(["key", "payload_hash", *(p for p in fields if p in rows.columns)])
+    slim = rows.select(list(compared))
+    joined = _with_extract(_with_state(slim, state), extracted)
     if known is not None:
-        joined = joined.join(known.rename({"custify_id": "k_id"}), on="key", how="left")
+        joined = joined.join(known.rename({"custify_id": "k_id"}), on="key", how="left",
+                             maintain_order="left")  # fmt: skip
     else:
         joined = joined.with_columns(pl.lit(None, dtype=pl.String).alias("k_id"))
     joined = joined.with_columns(_snapshot_newer().alias("s_newer"))
@@ -197,7 +205,11 @@ def record_changes(
         "unchanged": int(joined.get_column("unchanged").sum()),
         "skipped_by_mode": int(joined.filter(~pl.col("unchanged") & pl.col("op").is_null()).height),
     }
-    changes = joined.filter(~pl.col("unchanged") & pl.col("op").is_not_null())
+    sends = (~pl.col("unchanged") & pl.col("op").is_not_null()).alias("__sends")
+    mask = joined.select(sends).to_series()
+    changed = joined.filter(mask)
+    whole = rows.filter(mask).select(c for c in rows.columns if c not in changed.columns)
+    changes = pl.concat([changed, whole], how="horizontal")
     created = pl.col("s_created").fill_null(False) | (pl.col("op") == "create")
     custify_id = pl.coalesce(X_ID, "s_custify_id", "k_id")
     return _shape(changes, created, custify_id), counts, _plan_rows(changes, parts, fields)

@@ -9,6 +9,7 @@ calling thread (DuckDB connections are not shared across threads), requests over
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from reverse_etl.errors import SyncConfigError
 from reverse_etl.payload import stable_hash
 from reverse_etl.plan import Plan, plan_sync
 from reverse_etl.report import PushReport, SyncReport
-from reverse_etl.sender import Outcome, Sender, Unit, plan_units
+from reverse_etl.sender import Outcome, Sender, Unit, iter_units
 from warehouse import SessionWarehouse, WarehouseConfig, postgres_dsn, warehouse_config
 from warehouse.config import DEFAULT_CONNECTION, check_disjoint
 from warehouse.lock import run_locks
@@ -183,7 +184,8 @@ def _run_one(
             _remember_existing(ctx, plan, report)
             before = ctx.requests(cfg)
             try:
-                _execute(ctx, plan, report)
+                with plan.stages.stage("send"):
+                    _execute(ctx, plan, report)
             finally:
                 report.requests += ctx.requests(cfg) - before
     except AuthError as exc:
@@ -192,6 +194,7 @@ def _run_one(
     except FatalError as exc:  # this sync's requests are refused; the other syncs go
         report.error = f"{cfg.where()}: {exc}"
     finally:
+        report.stages = plan.stages.as_dict()
         ledger.record_run(ctx.wh, report.run_row(started, ctx.now(), plan.summary()))
         if not ctx.dry_run:
             ctx.report_progress(cfg.name, plan.diff.height, plan.diff.height)
@@ -303,15 +306,16 @@ def _execute(ctx: Context, plan: Plan, report: SyncReport) -> None:
     client = ctx.client(cfg)
     roads.restore(ctx, cfg, client)  # a /batch refused on an earlier run stays refused
     sender = Sender(cfg, client, set(state.get_column("custify_id").drop_nulls()))
-    units = plan_units(cfg, diff, batch=sender.batch_open())
+    slices = iter_units(cfg, diff, batch=sender.batch_open())
     workers = ctx.concurrency(cfg)
     done = 0
     try:
         with ThreadPoolExecutor(workers, thread_name_prefix=f"push-{cfg.name}") as pool:
-            for wave in _waves(units, 2 * workers):
+            for parts in _waves(slices, 2 * workers):
                 if ctx.stop is not None:
                     ctx.stop.check()  # between waves: every sent row has its outcome written
-                rows = pl.DataFrame([r for u in wave for r in u.rows], schema=diff.schema)
+                rows = pl.concat([frame for _, frame in parts], rechunk=True)
+                wave = [Unit.of(how, frame) for how, frame in parts]
                 ledger.write_pending(ctx.wh, _pending(ctx, cfg, rows))
                 futures = [pool.submit(sender.run, unit) for unit in wave]
                 outcomes, fatal = _collect(futures, wave)
@@ -357,9 +361,10 @@ def _refused(
     ))  # fmt: skip
 
 
-def _waves(units: list[Unit], size: int) -> Iterator[list[Unit]]:
-    for i in range(0, len(units), size):
-        yield units[i : i + size]
+def _waves(slices: Iterator[tuple[str, pl.DataFrame]], size: int) -> Iterator[list]:
+    """Up to ``size`` units a wave, taken from the plan as the waves go."""
+    while wave := list(itertools.islice(slices, size)):
+        yield wave
 
 
 def _collect(futures: list[Future], wave: list[Unit]) -> tuple[list[Outcome], FatalError | None]:

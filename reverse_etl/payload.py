@@ -79,10 +79,24 @@ def key_expr(cfg: SyncConfig) -> pl.Expr:
 def stable_hash(values: pl.Series) -> pl.Series:
     """A 128-bit BLAKE2b hex digest per string; stable across processes and library versions.
 
-    (polars' own ``hash`` may change between versions, and the ledger outlives them.)
+    (polars' own ``hash`` may change between versions, and the ledger outlives them.) Hashed
+    a slice at a time, so a million rows never exist as a million Python strings at once.
     """
+    if values.len() <= _HASH_SLICE:
+        return _digests(values)
+    parts = [_digests(values.slice(i, _HASH_SLICE)) for i in range(0, values.len(), _HASH_SLICE)]
+    return pl.concat(parts, rechunk=True).alias(values.name)
+
+
+#: rows hashed per slice: large enough that the per-slice cost vanishes, small enough that
+#: the slice's Python strings stay a few MB
+_HASH_SLICE = 65_536
+
+
+def _digests(values: pl.Series) -> pl.Series:
+    blake2b = hashlib.blake2b
     digests = [
-        hashlib.blake2b(v.encode(), digest_size=16).hexdigest() if v is not None else None
+        blake2b(v.encode(), digest_size=16).hexdigest() if v is not None else None
         for v in values.to_list()
     ]
     return pl.Series(values.name, digests, dtype=pl.String)

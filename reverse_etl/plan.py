@@ -47,6 +47,7 @@ from reverse_etl.resolve import (
 )
 from reverse_etl.schema import key_columns, validate
 from reverse_etl.source import DELETE, ROW, Desired, load_desired
+from reverse_etl.stages import Stages
 
 log = logging.getLogger("reverse_etl")
 #: ``<sync>__records``: what a get sync read, one row per record and run
@@ -69,6 +70,8 @@ class Plan:
     changes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
     #: custom attribute types known before sending (``attributes.py``)
     kinds: attributes.Kinds = field(default_factory=dict)
+    #: CPU and wall seconds per planning (and, once run, sending) stage
+    stages: Stages = field(default_factory=Stages)
 
     def op_counts(self) -> dict[str, int]:
         ops = self.diff.get_column("op").value_counts()
@@ -90,46 +93,56 @@ class Plan:
         return sent.head(n).to_dicts()
 
 
-def plan_sync(ctx: Context, cfg: SyncConfig) -> Plan:
+def plan_sync(ctx: Context, cfg: SyncConfig, stages: Stages | None = None) -> Plan:
+    """The sync's plan; ``stages`` collects CPU and wall seconds per planning stage."""
+    stages = stages if stages is not None else Stages()
     ctx.current = cfg
-    desired = load_explicit(ctx.wh, cfg) if cfg.diff_table else load_desired(ctx.wh, cfg)
-    kinds = attributes.plan_kinds(ctx, cfg, desired)
-    valid, bad = validate(cfg, desired, kinds)
-    state = ledger.load_state(ctx.wh, cfg.name)
-    valid = with_row_hash(valid)
-    fresh, reused = reuse_confirmed(ctx, cfg, valid, state)
-    fresh, held = _hold_unresolved(ctx, cfg, fresh)
-    fresh, unresolved = resolve_rows(ctx, cfg, fresh)
-    unresolved = pl.concat([held, unresolved], how="diagonal_relaxed")
-    unresolved = unresolved.with_columns(pl.lit("unresolved").alias("op"))
-    rows = pl.concat([with_payloads(cfg, fresh), reused], how="diagonal_relaxed").sort(ROW)
-    rows = _resolved_from_payload(rows, fresh.fields, valid.fields)
-    rows, repeated = _repeated_content(cfg, rows)
-    bad = pl.concat([_flat(f) for f in (bad, unresolved, repeated)], how="diagonal_relaxed")
+    with stages.stage("read"):
+        desired = load_explicit(ctx.wh, cfg) if cfg.diff_table else load_desired(ctx.wh, cfg)
+    with stages.stage("validate"):
+        kinds = attributes.plan_kinds(ctx, cfg, desired)
+        valid, bad = validate(cfg, desired, kinds)
+    with stages.stage("state"):
+        state = ledger.load_state(ctx.wh, cfg.name)
+    with stages.stage("resolve"):
+        valid = with_row_hash(valid)
+        fresh, reused = reuse_confirmed(ctx, cfg, valid, state)
+        fresh, held = _hold_unresolved(ctx, cfg, fresh)
+        fresh, unresolved = resolve_rows(ctx, cfg, fresh)
+        unresolved = pl.concat([held, unresolved], how="diagonal_relaxed")
+        unresolved = unresolved.with_columns(pl.lit("unresolved").alias("op"))
+    with stages.stage("payload"):
+        rows = pl.concat([with_payloads(cfg, fresh), reused], how="diagonal_relaxed").sort(ROW)
+        rows = _resolved_from_payload(rows, fresh.fields, valid.fields)
+        rows, repeated = _repeated_content(cfg, rows)
+        bad = pl.concat([_flat(f) for f in (bad, unresolved, repeated)], how="diagonal_relaxed")
     plan = Plan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), _rejected(cfg, bad.sort(ROW)), state=state,
-                kinds=kinds)  # fmt: skip
+                kinds=kinds, stages=stages)  # fmt: skip
     gone = rows.get_column(GONE).fill_null(False) if GONE in rows.columns else pl.Series([False])
     if gone.any():
         plan.counts["already_gone"] = int(gone.sum())
         rows = rows.filter(~gone)
-    if cfg.kind == Kind.RECORD:
-        changes = _record_plan(ctx, plan, rows, Desired(valid.frame, fresh.fields))
-    elif cfg.kind == Kind.APPEND or cfg.kind == Kind.GET:
-        changes, counts = append_changes(cfg, rows, state, drifted(ctx.wh, cfg, rows, state))
-        plan.counts.update(counts)
-        plan.changes = _whole_rows(changes, "new" if cfg.kind == Kind.APPEND else "read")
-        if cfg.kind == Kind.GET and not ctx.dry_run:  # later syncs may read it from the start
-            ctx.wh.create_table(f"{cfg.name}__records", RECORDS_SCHEMA)
-    elif cfg.kind == Kind.DELETE:
-        changes = _deletes(ctx, plan, rows, rows, load_extracted(ctx.wh, cfg, {}))
-    else:
-        changes = _tag_plan(ctx, plan, rows)
-    latest = ledger.latest_attempts(ctx.wh, cfg.name)
-    plan.diff, held = hold_back(cfg, changes, latest, pl.lit(ctx.now()))
-    plan.counts.update(held)
-    deletes = _whole_rows(plan.diff.filter(pl.col("op") == "delete"), "delete")
-    plan.changes = pl.concat([plan.changes, deletes])
-    _write_tables(ctx, plan)
+    with stages.stage("diff"):
+        if cfg.kind == Kind.RECORD:
+            changes = _record_plan(ctx, plan, rows, Desired(valid.frame, fresh.fields))
+        elif cfg.kind == Kind.APPEND or cfg.kind == Kind.GET:
+            changes, counts = append_changes(cfg, rows, state, drifted(ctx.wh, cfg, rows, state))
+            plan.counts.update(counts)
+            plan.changes = _whole_rows(changes, "new" if cfg.kind == Kind.APPEND else "read")
+            if cfg.kind == Kind.GET and not ctx.dry_run:  # later syncs may read it from the start
+                ctx.wh.create_table(f"{cfg.name}__records", RECORDS_SCHEMA)
+        elif cfg.kind == Kind.DELETE:
+            changes = _deletes(ctx, plan, rows, rows, load_extracted(ctx.wh, cfg, {}))
+        else:
+            changes = _tag_plan(ctx, plan, rows)
+    with stages.stage("hold back"):
+        latest = ledger.latest_attempts(ctx.wh, cfg.name)
+        plan.diff, held = hold_back(cfg, changes, latest, pl.lit(ctx.now()))
+        plan.counts.update(held)
+        deletes = _whole_rows(plan.diff.filter(pl.col("op") == "delete"), "delete")
+        plan.changes = pl.concat([plan.changes, deletes])
+    with stages.stage("write plan"):
+        _write_tables(ctx, plan)
     return plan
 
 

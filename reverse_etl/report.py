@@ -39,6 +39,8 @@ class SyncReport:
     changes: dict[str, int] = field(default_factory=dict)
     #: a few planned field changes (key, op, field, holds, sends, why) for a reader
     examples: list[dict[str, Any]] = field(default_factory=list)
+    #: CPU and wall seconds per stage (read, validate, diff, send, ...): ``stages.Stages``
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def from_plan(cls, plan: Plan, run_id: str, dry_run: bool) -> SyncReport:

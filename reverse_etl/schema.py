@@ -320,9 +320,15 @@ def validate(
         reasons = pl.DataFrame(schema={"__index": pl.Int64, "reason": pl.String})
     except SchemaErrors as err:
         reasons = _reasons(err)
-    indexed = frame.with_row_index("__index").with_columns(pl.col("__index").cast(pl.Int64))
-    bad = indexed.join(reasons, on="__index", how="inner").drop("__index")
-    good = indexed.join(reasons, on="__index", how="anti").drop("__index")
+    if reasons.height == 0:  # the common case: nothing to split, nothing copied
+        good, bad = frame, frame.clear().with_columns(pl.lit(None, pl.String).alias("reason"))
+    else:
+        flagged = pl.int_range(pl.len(), dtype=pl.Int64).is_in(
+            reasons.get_column("__index").implode()
+        )
+        indexed = frame.with_row_index("__index").with_columns(pl.col("__index").cast(pl.Int64))
+        bad = indexed.filter(flagged).join(reasons, on="__index", how="inner").drop("__index")
+        good = frame.filter(~flagged)
     good = _decode_json(good, desired.fields)
     typed = good.with_columns(
         payload_expr(fld, pl.col(path), good.schema[path]).alias(path)

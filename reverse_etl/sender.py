@@ -23,7 +23,7 @@ them. Fatal errors (bad key, bad endpoint) propagate: the run must stop.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,10 @@ class Unit:
     how: str  # batch | tag | delete | get | call
     rows: list[dict[str, Any]]
 
+    @classmethod
+    def of(cls, how: str, rows: pl.DataFrame) -> Unit:
+        return cls(how, rows.to_dicts())
+
 
 @dataclass
 class Outcome:
@@ -60,25 +64,35 @@ class Outcome:
     record: str | None = None
 
 
-def plan_units(cfg: SyncConfig, diff: pl.DataFrame, *, batch: bool = True) -> list[Unit]:
-    """Group the diff (with ``attempt_id``) into request-sized units; ``batch=False`` (the
-    connection's batch road is closed) sends batch-able rows one call each."""
-    units: list[Unit] = []
-    deletes = diff.filter(pl.col("op") == "delete")
-    tags = diff.filter(pl.col("op").is_in(["tag_add", "tag_remove"]))
-    gets = diff.filter(pl.col("op") == "get")
-    writes = diff.filter(~pl.col("op").is_in(["delete", "tag_add", "tag_remove", "get"]))
-    units += [Unit("delete", [row]) for row in deletes.iter_rows(named=True)]
-    units += [Unit("get", [row]) for row in gets.iter_rows(named=True)]
+def iter_units(
+    cfg: SyncConfig, diff: pl.DataFrame, *, batch: bool = True
+) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Request-sized slices of the diff (with ``attempt_id``), in sending order: ``(how,
+    rows)``. Lazy: a wave turns only its own slices into row dicts (``Unit.of``), so a
+    100,000-row push never holds every payload as Python objects at once. ``batch=False``
+    (the connection's batch road is closed) sends batch-able rows one call each."""
+    op = pl.col("op")
+    deletes = diff.filter(op == "delete")
+    gets = diff.filter(op == "get")
+    writes = diff.filter(~op.is_in(["delete", "tag_add", "tag_remove", "get"]))
+    tags = diff.filter(op.is_in(["tag_add", "tag_remove"]))
+    for how, frame in (("delete", deletes), ("get", gets)):
+        for i in range(frame.height):
+            yield how, frame.slice(i, 1)
     if cfg.action.batch_job and batch:
         for chunk in writes.iter_slices(BATCH_MAX_JOBS):
-            units.append(Unit("batch", chunk.to_dicts()))
+            yield "batch", chunk
     else:
-        units += [Unit("call", [row]) for row in writes.iter_rows(named=True)]
+        for i in range(writes.height):
+            yield "call", writes.slice(i, 1)
     for _, group in tags.sort("key").group_by(["tag_id", "op"], maintain_order=True):
         for chunk in group.iter_slices(TAG_ENTITY_MAX_IDS):
-            units.append(Unit("tag", chunk.to_dicts()))
-    return units
+            yield "tag", chunk
+
+
+def plan_units(cfg: SyncConfig, diff: pl.DataFrame, *, batch: bool = True) -> list[Unit]:
+    """Every unit of the diff at once (``iter_units`` as a list)."""
+    return [Unit.of(how, rows) for how, rows in iter_units(cfg, diff, batch=batch)]
 
 
 class Sender:

@@ -9,6 +9,7 @@ calling thread (DuckDB connections are not shared across threads), requests over
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import uuid
@@ -308,22 +309,22 @@ def _execute(ctx: Context, plan: Plan, report: SyncReport) -> None:
     sender = Sender(cfg, client, set(state.get_column("custify_id").drop_nulls()))
     slices = iter_units(cfg, diff, batch=sender.batch_open())
     workers = ctx.concurrency(cfg)
-    done = 0
+    flight = _Flight(ctx, plan, report, diff.height)
     try:
         with ThreadPoolExecutor(workers, thread_name_prefix=f"push-{cfg.name}") as pool:
-            for parts in _waves(slices, 2 * workers):
-                if ctx.stop is not None:
-                    ctx.stop.check()  # between waves: every sent row has its outcome written
+            # waves of ``workers`` units, two in flight: the older wave's outcomes are written
+            # while the newer one's requests run, so the budget is not idle during ledger I/O
+            for parts in _waves(slices, workers):
+                if ctx.stop is not None and ctx.stop.is_set():
+                    flight.land_all()  # every sent row has its outcome written, then stop
+                    ctx.stop.check()
                 rows = pl.concat([frame for _, frame in parts], rechunk=True)
                 wave = [Unit.of(how, frame) for how, frame in parts]
                 ledger.write_pending(ctx.wh, _pending(ctx, cfg, rows))
-                futures = [pool.submit(sender.run, unit) for unit in wave]
-                outcomes, fatal = _collect(futures, wave)
-                _finish(ctx, plan, report, rows, outcomes)
-                done += rows.height
-                ctx.report_progress(cfg.name, done, diff.height)
-                if fatal is not None:
-                    raise fatal
+                flight.waves.append((rows, wave, [pool.submit(sender.run, u) for u in wave]))
+                if len(flight.waves) >= 2:
+                    flight.land_oldest()
+            flight.land_all()
     finally:
         report.road = sender.road.describe()
     roads.persist(ctx, cfg, client)
@@ -359,6 +360,31 @@ def _refused(
         pl.lit(None, dtype=pl.String).alias("row_hash"), pl.lit(ctx.run_id).alias("run_id"),
         pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("rejected_at"),
     ))  # fmt: skip
+
+
+class _Flight:
+    """Waves whose requests are out, oldest first; landing one writes its outcomes."""
+
+    def __init__(self, ctx: Context, plan: Plan, report: SyncReport, total: int) -> None:
+        self.ctx, self.plan, self.report, self.total = ctx, plan, report, total
+        self.waves: collections.deque = collections.deque()
+        self.done = 0
+
+    def land_oldest(self) -> None:
+        """Wait for the oldest wave and write its outcomes; a fatal error in it lands the
+        waves still out too (their requests left already) and stops the run."""
+        rows, wave, futures = self.waves.popleft()
+        outcomes, fatal = _collect(futures, wave)
+        _finish(self.ctx, self.plan, self.report, rows, outcomes)
+        self.done += rows.height
+        self.ctx.report_progress(self.plan.cfg.name, self.done, self.total)
+        if fatal is not None:
+            self.land_all()
+            raise fatal
+
+    def land_all(self) -> None:
+        while self.waves:
+            self.land_oldest()
 
 
 def _waves(slices: Iterator[tuple[str, pl.DataFrame]], size: int) -> Iterator[list]:

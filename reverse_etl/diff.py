@@ -45,6 +45,10 @@ _MAX_BACKOFF_S = 86_400.0
 
 def _with_state(rows: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
     renamed = state.rename({c: _STATE_PREFIX + c for c in state.columns if c != "key"})
+    if renamed.height == 0:  # the first run: nothing to join, columns of nulls (no copy)
+        return rows.with_columns(
+            pl.lit(None, dtype=t).alias(c) for c, t in renamed.schema.items() if c != "key"
+        )
     return rows.join(renamed, on="key", how="left", maintain_order="left")
 
 

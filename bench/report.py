@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench import push_scale_report
+
 GIB_MB = 1024.0
 
 
@@ -152,6 +154,7 @@ def figures(res: dict[str, Any]) -> list[dict[str, Any]]:
                 bench="5 Growth", measure=f"marginal client CPU s per 100k people, "
                 f"{pts[0]['people']:,}->{pts[1]['people']:,}", ours=_f(marginal(*pts)),
                 base="-", ratio="-", target="~1 (linear)", ok=None))  # fmt: skip
+    rows += push_scale_report.figures(res)
     return rows
 
 
@@ -276,6 +279,7 @@ def details(res: dict[str, Any]) -> list[str]:
                          f"| {p['max_rss_mb']:.0f} (extract step {extract_peak(p) or 0:.0f}) | {steps} | {p.get('sandbox_cpu_s', 0):.1f} "
                          f"| {p['sandbox_generate_s']:.1f} |")  # fmt: skip
         lines.append("")
+    lines += push_scale_report.details(res)
     return lines
 
 
@@ -416,4 +420,5 @@ def plots(res: dict[str, Any], outdir: Path) -> list[Path]:
         a2.set_title("client memory over the run")
         a2.legend(fontsize=8)
         save(fig, "growth_memory.png")
+    push_scale_report.plots(res, outdir, save)
     return made

@@ -47,24 +47,25 @@ def figures(res: dict[str, Any]) -> list[dict[str, Any]]:
     diff = res.get("diff_scale")
     if diff and diff.get("ours"):
         o, b, n = diff["ours"], diff.get("before") or {}, diff["rows"]
+        od, bd = o["dry_run"], b.get("dry_run") or {}
         rows.append(dict(
             bench="7 Diff at scale", measure=f"{n:,}-row people sync, {o['changed']:,} changed: "
-            "diff + plan CPU s (the dry run: read, validate, diff, plan tables)",
-            ours=f"{o['dry_run_cpu_s']:.1f}", base=f"{b['dry_run_cpu_s']:.1f}" if b else "-",
-            ratio=_ratio(b.get("dry_run_cpu_s"), o["dry_run_cpu_s"], "less"), target="<= 15",
-            ok=o["dry_run_cpu_s"] <= 15))  # fmt: skip
+            "diff + plan CPU s (a dry run: read, validate, diff, plan tables)",
+            ours=f"{od['work_cpu_s']:.1f}", base=f"{bd['work_cpu_s']:.1f}" if bd else "-",
+            ratio=_ratio(bd.get("work_cpu_s"), od["work_cpu_s"], "less"), target="<= 15",
+            ok=od["work_cpu_s"] <= 15))  # fmt: skip
         rows.append(dict(
             bench="7 Diff at scale", measure="rows sent / changed rows; requests of the push "
-            f"({', '.join(f'{p} {c}' for p, c in o['paths'].items())}; the probe is the dry "
-            "run's)", ours=f"{o['sent']:,} / {o['changed']:,}; {o['requests']}",
+            f"({', '.join(f'{p} {c}' for p, c in o['paths'].items())})",
+            ours=f"{o['sent']:,} / {o['changed']:,}; {o['requests']}",
             base=f"{b['sent']:,}; {b['requests']}" if b else "-", ratio="-",
             target="only the changed rows", ok=o["sent"] == o["changed"]))  # fmt: skip
-        rows.append(dict(
-            bench="7 Diff at scale", measure="peak RSS of the sync process (MB; dry run and "
-            "push in one process)", ours=f"{o['max_rss_mb']:.0f}",
-            base=f"{b['max_rss_mb']:.0f}" if b else "-",
-            ratio=_ratio(b.get("max_rss_mb"), o["max_rss_mb"], "less"), target="<= 1024",
-            ok=o["max_rss_mb"] <= GIB_MB))  # fmt: skip
+        for what, oe, be in (("push", o, b), ("dry run", od, bd)):
+            rows.append(dict(
+                bench="7 Diff at scale", measure=f"peak RSS of the {what} process (MB)",
+                ours=f"{oe['max_rss_mb']:.0f}", base=f"{be['max_rss_mb']:.0f}" if be else "-",
+                ratio=_ratio(be.get("max_rss_mb"), oe["max_rss_mb"], "less"), target="<= 1024",
+                ok=oe["max_rss_mb"] <= GIB_MB))  # fmt: skip
     return rows
 
 
@@ -92,16 +93,18 @@ def details(res: dict[str, Any]) -> list[str]:
     if diff and diff.get("ours"):
         lines += ["## 7. Diff at scale", "",
                   f"{diff['rows']:,} extracted people and the same desired rows, 1 in "
-                  f"{diff['changed_every']} changed; a dry run, then the push, in one process. "
+                  f"{diff['changed_every']} changed; a dry run, then the push, each a fresh process. "
                   "Limit off, no latency.", "",
-                  "| code | dry-run CPU s | dry-run wall s | push CPU s | push wall s | sent | requests | peak RSS MB | load avg |",
-                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "| code | dry-run CPU s | dry-run wall s | dry-run peak RSS MB | push CPU s | push wall s | push peak RSS MB | sent | requests | load avg |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for label in ("before", "ours"):
             e = diff.get(label)
             if e:
-                lines.append(f"| {label} | {e['dry_run_cpu_s']:.1f} | {e['dry_run_s']:.1f} "
-                             f"| {e['work_cpu_s']:.1f} | {e['work_s']:.1f} | {e['sent']:,} "
-                             f"| {e['requests']} | {e['max_rss_mb']:.0f} | {e['loadavg']:.1f} |")  # fmt: skip
+                d = e["dry_run"]
+                lines.append(f"| {label} | {d['work_cpu_s']:.1f} | {d['work_s']:.1f} "
+                             f"| {d['max_rss_mb']:.0f} | {e['work_cpu_s']:.1f} | {e['work_s']:.1f} "
+                             f"| {e['max_rss_mb']:.0f} | {e['sent']:,} | {e['requests']} "
+                             f"| {e['loadavg']:.1f} |")  # fmt: skip
         lines += ["", "Stages of the push (ours):", "", *_stage_table(diff["ours"]["stages"]), ""]
     return lines
 
@@ -117,6 +120,7 @@ def _stage_table(stages: dict[str, dict[str, float]]) -> list[str]:
 
 def plots(res: dict[str, Any], outdir: Path, save: Any) -> None:
     """Planning CPU and peak RSS per stage of the 1M sync (ours)."""
+    rows = (res.get("diff_scale") or {}).get("rows", 0)
     diff = (res.get("diff_scale") or {}).get("ours")
     if not diff or not diff.get("stages"):
         return
@@ -128,7 +132,7 @@ def plots(res: dict[str, Any], outdir: Path, save: Any) -> None:
     ax1.barh(names, [stages[n]["cpu_s"] for n in names])
     ax1.invert_yaxis()
     ax1.set_xlabel("CPU s")
-    ax1.set_title(f"{diff['rows']:,}-row people sync: CPU per stage")
+    ax1.set_title(f"{rows:,}-row people sync: CPU per stage")
     ax2.plot([stages[n].get("peak_mb", 0) for n in names], names, marker="o")
     ax2.invert_yaxis()
     ax2.axvline(GIB_MB, color="red", linestyle="--", label="1 GiB target")

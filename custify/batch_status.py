@@ -212,7 +212,7 @@ def _by_identifier(
 
 def _repeats(sources: list[dict[str, Any]], job: dict[str, Any]) -> bool:
     """Does the report repeat the job's most specific identifier that both carry?"""
-    payload = job.get("payload") if isinstance(job.get("payload"), dict) else {}
+    payload = _payload(job)
     for key in JOB_IDENTIFIERS.get(str(job.get("type")), ()):
         mine = payload.get(key)
         if mine in (None, ""):
@@ -224,13 +224,18 @@ def _repeats(sources: list[dict[str, Any]], job: dict[str, Any]) -> bool:
     return False
 
 
+def _payload(job: dict[str, Any]) -> dict[str, Any]:
+    payload = job.get("payload")
+    return payload if isinstance(payload, dict) else {}
+
+
 class _JobIndex:
     """``(identifier, value)`` -> the jobs whose payload carries it, for one batch."""
 
     def __init__(self, jobs: list[dict[str, Any]]) -> None:
         self.by_value: dict[tuple[str, str], list[int]] = {}
         for i, job in enumerate(jobs):
-            payload = job.get("payload") if isinstance(job.get("payload"), dict) else {}
+            payload = _payload(job)
             for key in JOB_IDENTIFIERS.get(str(job.get("type")), ()):
                 mine = payload.get(key)
                 if mine not in (None, ""):

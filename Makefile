@@ -33,4 +33,4 @@ bench: setup
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache custify.duckdb .custify-sync
+	rm -rf $(VENV) .pytest_cache .ruff_cache custify.duckdb custify.duckdb.lock .custify-sync

@@ -123,6 +123,10 @@ def soak(sb: Sandbox, url: str, key: str, base: Path, args: argparse.Namespace) 
     subprocess.run([*CLI, "run"], cwd=path, env=env, check=True, capture_output=True)
     offsets = trickle(args.seed, args.warmup, args.duration - args.settle, (5.0, 20.0))
     cmd = [*CLI, "-v", "run", "--watch", "--duration", str(args.duration)]
+    if args.tracemalloc:  # snapshots after the warm-up and just before the end
+        marks = f"{min(FIRST, args.duration / 3):g},{args.duration - 15:g}"
+        cmd = [*CLI[:-2], "-m", "bench.traced_cli", str(args.tracemalloc.resolve()), marks,
+               "--", *cmd[len(CLI):]]  # fmt: skip
     with (path / "watch.log").open("w") as log, (path / "watch.out").open("w") as out:
         started = time.time()
         proc = subprocess.Popen(cmd, cwd=path, env=env, stdout=out, stderr=log)
@@ -131,13 +135,14 @@ def soak(sb: Sandbox, url: str, key: str, base: Path, args: argparse.Namespace) 
         _drive(sb, phase, offsets, args.seed)
         phase.result["exit"] = proc.wait(timeout=args.duration + 600)
         sampler.join(timeout=2 * SAMPLE_S)
-    summary = (path / "watch.out").read_text()
+    # the CLI's closing line ("watch: N cycles in ...") goes to stderr with the log
+    summary = (path / "watch.out").read_text() + (path / "watch.log").read_text()
     cycles = re.search(r"(\d+) cycles in (\d+) s, (\d+) events, (\d+) failed", summary)
     if cycles:
         phase.result.update(cycles=int(cycles[1]), watch_s=int(cycles[2]),
                             events=int(cycles[3]), failed_cycles=int(cycles[4]))  # fmt: skip
     else:
-        phase.result["summary"] = summary.strip()[-300:]
+        phase.result["summary"] = summary.strip()[-300:]  # the run's last words
     (path / "rss.json").write_text(json.dumps(sampler.samples))
     phase.result.update(memory_figures(sampler.samples))
     _score(phase, _events(path))
@@ -153,6 +158,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=300.0)
     parser.add_argument("--keep", type=Path, default=None,
                         help="an empty dir for the project (watch.log, rss.json, warehouse)")  # fmt: skip
+    parser.add_argument("--tracemalloc", type=Path, default=None,
+                        help="run the watch under tracemalloc; snapshots in this dir")  # fmt: skip
     args = parser.parse_args()
     args.duration = args.duration or (300.0 if args.quick else 1800.0)
     args.warmup, args.settle = 20.0, 40.0

@@ -24,6 +24,7 @@ from pipelines.conform import Change, Known
 from pipelines.fetch import Fetcher
 from pipelines.jobs import SCOPED, IdSet, Plan, list_ids, stream_keys
 from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
+from warehouse.forgotten import Tombstones
 
 
 @dataclass
@@ -89,6 +90,8 @@ class RunContext:
         self.changes: list[Change] = []
         self.pending_deletes: dict[str, list[str]] = {}
         self.known: Known | None = None
+        #: the dataset's tombstones of forgotten people, read once per run (pipelines.forgotten)
+        self.forgotten: Tombstones | None = None
         self._fetcher: Fetcher | None = None
         self._active = 0
         self._lock = threading.RLock()

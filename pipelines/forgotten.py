@@ -14,21 +14,20 @@ from typing import Any
 import polars as pl
 
 from models.registry import CustifyObject
+from pipelines.context import RunContext
 from pipelines.frames import PARENT_ID, Batch, Table
 from warehouse import forgotten as tomb
 
 
-def tombstones(ctx: Any, pipeline: Any) -> tomb.Tombstones:
+def tombstones(ctx: RunContext, pipeline: Any) -> tomb.Tombstones:
     """The dataset's tombstones, read once per run (on the run's SQL client). A dataset that
     holds no table yet holds no tombstone either: its first load asks nothing of the
     warehouse (and can be extracted and normalized with the warehouse out of reach)."""
-    found = getattr(ctx, "forgotten", None)
-    if found is None:
-        known = getattr(ctx, "known", None)
+    if ctx.forgotten is None:
+        known = ctx.known
         loaded = known is not None and any(not t.startswith("_dlt") for t in known.existing)
-        found = tomb.load(ctx.sql(pipeline)) if loaded else tomb.Tombstones()
-        ctx.forgotten = found
-    return found
+        ctx.forgotten = tomb.load(ctx.sql(pipeline)) if loaded else tomb.Tombstones()
+    return ctx.forgotten
 
 
 def filter_batch(obj: CustifyObject, batch: Batch, stones: tomb.Tombstones) -> Batch:

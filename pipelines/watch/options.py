@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from custify.config_sources import did_you_mean
+from custify.config_sources import unknown_key
 from custify.errors import ConfigError
 
 _RANGES: dict[str, tuple[float, float]] = {
@@ -49,10 +49,7 @@ class WatchOptions:
         known = [f.name for f in fields(cls)]
         for key in sorted(section):
             if key not in known:
-                raise ConfigError(
-                    f"[watch] {key}: unknown option{did_you_mean(key, known)}; "
-                    f"known: {', '.join(known)}"
-                )
+                raise unknown_key("[watch]", key, known, "option")
         for key, (lo, hi) in _RANGES.items():
             if key not in section:
                 continue

@@ -73,6 +73,10 @@ def test_materialize_everything_leaves_each_dataset_equal_to_its_account(
     assert_matches_sandbox(beta.sb, _cfg(d, "beta-2"))
     assert alpha.key not in done.stderr + done.stdout and beta.key not in done.stderr
     _check_metadata(dagster_home, alpha)
+    # nor in anything the run stored: Dagster's run and event storage, dlt state, load packages
+    stored = b"".join(f.read_bytes() for root in (dagster_home, d / ".custify-sync")
+                      for f in root.rglob("*") if f.is_file())  # fmt: skip
+    assert alpha.key.encode() not in stored and beta.key.encode() not in stored
 
     # the CLI goes on from the Dagster run's cursors: a new person is an incremental event
     new = alpha.sb.store.create("people", user_id="dg-new", email="dg@new.example",

@@ -29,7 +29,7 @@ def inputs_for(p: Pusher, **overrides: object) -> CycleInputs:
 
 
 @pytest.fixture
-def at_risk(request: pytest.FixtureRequest) -> dict:
-    store = request.getfixturevalue("pusher").sandbox.store
+def at_risk(sandbox) -> dict:  # noqa: F811  (the sandbox fixture, by name)
+    store = sandbox.store
     return next(t for t in store.rows("tags") if (t["name"], t["category"]) ==
                 ("At risk", "people"))  # fmt: skip

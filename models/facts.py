@@ -145,7 +145,7 @@ INF_FACTS: tuple[Fact, ...] = (
         "a probe whose rows are not descending proves the sort ignored: that object is then "
         "scanned every max_interval_s instead; every object is scanned at least that often "
         "whatever its probes say",
-        "",
+        "ignore_sort",
     ),
 )
 

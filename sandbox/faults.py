@@ -63,6 +63,9 @@ class Faults:
     page_caps: dict[str, int] = field(default_factory=dict)
     #: objects whose list answers page 1 whatever ``page`` asks for
     ignore_page: set[str] = field(default_factory=set)
+    #: objects whose list ignores ``sorting`` / ``sort``+``order`` and serves oldest first
+    #: (whether every list honours a sort by ``updated_at`` is open, models/facts.py)
+    ignore_sort: set[str] = field(default_factory=set)
     #: ``GET /file`` without ``companyId`` or ``peopleId`` answers 400 (§10 "Global list")
     unscoped_files_refused: bool = False
     # ---------------------------------------------------------------------------------------
@@ -153,7 +156,7 @@ class Faults:
         for name, value in knobs.items():  # check every value first: all or nothing changes
             if name != "storm" and name not in known:
                 raise ValueError(f"unknown fault knob {name!r}; known: {sorted(known)}")
-            if name in ("reject", "ignore_page") and isinstance(value, list):
+            if name in ("reject", "ignore_page", "ignore_sort") and isinstance(value, list):
                 value = set(value)
             checked[name] = _checked(name, value)
         for name, value in checked.items():
@@ -165,6 +168,7 @@ class Faults:
     def snapshot(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
         out["ignore_page"] = sorted(out["ignore_page"])
+        out["ignore_sort"] = sorted(out["ignore_sort"])
         out["page_caps"] = dict(out["page_caps"])
         rule = out["reject"]
         out["reject"] = (

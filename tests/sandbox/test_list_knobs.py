@@ -28,6 +28,17 @@ def test_ignore_page_answers_page_one_for_every_page(sb, client):
     assert tasks[0] != tasks[1]
 
 
+def test_ignore_sort_serves_by_id_whatever_the_sort_asked(sb, client):
+    sort = {"sort": "updated_at", "order": "desc", "itemsPerPage": 50}  # notes, tasks: §1.7
+    honoured = [r["updated_at"] for r in client.get("/note", params=sort).json()["notes"]]
+    assert honoured == sorted(honoured, reverse=True)
+    tasks = client.get("/task", params=sort).json()
+    sb.faults.update(ignore_sort=["notes"])
+    ignored = [r["id"] for r in client.get("/note", params=sort).json()["notes"]]
+    assert ignored == sorted(ignored) and sb.faults.snapshot()["ignore_sort"] == ["notes"]
+    assert client.get("/task", params=sort).json() == tasks  # other lists keep their order
+
+
 def test_unscoped_files_refused_answers_400_and_scoped_lists_work(sb, client):
     company = sb.store.rows("files")[0]["companies"][0]
     assert client.get("/file").status_code == 200

@@ -2,9 +2,11 @@
 
 Two ``dagster job execute`` processes (two workers) share one instance whose pools have limit
 1 (``concurrency: pools: default_limit: 1`` in dagster.yaml, as README "Running at scale"
-tells). The project's ``lock_wait_s = 0`` makes the run lock the referee: had two steps of the
-account overlapped, one would have failed with RunLocked. Both runs succeed, no two of their
-steps' windows intersect, and every request the account received falls inside one window.
+tells). The referee is the runs' event logs: both runs succeed, no two of their steps'
+windows intersect, and every request the account received falls inside one window. The run
+lock waits up to 5 s here, only so that the hand-off between one step's release of the lock
+and the next step's start is not taken for an overlap (the windows would show a real one);
+the second test shows the lock failing the second run at once when no pool serializes them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tests.dagster.conftest import NO_DAGSTER
 dg = pytest.importorskip("dagster", reason=NO_DAGSTER)
 pytest.importorskip("dagster_dlt", reason=NO_DAGSTER)
 
+from custify_sync.dagster.naming import pool  # noqa: E402
 from tests.dagster.conftest import TWO_CONNECTIONS  # noqa: E402
 from tests.deploy.conftest import clean_env, project  # noqa: E402
 
@@ -44,13 +47,16 @@ def _windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[float, flo
 
 def test_two_runs_on_one_account_never_overlap(tmp_path: Path, home: Path, sandboxes) -> None:
     alpha = sandboxes(41, scale=0.02, latency_s=0.01)
-    d = project(tmp_path / "p", TWO_CONNECTIONS)
+    d = project(tmp_path / "p", TWO_CONNECTIONS.replace("lock_wait_s = 0", "lock_wait_s = 5"))
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     (dagster_home / "dagster.yaml").write_text(POOL_LIMIT_1)
     env = clean_env(home, {**alpha.env("CUSTIFY_ALPHA"), "DAGSTER_HOME": str(dagster_home)})
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     instance.get_runs()  # its databases exist before two processes race to create them
+    # the pool's row too: Dagster creates a default-limit pool lazily, at the first claim,
+    # and two workers claiming at once could each create it and each take a slot
+    instance.event_log_storage.set_concurrency_slots(pool("alpha"), 1)
     alpha.sb.journal.clear()
     workers = [subprocess.Popen(JOB, cwd=d, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True) for _ in range(2)]  # fmt: skip

@@ -1,13 +1,23 @@
-"""Fixtures shared by every test package: warehouses on disk and on the real PostgreSQL."""
+"""Fixtures shared by every test package: one FakeClock, sandboxes on it, and warehouses on
+disk and on the real PostgreSQL.
+
+A test package that needs a different account asks ``sandbox_factory`` for it (another seed,
+scale, profile or size) in its own ``sandbox`` fixture; the clock stays this one, so the
+sandbox, the client and the code under test see the same time and no test waits in real time.
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from models.clock import FakeClock
+from sandbox import Sandbox
 from warehouse import Warehouse, WarehouseConfig
 
 POSTGRES_DSN = os.environ.get(
@@ -64,3 +74,29 @@ def postgres_cfg(tmp_path: Path, postgres_available: bool):
 def warehouse_cfg(request: pytest.FixtureRequest) -> WarehouseConfig:
     """Both warehouses, for tests that must hold on DuckDB and on Postgres."""
     return request.getfixturevalue(f"{request.param}_cfg")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The test's one clock: the sandbox, the client and the engine all take it."""
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox_factory(clock: FakeClock) -> Callable[..., Sandbox]:
+    """``sandbox_factory(seed=7, scale=0.05, **kw)``: an offline account on the test's clock.
+
+    Keywords go to ``Sandbox`` (``rate_limit``, ``profile``, ``sizes``, ``faults``, ...).
+    """
+
+    def make(*, seed: int = 7, scale: float = 0.05, **kwargs: Any) -> Sandbox:
+        kwargs.setdefault("clock", clock)
+        return Sandbox(seed=seed, scale=scale, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def sandbox(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
+    """A small seeded account (seed 7, scale 0.05) on the test's clock."""
+    return sandbox_factory()

@@ -12,6 +12,7 @@ from custify.client import CustifyClient
 from custify.ratelimit import RateBudget
 from custify.settings import ApiKey, ConnectionSettings
 from models.clock import FakeClock
+from sandbox import Sandbox
 
 #: a key that must never show up in logs, messages or reprs
 SECRET = "sk_test_SECRET_d34db33f_never_log_me"
@@ -37,11 +38,6 @@ class Script:
         if callable(answer):
             return answer(request)
         return answer
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
@@ -71,14 +67,13 @@ def scripted(
 
 
 @pytest.fixture
-def sandbox(clock: FakeClock):
-    """An offline Custify account on the shared FakeClock (no test waits in real time)."""
-    app = pytest.importorskip("sandbox.app")
-    return app.Sandbox(seed=11, scale=0.5, clock=clock)
+def sandbox(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
+    """A larger offline account (seed 11, scale 0.5) on the shared FakeClock."""
+    return sandbox_factory(seed=11, scale=0.5)
 
 
 @pytest.fixture
-def sb_client(sandbox, clock: FakeClock, tmp_path: Path) -> CustifyClient:
+def sb_client(sandbox: Sandbox, clock: FakeClock, tmp_path: Path) -> CustifyClient:
     """A client wired in-process to ``sandbox``, sharing its clock; budget in memory."""
     settings = ConnectionSettings(
         api_key=ApiKey(sandbox.api_key),

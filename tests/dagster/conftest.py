@@ -1,11 +1,10 @@
-"""Dagster tests: each module skips with one line where the ``dagster`` extra is not
-installed (``make setup`` installs it, so CI runs them)."""
+"""Dagster tests: a two-connection project reused by the modules. They import ``dagster``
+plainly: the ``dagster`` extra is part of ``make setup``, so a missing one fails loudly."""
 
 from __future__ import annotations
 
 from tests.deploy.conftest import home, sandboxes  # noqa: F401  (fixtures reused)
 
-NO_DAGSTER = "the dagster extra is not installed: pip install -e '.[dagster]'"
 TWO_CONNECTIONS = """
 [extract]
 overlap_s = 0

@@ -1,4 +1,5 @@
-"""Fixtures for the ELT tests: one FakeClock shared by the sandbox and the client."""
+"""Fixtures for the ELT tests: a client on the shared sandbox and FakeClock (tests/conftest.py),
+and small extract options."""
 
 from __future__ import annotations
 
@@ -8,16 +9,6 @@ from models.clock import FakeClock
 from pipelines import ExtractOptions
 from sandbox import Sandbox
 from tests.pipelines.helpers import make_client
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Sandbox:
-    return Sandbox(seed=7, scale=0.05, clock=clock)
 
 
 @pytest.fixture

@@ -38,13 +38,8 @@ intervals = {}
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def served(clock):
-    sb = Sandbox(seed=21, scale=0.05, clock=clock, rate_limit=None, sizes={"notes": 150})
+def served(sandbox_factory):
+    sb = sandbox_factory(seed=21, rate_limit=None, sizes={"notes": 150})
     with serve(sb) as server:
         yield sb, server.url
 

@@ -52,14 +52,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 @pytest.fixture
-def pusher(duckdb_cfg):
-    """The reverse-ETL suite's ``Pusher`` (sandbox + client on one FakeClock, DuckDB)."""
-    from models.clock import FakeClock
-    from sandbox import Sandbox
+def pusher(duckdb_cfg, clock, sandbox):
+    """The reverse-ETL suite's ``Pusher`` (the shared sandbox and FakeClock, DuckDB)."""
     from tests.reverse_etl.conftest import Pusher, make_client
 
-    clock = FakeClock()
-    sb = Sandbox(seed=7, scale=0.05, clock=clock)
-    p = Pusher(duckdb_cfg, make_client(sb, clock), clock, sb)
+    p = Pusher(duckdb_cfg, make_client(sandbox, clock), clock, sandbox)
     yield p
     p.close()

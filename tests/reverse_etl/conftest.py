@@ -1,4 +1,4 @@
-"""Fixtures for the reverse-ETL tests: a sandbox and a client on one FakeClock, a warehouse
+"""Fixtures for the reverse-ETL tests: a client on the shared sandbox and FakeClock, a warehouse
 (DuckDB under tmp_path, or a fresh schema on the real Postgres), and a ``Pusher`` that runs
 ``run_push`` with syncs given inline."""
 
@@ -18,18 +18,6 @@ from reverse_etl import PushReport, run_push
 from warehouse import SessionWarehouse, Warehouse, WarehouseConfig
 
 BASE_URL = "https://sandbox.custify.example"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock):
-    from sandbox.app import Sandbox
-
-    return Sandbox(seed=7, scale=0.05, clock=clock)
 
 
 def make_client(

@@ -1,11 +1,13 @@
-"""Fixtures: a small seeded sandbox on a FakeClock and an httpx client wired to it."""
+"""Fixtures: a seeded sandbox without a rate limit on the shared FakeClock, and an httpx client
+wired to it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from models.clock import FakeClock
 from sandbox import Sandbox
 
 BASE = "https://api.custify.com"
@@ -20,13 +22,8 @@ def make_client(sb: Sandbox, key: str | None = None) -> httpx.Client:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sb(clock: FakeClock) -> Sandbox:
-    return Sandbox(seed=7, scale=0.2, clock=clock, rate_limit=None)
+def sb(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
+    return sandbox_factory(seed=7, scale=0.2, rate_limit=None)
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ from tests.reverse_etl.conftest import (  # noqa: F401  (fixtures, by name)
     Pusher,
     any_pusher,
     client,
-    clock,
     pusher,
-    sandbox,
 )
 
 
@@ -29,7 +27,7 @@ def inputs_for(p: Pusher, **overrides: object) -> CycleInputs:
 
 
 @pytest.fixture
-def at_risk(sandbox) -> dict:  # noqa: F811  (the sandbox fixture, by name)
+def at_risk(sandbox) -> dict:
     store = sandbox.store
     return next(t for t in store.rows("tags") if (t["name"], t["category"]) ==
                 ("At risk", "people"))  # fmt: skip

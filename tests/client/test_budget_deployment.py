@@ -20,6 +20,7 @@ import pytest
 from custify.ratelimit import account_key
 from custify.ratelimit_pg import SCHEMA
 from custify.settings import ApiKey, ConnectionSettings
+from sandbox import Sandbox, serve
 from tests.conftest import POSTGRES_DSN
 
 LIMIT, WINDOW_S = 20, 1.0
@@ -29,10 +30,7 @@ CLI = [sys.executable, "-m", "custify_sync.cli"]
 
 @pytest.fixture
 def server():
-    app = pytest.importorskip("sandbox.app")
-    from sandbox.server import serve
-
-    sandbox = app.Sandbox(seed=8, scale=0.1, rate_limit=LIMIT, rate_window_s=WINDOW_S)
+    sandbox = Sandbox(seed=8, scale=0.1, rate_limit=LIMIT, rate_window_s=WINDOW_S)
     srv = serve(sandbox)
     yield sandbox, srv.url
     srv.stop()

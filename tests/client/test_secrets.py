@@ -74,14 +74,13 @@ def test_repr_of_client_shows_base_url_and_connection_only(scripted) -> None:
 
 def test_key_never_logged_over_real_http(caplog, tmp_path) -> None:
     """Over real sockets (httpcore's DEBUG trace included), success and failure alike."""
-    app = pytest.importorskip("sandbox.app")
     from custify.client import CustifyClient
     from custify.errors import AuthError, NotFound, RecordRejected
     from custify.settings import ApiKey, ConnectionSettings
-    from sandbox.server import serve
+    from sandbox import Sandbox, serve
 
     caplog.set_level(logging.DEBUG)
-    sandbox = app.Sandbox(seed=2, scale=0.05, api_key=SECRET)
+    sandbox = Sandbox(seed=2, scale=0.05, api_key=SECRET)
     with serve(sandbox) as server:
         settings = ConnectionSettings(
             api_key=ApiKey(SECRET), base_url=server.url, budget_path=tmp_path / "b.sqlite3"

@@ -5,18 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
-from tests.dagster.conftest import NO_DAGSTER
-
-dg = pytest.importorskip("dagster", reason=NO_DAGSTER)
-pytest.importorskip("dagster_dlt", reason=NO_DAGSTER)
-
-from custify.errors import ConfigError  # noqa: E402
-from custify_sync.dagster import build_defs  # noqa: E402
-from models.registry import EXTRACTED  # noqa: E402
-from tests.dagster.conftest import TWO_CONNECTIONS  # noqa: E402
-from tests.deploy.conftest import CLEARED, project  # noqa: E402
+from custify.errors import ConfigError
+from custify_sync.dagster import build_defs
+from models.registry import EXTRACTED
+from tests.dagster.conftest import TWO_CONNECTIONS
+from tests.deploy.conftest import CLEARED, project
 
 OBJECTS = sorted(o.name for o in EXTRACTED)
 

@@ -11,16 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
-from tests.dagster.conftest import NO_DAGSTER
-
-dg = pytest.importorskip("dagster", reason=NO_DAGSTER)
-pytest.importorskip("dagster_dlt", reason=NO_DAGSTER)
-
-from tests.deploy.conftest import CLI, clean_env, ok, project  # noqa: E402
-from tests.pipelines.helpers import Reader, assert_matches_sandbox  # noqa: E402
-from warehouse import WarehouseConfig  # noqa: E402
+from tests.deploy.conftest import CLI, clean_env, ok, project
+from tests.pipelines.helpers import Reader, assert_matches_sandbox
+from warehouse import WarehouseConfig
 
 pytestmark = pytest.mark.slow
 

@@ -15,16 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
-from tests.dagster.conftest import NO_DAGSTER
-
-dg = pytest.importorskip("dagster", reason=NO_DAGSTER)
-pytest.importorskip("dagster_dlt", reason=NO_DAGSTER)
-
-from custify_sync.dagster.naming import pool  # noqa: E402
-from tests.dagster.conftest import TWO_CONNECTIONS  # noqa: E402
-from tests.deploy.conftest import clean_env, project  # noqa: E402
+from custify_sync.dagster.naming import pool
+from tests.dagster.conftest import TWO_CONNECTIONS
+from tests.deploy.conftest import clean_env, project
 
 pytestmark = pytest.mark.slow
 

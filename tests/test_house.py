@@ -1,0 +1,259 @@
+"""Rules of the house that no other test would notice breaking.
+
+- Every test asserts something: an ``assert``, a ``pytest.raises``/``pytest.warns``/``pytest.fail``,
+  or a call to a helper that asserts (its name starts with ``assert``, ``check`` or ``expect``,
+  or it is a function of the test suite that asserts itself, such as ``ok``).
+- No file speaks of the project's history by issue number or commit hash.
+- Every ``custify-api.md §N`` pointer names a section of docs/custify-api.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+API_DOC = ROOT / "docs" / "custify-api.md"
+HELPER_PREFIXES = ("assert", "check", "expect")
+PYTEST_VERDICTS = {"raises", "warns", "fail", "deprecated_call"}
+
+
+def _tracked_files() -> list[Path]:
+    """The repository's files (git's view where there is one; else every file on disk)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                             check=True, text=True).stdout  # fmt: skip
+        files = [ROOT / name for name in out.split("\0") if name]
+    except (OSError, subprocess.CalledProcessError):
+        files = [p for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts]
+    return [p for p in files if p.is_file()]
+
+
+def _texts(files: list[Path]) -> Iterator[tuple[Path, str]]:
+    for path in files:
+        if path.suffix in {".duckdb", ".sqlite3", ".png", ".gz", ".parquet"}:
+            continue
+        try:
+            yield path, path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+
+
+# -- every test asserts ------------------------------------------------------------------------
+
+
+def _called_name(call: ast.Call) -> str:
+    """``f`` of ``f()``, ``x.f()`` and of a dispatch table's ``f[key]()``."""
+    func = call.func
+    if isinstance(func, ast.Subscript):
+        func = func.value
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _an_asserting_callable(value: ast.expr, asserting: set[str]) -> bool:
+    """An asserting helper, a call that makes one, or a ``**{...}`` of them."""
+    if isinstance(value, ast.DictComp):
+        return _an_asserting_callable(value.value, asserting)
+    if isinstance(value, ast.Call):
+        return _called_name(value) in asserting
+    return isinstance(value, ast.Name) and value.id in asserting
+
+
+def _asserting_tables(tree: ast.Module, asserting: set[str]) -> set[str]:
+    """Module-level dicts whose every value is an asserting helper (or a call making one)."""
+    found = set()
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)):
+            continue
+        values = node.value.values
+        if values and all(_an_asserting_callable(v, asserting) for v in values):
+            found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return found
+
+
+def _asserts_itself(fn: ast.AST, asserting: set[str]) -> bool:
+    """An ``assert``, a pytest verdict, or a call to a helper that asserts, in ``fn``'s body."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assert):
+            return True
+        if isinstance(node, ast.Call):
+            name = _called_name(node)
+            if name.startswith(HELPER_PREFIXES) or name in asserting:
+                return True
+            if (
+                name in PYTEST_VERDICTS
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "pytest"
+            ):
+                return True
+    return False
+
+
+def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+
+
+def _suite() -> dict[Path, ast.Module]:
+    return {path: ast.parse(path.read_text(), str(path)) for path in sorted(TESTS.rglob("*.py"))}
+
+
+def assertionless_tests(suite: dict[Path, ast.Module]) -> list[str]:
+    """``path::name`` of every test function that asserts nothing.
+
+    A helper of the suite counts as asserting when its body asserts, directly or through
+    another such helper (names are matched across the suite, fixpoint over the call graph).
+    """
+    helpers = [fn for tree in suite.values() for fn in _functions(tree)
+               if not fn.name.startswith("test")]  # fmt: skip
+    asserting: set[str] = set()
+    while True:
+        grown = {fn.name for fn in helpers if _asserts_itself(fn, asserting)}
+        for tree in suite.values():
+            grown |= _asserting_tables(tree, asserting | grown)
+        if grown <= asserting:
+            break
+        asserting |= grown
+    found = []
+    for path, tree in suite.items():
+        if not path.name.startswith("test_"):
+            continue
+        for fn in _functions(tree):
+            if fn.name.startswith("test") and not _asserts_itself(fn, asserting):
+                found.append(f"{path.relative_to(ROOT)}::{fn.name}")
+    return found
+
+
+def test_every_test_asserts_an_outcome() -> None:
+    assert assertionless_tests(_suite()) == []
+
+
+def test_the_assertion_check_sees_a_test_without_one() -> None:
+    tree = ast.parse(
+        "def helper(x):\n    assert x\n\n"
+        "def wrapped(x):\n    helper(x)\n\n"
+        "def test_silent():\n    print(1)\n\n"
+        "def test_through_helpers():\n    wrapped(1)\n\n"
+        "def test_raises():\n    with pytest.raises(ValueError):\n        int('x')\n\n"
+        "def test_named():\n    assert_same(1, 1)\n\n"
+        "CASES = {'a': helper}\n\n"
+        "def test_table():\n    CASES['a'](1)\n"
+    )
+    assert assertionless_tests({TESTS / "test_example.py": tree}) == [
+        "tests/test_example.py::test_silent"
+    ]
+
+
+# -- no history by issue number or commit hash ---------------------------------------------------
+
+#: ``issue 12``, ``issue #12``, ``issues 3 and 4``, ``PR #7``, and a bare ``#12`` that is not an
+#: HTML entity (``&#0;``), a colour or part of a word
+ISSUE = re.compile(r"\b(?:issues?|pr|pull request)\s*#?\d+\b|(?<![&\w#])#\d+\b", re.IGNORECASE)
+#: a hash introduced as one (``commit 3b24697``, ``in abc1234``-style is caught by the git check)
+COMMIT_WORD = re.compile(r"\bcommit\s+[0-9a-f]{7,40}\b", re.IGNORECASE)
+HEX = re.compile(r"(?<![0-9a-zA-Z_])[0-9a-f]{7,40}(?![0-9a-zA-Z_])")
+
+
+def _commits() -> list[str]:
+    try:
+        out = subprocess.run(["git", "rev-list", "--all"], cwd=ROOT, capture_output=True,
+                             check=True, text=True).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return sorted(out.split())
+
+
+def _names_a_commit(token: str, commits: list[str]) -> bool:
+    at = bisect.bisect_left(commits, token)
+    return at < len(commits) and commits[at].startswith(token)
+
+
+def _history_mentions() -> list[str]:
+    commits = _commits()
+    files = [p for p in _tracked_files()
+             if not p.relative_to(ROOT).as_posix().startswith("bench/results/")]  # fmt: skip
+    found = []
+    for path, text in _texts(files):
+        rel = path.relative_to(ROOT)
+        for number, line in enumerate(text.splitlines(), 1):
+            hits = ISSUE.findall(line) + COMMIT_WORD.findall(line)
+            hits += [t for t in HEX.findall(line) if _names_a_commit(t, commits)]
+            found += [f"{rel}:{number}: {hit}" for hit in hits]
+    return found
+
+
+def test_no_file_names_an_issue_or_a_commit() -> None:
+    assert _history_mentions() == []
+
+
+@pytest.mark.parametrize(
+    ("line", "hit"),
+    [("fixed in issue 12", True), ("see #345 for why", True), ("PR #7 moved it", True),
+     ("'&amp;&lt;&#0;'", False), ("color: #fff", False), ("a 24-hex id 5b9f95d838ab5e09b8ed66cb",
+     False), ("step 4 of §17", False)],
+)  # fmt: skip
+def test_the_issue_pattern(line: str, hit: bool) -> None:
+    assert bool(ISSUE.search(line)) is hit
+
+
+# -- pointers into docs/custify-api.md -------------------------------------------------------------
+
+#: a pointer: the file's name, then the section references that follow it in the same phrase
+POINTER = re.compile(r"custify-api\.md((?:[^)\n]|\n\s*[#*]*\s*){0,80})")
+SECTION_REF = re.compile(r"§+\s*(\d+(?:\.\d+)?)")
+#: the registry's own form: "DOC §2" / "INF §1.7" (models/facts.py)
+TAGGED_REF = re.compile(r"\b(?:DOC|INF) §(\d+(?:\.\d+)?)")
+HEADING = re.compile(r"^#{2,4}\s+§?(\d+(?:\.\d+)?)[.\s]", re.MULTILINE)
+
+
+def api_doc_sections() -> set[str]:
+    return set(HEADING.findall(API_DOC.read_text()))
+
+
+def api_doc_pointers() -> list[tuple[str, str]]:
+    """``(where, section)`` for every section a file names in docs/custify-api.md."""
+    found = []
+    for path, text in _texts(_tracked_files()):
+        rel = path.relative_to(ROOT)
+        if rel == API_DOC.relative_to(ROOT) or rel.as_posix().startswith("bench/results/"):
+            continue
+        refs = [m for p in POINTER.finditer(text) for m in SECTION_REF.findall(p.group(1))]
+        refs += TAGGED_REF.findall(text)
+        found += [(str(rel), ref) for ref in refs]
+    return found
+
+
+def test_the_api_doc_has_its_sections() -> None:
+    sections = api_doc_sections()
+    assert {str(n) for n in range(20)} <= sections
+    assert {f"1.{n}" for n in range(1, 10)} <= sections
+
+
+def test_every_pointer_names_a_section_of_the_api_doc() -> None:
+    pointers = api_doc_pointers()
+    assert pointers, "the pattern found no pointer at all"
+    sections = api_doc_sections()
+    assert sorted({p for p in pointers if p[1] not in sections}) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "refs"),
+    [("see custify-api.md §1.7, §17 step 4.", ["1.7", "17"]),
+     ("(custify-api.md §2–§6, §11)", ["2", "6", "11"]),
+     ("compares (custify-api.md\n    §1.5) and more §9", ["1.5"])],
+)  # fmt: skip
+def test_the_pointer_pattern(text: str, refs: list[str]) -> None:
+    assert [r for p in POINTER.finditer(text) for r in SECTION_REF.findall(p.group(1))] == refs

@@ -1,6 +1,6 @@
 """The Custify API boundary: settings, errors, rate budget, transport, paging, envelopes, client.
 
-See docs/architecture.md (custify sections) and ../shared/custify-api.md for the API facts.
+See docs/architecture.md (custify sections) and docs/custify-api.md for the API facts.
 """
 
 from custify.client import CustifyClient

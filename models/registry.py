@@ -3,7 +3,7 @@
 Everything object-specific in custify-sync is read from here: the client's pagination and
 action methods, the sandbox's routes, the dlt resources, the reverse-ETL validation and the
 parametrised tests. A new object is a new row, not new code. Facts and their sources are in
-``shared/custify-api.md`` (section numbers are given next to each row).
+``docs/custify-api.md`` (section numbers are given next to each row).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Literal types shared by the registry, the client, the sandbox and the engines.
 
-Pure data, no I/O. Each enum value names a behaviour described in ``shared/custify-api.md``.
+Pure data, no I/O. Each enum value names a behaviour described in ``docs/custify-api.md``.
 """
 
 from __future__ import annotations

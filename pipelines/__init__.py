@@ -4,7 +4,7 @@
 - ``run_extract(settings, warehouse_cfg=..., ...) -> ExtractReport``: one run for the CLI.
 - ``extract_status(warehouse_cfg) -> ExtractStatus``: last run, rows per table, cursors.
 
-See docs/architecture.md ("ELT") for the design and ../shared/custify-api.md for the API facts.
+See docs/architecture.md ("ELT") for the design and docs/custify-api.md for the API facts.
 """
 
 from pipelines.context import ObjectReport, RunContext

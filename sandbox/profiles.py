@@ -1,6 +1,6 @@
 """Named sets of fault-knob values: switch a whole reading of the API notes on at once.
 
-Where ``shared/custify-api.md`` is silent (INF, §19 open questions) the sandbox makes one
+Where ``docs/custify-api.md`` is silent (INF, §19 open questions) the sandbox makes one
 choice by default and offers a knob for the others. A profile names a set of those knobs, so
 that tests and users can run against "the other plausible answers" in one switch:
 ``Sandbox(profile="unknowns")``, ``POST /_sandbox/faults {"profile": "unknowns"}`` and

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import re
 import subprocess
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ HELPER_PREFIXES = ("assert", "check", "expect")
 PYTEST_VERDICTS = {"raises", "warns", "fail", "deprecated_call"}
 
 
+@functools.cache
 def _tracked_files() -> list[Path]:
     """The repository's files (git's view where there is one; else every file on disk)."""
     try:
@@ -38,12 +40,19 @@ def _tracked_files() -> list[Path]:
 
 def _texts(files: list[Path]) -> Iterator[tuple[Path, str]]:
     for path in files:
-        if path.suffix in {".duckdb", ".sqlite3", ".png", ".gz", ".parquet"}:
-            continue
-        try:
-            yield path, path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+        text = _text(path)
+        if text is not None:
+            yield path, text
+
+
+@functools.cache
+def _text(path: Path) -> str | None:
+    if path.suffix in {".duckdb", ".sqlite3", ".png", ".gz", ".parquet"}:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        return None
 
 
 # -- every test asserts ------------------------------------------------------------------------
@@ -61,44 +70,39 @@ def _called_name(call: ast.Call) -> str:
     return ""
 
 
-def _an_asserting_callable(value: ast.expr, asserting: set[str]) -> bool:
-    """An asserting helper, a call that makes one, or a ``**{...}`` of them."""
+def _callable_name(value: ast.expr) -> str:
+    """The helper a dispatch table's value stands for: ``f``, ``f(...)``, ``**{k: f(...)}``."""
     if isinstance(value, ast.DictComp):
-        return _an_asserting_callable(value.value, asserting)
+        return _callable_name(value.value)
     if isinstance(value, ast.Call):
-        return _called_name(value) in asserting
-    return isinstance(value, ast.Name) and value.id in asserting
+        return _called_name(value)
+    return value.id if isinstance(value, ast.Name) else ""
 
 
-def _asserting_tables(tree: ast.Module, asserting: set[str]) -> set[str]:
-    """Module-level dicts whose every value is an asserting helper (or a call making one)."""
-    found = set()
+def _tables(tree: ast.Module) -> dict[str, set[str]]:
+    """Module-level dicts of callables: their names and the helpers their values name."""
+    found = {}
     for node in tree.body:
-        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)):
-            continue
-        values = node.value.values
-        if values and all(_an_asserting_callable(v, asserting) for v in values):
-            found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and node.value.values:
+            names = {_callable_name(v) for v in node.value.values}
+            found |= {t.id: names for t in node.targets if isinstance(t, ast.Name)}
     return found
 
 
-def _asserts_itself(fn: ast.AST, asserting: set[str]) -> bool:
-    """An ``assert``, a pytest verdict, or a call to a helper that asserts, in ``fn``'s body."""
+def _summary(fn: ast.AST) -> tuple[bool, set[str]]:
+    """Whether ``fn`` asserts by itself (an ``assert``, a pytest verdict, an ``assert*``/
+    ``check*``/``expect*`` call), and the names it calls."""
+    direct, calls = False, set()
     for node in ast.walk(fn):
         if isinstance(node, ast.Assert):
-            return True
-        if isinstance(node, ast.Call):
+            direct = True
+        elif isinstance(node, ast.Call):
             name = _called_name(node)
-            if name.startswith(HELPER_PREFIXES) or name in asserting:
-                return True
-            if (
-                name in PYTEST_VERDICTS
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "pytest"
-            ):
-                return True
-    return False
+            calls.add(name)
+            verdict = (name in PYTEST_VERDICTS and isinstance(node.func, ast.Attribute)
+                       and isinstance(node.func.value, ast.Name) and node.func.value.id == "pytest")  # fmt: skip
+            direct = direct or verdict or name.startswith(HELPER_PREFIXES)
+    return direct, calls
 
 
 def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -115,15 +119,16 @@ def assertionless_tests(suite: dict[Path, ast.Module]) -> list[str]:
     """``path::name`` of every test function that asserts nothing.
 
     A helper of the suite counts as asserting when its body asserts, directly or through
-    another such helper (names are matched across the suite, fixpoint over the call graph).
+    another such helper, and a dispatch table when all its values do (names are matched across
+    the suite: a fixpoint over the call graph).
     """
-    helpers = [fn for tree in suite.values() for fn in _functions(tree)
+    helpers = [(fn.name, *_summary(fn)) for tree in suite.values() for fn in _functions(tree)
                if not fn.name.startswith("test")]  # fmt: skip
-    asserting: set[str] = set()
+    tables = {name: values for tree in suite.values() for name, values in _tables(tree).items()}
+    asserting = {name for name, direct, _ in helpers if direct}
     while True:
-        grown = {fn.name for fn in helpers if _asserts_itself(fn, asserting)}
-        for tree in suite.values():
-            grown |= _asserting_tables(tree, asserting | grown)
+        grown = {name for name, _, calls in helpers if calls & asserting}
+        grown |= {name for name, values in tables.items() if values <= asserting}
         if grown <= asserting:
             break
         asserting |= grown
@@ -132,7 +137,8 @@ def assertionless_tests(suite: dict[Path, ast.Module]) -> list[str]:
         if not path.name.startswith("test_"):
             continue
         for fn in _functions(tree):
-            if fn.name.startswith("test") and not _asserts_itself(fn, asserting):
+            direct, calls = _summary(fn)
+            if fn.name.startswith("test") and not (direct or calls & asserting):
                 found.append(f"{path.relative_to(ROOT)}::{fn.name}")
     return found
 
@@ -183,8 +189,8 @@ def _names_a_commit(token: str, commits: list[str]) -> bool:
 
 def _history_mentions() -> list[str]:
     commits = _commits()
-    files = [p for p in _tracked_files()
-             if not p.relative_to(ROOT).as_posix().startswith("bench/results/")]  # fmt: skip
+    files = [p for p in _tracked_files() if p != Path(__file__).resolve()  # its own examples
+             and not p.relative_to(ROOT).as_posix().startswith("bench/results/")]  # fmt: skip
     found = []
     for path, text in _texts(files):
         rel = path.relative_to(ROOT)
@@ -257,3 +263,10 @@ def test_every_pointer_names_a_section_of_the_api_doc() -> None:
 )  # fmt: skip
 def test_the_pointer_pattern(text: str, refs: list[str]) -> None:
     assert [r for p in POINTER.finditer(text) for r in SECTION_REF.findall(p.group(1))] == refs
+
+
+def test_the_api_facts_are_pointed_at_inside_the_repository() -> None:
+    outside = re.compile(r"(?<![\w/])(?:\.\./)*shared/(?:custify-api|design)\.md")
+    found = [f"{path.relative_to(ROOT)}:{n}" for path, text in _texts(_tracked_files())
+             for n, line in enumerate(text.splitlines(), 1) if outside.search(line)]  # fmt: skip
+    assert found == []

@@ -225,8 +225,34 @@ TAGGED_REF = re.compile(r"\b(?:DOC|INF) §(\d+(?:\.\d+)?)")
 HEADING = re.compile(r"^#{2,4}\s+§?(\d+(?:\.\d+)?)[.\s]", re.MULTILINE)
 
 
+ITEM = re.compile(r"^(\d+)\. ")
+
+
 def api_doc_sections() -> set[str]:
-    return set(HEADING.findall(API_DOC.read_text()))
+    """The headings' numbers, and ``N.k`` for item ``k`` of a numbered list in section N
+    (the quirks of §18 are cited as §18.2)."""
+    sections, current = set(), ""
+    for line in API_DOC.read_text().splitlines():
+        heading = HEADING.match(line + " ")
+        if heading:
+            current = heading.group(1).split(".")[0]
+            sections.add(heading.group(1))
+        elif current and (item := ITEM.match(line)):
+            sections.add(f"{current}.{item.group(1)}")
+    return sections
+
+
+def _registry_doc_refs() -> list[tuple[str, str]]:
+    """Sections the registry's ``doc=`` texts cite (shown as ``custify-api.md <doc>`` in dbt)."""
+    found = []
+    for path in sorted((ROOT / "models").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.keyword) and node.arg == "doc"):
+                continue
+            text = node.value.value if isinstance(node.value, ast.Constant) else None
+            if isinstance(text, str):
+                found += [(str(path.relative_to(ROOT)), ref) for ref in SECTION_REF.findall(text)]
+    return found
 
 
 def api_doc_pointers() -> list[tuple[str, str]]:
@@ -239,7 +265,7 @@ def api_doc_pointers() -> list[tuple[str, str]]:
         refs = [m for p in POINTER.finditer(text) for m in SECTION_REF.findall(p.group(1))]
         refs += TAGGED_REF.findall(text)
         found += [(str(rel), ref) for ref in refs]
-    return found
+    return found + _registry_doc_refs()
 
 
 def test_the_api_doc_has_its_sections() -> None:

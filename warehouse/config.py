@@ -41,8 +41,10 @@ DEFAULT_PIPELINE = "custify"
 DEFAULT_CONNECTION = "default"
 #: DuckDB's memory for dlt's load (the merge of a first load of 1,000,000 people took 870 MB of
 #: the process with DuckDB's own default, 80 % of RAM; DuckDB spills to disk beyond the limit),
-#: so a run fits the 512 MB-1 GB containers scheduled jobs get. "" = DuckDB's default.
-DEFAULT_DUCKDB_MEMORY = "128MB"
+#: so a run fits the 512 MB-1 GB containers scheduled jobs get: with one DuckDB thread, 96 MB
+#: keeps that load's peak within 1.5x of a 10,000-row run's (bench/README.md, benchmark 5).
+#: "" = DuckDB's default.
+DEFAULT_DUCKDB_MEMORY = "96MB"
 _SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 #: dlt's merge staging dataset of ``custify`` would be ``custify_staging`` by default, which is
 #: exactly a connection named ``staging``'s dataset; a leading underscore keeps the two apart

@@ -35,8 +35,10 @@ def make_destination(cfg: WarehouseConfig) -> Any:
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
         # no insertion order to keep: the load writes staging tables and merges them, which
-        # lets DuckDB stream within the memory limit instead of buffering whole files
-        settings: dict[str, Any] = {"preserve_insertion_order": False}
+        # lets DuckDB stream within the memory limit instead of buffering whole files; one
+        # thread: every DuckDB thread holds buffers of its own beyond the limit, and the load's
+        # many small merges gain nothing from parallel plans (bench/README.md, benchmark 5)
+        settings: dict[str, Any] = {"preserve_insertion_order": False, "threads": 1}
         if cfg.duckdb_memory_limit:
             settings["memory_limit"] = cfg.duckdb_memory_limit
         creds = DuckDbCredentials(str(cfg.duckdb_path), global_config=settings)

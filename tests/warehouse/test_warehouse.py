@@ -96,10 +96,11 @@ def _load_setting(cfg: WarehouseConfig, name: str) -> str:
 
 
 def test_dlt_loads_into_duckdb_within_the_memory_limit(duckdb_cfg):
-    assert _load_setting(duckdb_cfg, "memory_limit") == "122.0 MiB"  # 128 MB, as DuckDB shows it
+    assert _load_setting(duckdb_cfg, "memory_limit") == "91.5 MiB"  # 96 MB, as DuckDB shows it
     custom = duckdb_cfg.with_(duckdb_memory_limit="1GB")
     assert _load_setting(custom, "memory_limit") == "953.6 MiB"
     assert _load_setting(custom, "preserve_insertion_order").lower() == "false"
+    assert _load_setting(custom, "threads") == "1"
 
 
 @pytest.mark.parametrize("value", ["lots", "128", "-1MB", 128])

@@ -5,12 +5,15 @@ Read through ``models.registry``; the row types are in ``models.rows``.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from models.rows import (
     UNREAD,
     Action,
     Constraint,
     CustifyObject,
     Finder,
+    GetOne,
     Identifier,
     KeyedList,
     ReadAs,
@@ -22,6 +25,7 @@ from models.types import (
     ActionKind,
     Envelope,
     FieldType,
+    FilterStyle,
     IdLocation,
     ReadNorm,
     SortStyle,
@@ -130,6 +134,23 @@ TAG_RECOVERY = Recovery(
     "/tag", params={"category": "category"}, match={"name": "name", "category": "category"}
 )
 
+#: How a person, a company and a note created through the API read back (§2, §3, §6).
+PEOPLE_NEW = MappingProxyType({
+    "unsubscribed_from_emails": False, "unsubscribed_from_calls": False, "session_count": 0,
+    "last_seen_at": None, "custom_attributes": {}, "companies": [], "tags": [],
+})  # fmt: skip
+COMPANY_NEW = MappingProxyType({
+    **{f"{owner}{part}": None for owner in ("owners_csm", "owners_account")
+       for part in ("", "_email", "_name")},
+    "churned": False, "parent_companies": [], "custom_attributes": {}, "tags": [],
+    "metrics": {"health_scores": {}, "calculated_metrics": {}, "people_count": 0},
+})  # fmt: skip
+NOTE_NEW = MappingProxyType({
+    "tags": [], "files": [], "sticky": False, "showInPortal": False, "status": "active",
+    "createdBy": None, "createdByType": "api", "externalProvider": None, "externalId": None,
+    "metadata": {"mentionedUsers": []},
+})  # fmt: skip
+
 #: A company's health-score values, one row per score: ``companies__health_scores`` (§3).
 HEALTH_SCORE_VALUES = KeyedList(
     "metrics.health_scores", "health_scores", "health_score_id", ("score", "value"),
@@ -145,6 +166,11 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="people",
         list_path="/people/all",
+        label="User",
+        default_sort=("signed_up_at", True),
+        filter_style=FilterStyle.ENTITY,
+        scoped_paths=("/company/people/{company}",),
+        new_record=PEOPLE_NEW,
         accepts_properties=True,
         envelope=Envelope.ARRAY_WRAPPED,
         envelope_key="people",
@@ -260,6 +286,10 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="companies",
         list_path="/company/all",
+        label="Company",
+        default_sort=("signed_up_at", True),
+        filter_style=FilterStyle.ENTITY,
+        new_record=COMPANY_NEW,
         accepts_properties=True,
         envelope=Envelope.OBJECT,
         envelope_key="companies",
@@ -380,6 +410,11 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="notes",
         list_path="/note",
+        label="Note",
+        default_sort=("created_at", True),
+        filter_style=FilterStyle.ACTIVITY,
+        scoped_paths=("/note/{entity}",),
+        new_record=NOTE_NEW,
         envelope_key="notes",
         page_size_max=50,  # no documented max; the MCP uses 50 (§1.7)
         page_size_params=("limit", "itemsPerPage"),  # §1.7 limitParam; both are harmless
@@ -437,6 +472,12 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="tags",
         list_path="/tag",
+        label="Tag",
+        default_sort=("position", False),
+        get_one=GetOne("/tag/{id}"),
+        new_record=MappingProxyType(
+            {"description": "", "color": "#3498db", "color_text": "#ffffff"}
+        ),
         envelope_key="tags",
         page_size_max=100,  # no documented max; the MCP uses 100 (§1.7)
         page_size_params=("limit", "itemsPerPage"),  # §1.7 limitParam; both are harmless

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from models.rows import CustifyObject, Finder, ListVariant, ParentList
-from models.types import Envelope, SortStyle, Trigger
+from models.rows import CustifyObject, Finder, GetOne, ListVariant, ParentList
+from models.types import Envelope, FilterStyle, SortStyle, Trigger
 
 #: Taggable configuration objects are found by id in one listing per run (§1.6, §14).
 BY_ID = MappingProxyType({"id": Finder("scan", "id")})
@@ -30,6 +30,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="meetings",
         list_path="/calendar/meeting",
+        scoped_paths=("/calendar/meeting/{model}/{entity}",),
         envelope_key="meetings",
         page_size_max=50,
         triggers=(Trigger.CREATED, Trigger.UPDATED),
@@ -42,6 +43,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="health_scores",
         list_path="/health_score",
+        get_one=GetOne("/health_score/{id}"),
         envelope_key="health_scores",
         page_size_max=50,
         triggers=(Trigger.CREATED, Trigger.UPDATED),
@@ -53,6 +55,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="segments",
         list_path="/segment",
+        get_one=GetOne("/segment/{id}"),
         envelope_key="segments",
         page_size_max=50,
         triggers=(Trigger.CREATED, Trigger.UPDATED),
@@ -68,6 +71,10 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="lifecycles",
         list_path="/lifecycle",
+        default_sort=("position", False),
+        also_sort_order=True,
+        filter_style=FilterStyle.ENTITY,
+        get_one=GetOne("/lifecycle/{id}"),
         envelope_key="lifecycles",
         page_size_max=200,
         triggers=(Trigger.CREATED, Trigger.UPDATED),
@@ -80,6 +87,10 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="playbooks",
         list_path="/playbook",
+        default_sort=("position", False),
+        also_sort_order=True,
+        filter_style=FilterStyle.ENTITY,
+        get_one=GetOne("/playbook/{id}"),
         envelope_key="playbooks",
         page_size_max=200,
         triggers=(Trigger.CREATED, Trigger.UPDATED),
@@ -96,6 +107,10 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="customer_objectives",
         list_path="/objective",
+        default_sort=("created_at", True),
+        also_sort_order=True,
+        echoes_paging=True,
+        filter_style=FilterStyle.ENTITY,
         envelope_key="objectives",
         page_size_max=50,
         triggers=(Trigger.CREATED, Trigger.UPDATED),
@@ -106,6 +121,8 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="survey_responses",
         list_path="/survey/{survey}/responses",
+        default_sort=("responseDate", True),
+        echoes_paging=True,
         envelope_key="responses",
         page_size_max=50,
         sort_style=SortStyle.NONE,
@@ -120,6 +137,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="calculated_metrics",
         list_path="/calculated_metric",
+        get_one=GetOne("/calculated_metric/{id}"),
         envelope_key="calculated_metrics",
         page_size_max=50,
         extracted=True,

@@ -7,6 +7,7 @@ Read through ``models.registry``; the row types are in ``models.rows``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from models.catalog_crm import A_USER, EXTERNAL_ID_PATH, ID_BODY, ID_PATH
 from models.rows import (
@@ -15,13 +16,23 @@ from models.rows import (
     Constraint,
     CustifyObject,
     Finder,
+    GetOne,
     Identifier,
     ParentList,
     ReadAs,
     Recovery,
     Ref,
 )
-from models.types import ActionKind, Envelope, FieldType, IdLocation, ReadNorm, SortStyle, Trigger
+from models.types import (
+    ActionKind,
+    Envelope,
+    FieldType,
+    FilterStyle,
+    IdLocation,
+    ReadNorm,
+    SortStyle,
+    Trigger,
+)
 
 S, I, N, B, D, L, O, A, F = (  # noqa: E741 -- one-letter type table, read as a legend
     FieldType.STRING,
@@ -176,6 +187,19 @@ COMMENT_PARENTS = (
     ParentList("tasks", "entity", {"entityModel": "Task"}, changed_only=True),
 )
 
+#: How a task and a ticket created through the API read back (§7, §8).
+TASK_NEW = MappingProxyType({
+    "status": "open", "collaborators": [], "collaboratorsDetailed": [], "checklist": [],
+    "tags": [], "files": [], "showInPortal": False, "assignedToCustomer": False,
+    "completedAt": None, "completedBy": None, "completedByName": None,
+    "snoozedUntilDate": None, "label": None, "createdBy": None, "createdByType": "api",
+})  # fmt: skip
+TICKET_NEW = MappingProxyType({
+    "status": "active", "provider": "api", "assignedTo": None, "tags": [], "rating": None,
+    "ratingAt": None, "replies": [], "company": [], "companyNames": [], "people": [],
+    "peopleNames": [],
+})  # fmt: skip
+
 
 def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> CustifyObject:
     """Deals, invoices and subscriptions share one shape (custify-api.md §12)."""
@@ -184,6 +208,9 @@ def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> Custify
     return CustifyObject(
         name=plural,
         list_path=base,
+        label=kind.capitalize(),
+        scoped_paths=(f"{base}/{{entity}}",),
+        new_record=MappingProxyType({"metadata": {}, "people": None}),
         envelope=Envelope.OBJECT_OR_SINGLE,
         envelope_key=plural,
         page_size_max=50,
@@ -247,6 +274,12 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="tickets",
         list_path="/ticket",
+        label="Ticket",
+        default_sort=("openedAt", True),
+        filter_style=FilterStyle.ACTIVITY,
+        scoped_paths=("/ticket/{entity}",),
+        create_key="externalId",
+        new_record=TICKET_NEW,
         envelope_key="tickets",
         page_size_max=200,
         sort_style=SortStyle.SORT_ORDER,
@@ -307,6 +340,10 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="tasks",
         list_path="/task",
+        label="Task",
+        filter_style=FilterStyle.ACTIVITY,
+        get_one=GetOne("/task/{id}", "tasks"),  # quirk 4
+        new_record=TASK_NEW,
         envelope_key="tasks",
         page_size_max=50,
         triggers=(Trigger.CREATED, Trigger.UPDATED),
@@ -356,6 +393,8 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="comments",
         list_path="/comment/{entityModel}/{entity}",
+        label="Comment",
+        new_record=MappingProxyType({"createdBy": None}),
         envelope_key="comments",
         page_size_max=50,
         sort_style=SortStyle.SORT_ORDER,
@@ -413,6 +452,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="files",
         list_path="/file",
+        label="File",
         envelope_key="files",
         page_size_max=50,
         sort_style=SortStyle.NONE,
@@ -476,6 +516,8 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="time_tracks",
         list_path="/time-track",
+        label="Time track",
+        new_record=MappingProxyType({"tags": [], "company": [], "people": []}),
         envelope_key="time_track",
         page_size_max=50,
         triggers=(Trigger.CREATED, Trigger.UPDATED),

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from models.types import (
     ActionKind,
     Envelope,
     FieldType,
+    FilterStyle,
     IdLocation,
     ReadNorm,
     SortStyle,
@@ -268,6 +271,17 @@ class KeyedList:
 
 
 @dataclass(frozen=True)
+class GetOne:
+    """A single-record read with no registry action (``GET /task/{id}``, ``GET /tag/{id}``).
+
+    ``envelope_key`` None: the bare record, 404 on a miss; else ``{key: [...], "total": n}``,
+    empty on a miss (quirk 4)."""
+
+    path: str
+    envelope_key: str | None = None
+
+
+@dataclass(frozen=True)
 class CustifyObject:
     """One Custify object: how to list it, how to page and sort it, and how to write it."""
 
@@ -320,8 +334,46 @@ class CustifyObject:
     path_spellings: tuple[str, ...] = ()
     #: ``GET`` path listing the custom attributes and their types (§1.5, the MCP's only)
     attributes_path: str | None = None
+    #: what a "<label>: <id> not found" answer calls one record (the RudderStack mock's
+    #: wording, §1.9); None: the object's name
+    label: str | None = None
+    #: the list's order when the request names none, ``(field, descending)`` (DOC §1.7 where
+    #: documented; INF created_at descending elsewhere)
+    default_sort: tuple[str, bool] = ("created_at", True)
+    #: a ``sorting``-JSON list whose prose (or the MCP) also uses ``sort`` + ``order`` (§1.7, §14)
+    also_sort_order: bool = False
+    #: the list answer echoes ``page`` and ``itemsPerPage`` next to ``total`` (§1.7, §11, §14)
+    echoes_paging: bool = False
+    #: the ``filters`` dialect the list understands (§1.7); None: filters are refused
+    filter_style: FilterStyle | None = None
+    #: entity-scoped variants of ``list_path`` (``/note/{entity}``, ``/company/people/{company}``)
+    scoped_paths: tuple[str, ...] = ()
+    #: single-record reads that no action describes
+    get_one: GetOne | None = None
+    #: the field Custify matches a create on although no action names it an identifier
+    #: (INF §7, §16: ``POST /ticket`` with a known externalId updates that ticket;
+    #: ``facts.ticket_create_upserts``)
+    create_key: str | None = None
+    #: how a record created through the API reads back beyond its written fields (which read
+    #: back None until written): Custify's defaults (§5–§13)
+    new_record: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: rows the sandbox seeds for this object at scale 1 when no hand-written generator
+    #: makes its data (``sandbox/generator_generic.py``)
+    seed_rows: int = 20
     actions: tuple[Action, ...] = ()
     doc: str = ""
+
+    @property
+    def record_label(self) -> str:
+        return self.label or self.name
+
+    def find_field(self, identifier: str) -> str:
+        """The read field holding ``identifier`` (financial externalIds live in
+        ``externalIds.custify``, §1.3); the identifier's own name otherwise."""
+        finder = self.find_by.get(identifier)
+        return (
+            finder.field if finder is not None and identifier not in ("id", "_id") else identifier
+        )
 
     @property
     def sort_field(self) -> str | None:

@@ -36,6 +36,15 @@ class SortStyle(StrEnum):
     NONE = "none"
 
 
+class FilterStyle(StrEnum):
+    """Which ``filters`` dialect a list endpoint understands (custify-api.md §1.7)."""
+
+    #: ``[{fieldName, fieldType, filterType, filterValue}]``; conditions AND together
+    ENTITY = "entity"
+    #: ``[{field, values}]``; values of one field OR together, fields AND together
+    ACTIVITY = "activity"
+
+
 class IdLocation(StrEnum):
     """Where an identifier travels in a write or get request."""
 

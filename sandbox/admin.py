@@ -11,24 +11,22 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from sandbox.httpio import UNAUTHORIZED, error_body, parse_body, to_httpx
 from sandbox.util import ApiError, Req, Resp
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
 
 def handle(
-    sb: Sandbox, request: httpx.Request, method: str, path: str, query: dict
+    sb: Account, request: httpx.Request, method: str, path: str, query: dict
 ) -> httpx.Response:
-    from sandbox.app import UNAUTHORIZED
-    from sandbox.httpio import error_body, parse_body, to_httpx
-
     req = Req(method, path, query, t=sb.clock.now())
     if not sb.authorized(request):
         return to_httpx(Resp(401, UNAUTHORIZED), request)
     try:
         parse_body(request, req)
-        with sb._lock:
+        with sb.locked():
             resp = _route(sb, req)
     except ApiError as err:
         resp = Resp(err.status, error_body(err))
@@ -37,7 +35,7 @@ def handle(
     return to_httpx(resp, request)
 
 
-def _route(sb: Sandbox, req: Req) -> Resp:
+def _route(sb: Account, req: Req) -> Resp:
     parts = req.path[len("/_sandbox/") :].strip("/").split("/")
     head = parts[0]
     if req.method == "GET" and head == "state" and len(parts) == 2:
@@ -59,7 +57,7 @@ def _route(sb: Sandbox, req: Req) -> Resp:
     raise ApiError(404, f"Cannot {req.method} {req.path}")
 
 
-def state(sb: Sandbox, obj: str):
+def state(sb: Account, obj: str):
     if obj == "events":
         return list(sb.store.events)
     if obj == "scores":
@@ -69,7 +67,7 @@ def state(sb: Sandbox, obj: str):
     return sb.store.rows(obj)
 
 
-def mutate(sb: Sandbox, spec: dict) -> dict:
+def mutate(sb: Account, spec: dict) -> dict:
     """``{"op": "create"|"update"|"delete", "object": name, "id": ..., "fields": {...}}``."""
     op, obj = spec.get("op"), spec.get("object")
     fields = spec.get("fields") or {}

@@ -10,93 +10,37 @@ that (the request reached Custify, the answer was lost).
 from __future__ import annotations
 
 import contextlib
-import math
-import threading
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
 
-from models.clock import RealClock
-from sandbox import admin, attributes, profiles, routes, unknowns
+from models.registry import CustifyObject
+from sandbox import admin, routes, unknowns
+from sandbox.account import DEFAULT_API_KEY, Account
 from sandbox.faults import Faults
-from sandbox.generator import SharedEmails, generate
-from sandbox.httpio import error_body, journal_body, parse_body, to_httpx
-from sandbox.journal import Journal, JournalEntry
-from sandbox.ratewindow import RateWindow
+from sandbox.httpio import UNAUTHORIZED, error_body, journal_body, parse_body, to_httpx
+from sandbox.journal import JournalEntry
 from sandbox.routes import batch
-from sandbox.store import Store
-from sandbox.util import ApiError, ObjectIds, Req, Resp, iso_ms
+from sandbox.util import ApiError, Req, Resp
 
-DEFAULT_API_KEY = "sk_sandbox_0123456789abcdef"
-UNAUTHORIZED = {"error": "Access forbidden, invalid API-KEY was used", "statusCode": 401}
 ADMIN_PREFIX = "/_sandbox/"
+__all__ = ["ADMIN_PREFIX", "DEFAULT_API_KEY", "UNAUTHORIZED", "Sandbox"]
 
 
-class Sandbox:
-    """An offline Custify account; see the sandbox section of docs/architecture.md."""
+class Sandbox(Account):
+    """An offline Custify account answering HTTP; see the sandbox section of
+    docs/architecture.md. The state and knobs are ``Account``'s; this adds the pipeline."""
 
     def __init__(self, *, seed: int = 0, scale: float = 1.0, api_key: str = DEFAULT_API_KEY,
                  rate_limit: int | None = 100, rate_window_s: float = 10.0, clock: Any = None,
                  faults: Faults | None = None, sizes: dict[str, int] | None = None,
-                 profile: str | None = None) -> None:  # fmt: skip
-        self.seed, self.scale, self.api_key = seed, scale, api_key
-        self.clock = clock if clock is not None else RealClock()
-        self.faults = faults if faults is not None else Faults()
-        #: the last profile applied (sandbox/profiles.py), shown by ``GET /_sandbox/info``
-        self.profile: str | None = None
-        if profile is not None:  # before generating: a profile may shape the generated data
-            self.faults.update(**profiles.knobs(profile))
-            self.profile = profile
-        self.faults.bind(seed)
-        self.window = RateWindow(rate_limit, rate_window_s)
-        self.journal = Journal()
-        self._ids = ObjectIds(seed)
-        self._lock = threading.RLock()
-        self.store = Store(stamp=self.now_iso, new_id=self.new_id, lock=self._lock, seed=seed,
-                           cascade_bumps=lambda: self.faults.cascade_bumps_updated_at)  # fmt: skip
-        generate(self.store, seed=seed, scale=scale, now=self.clock.now(), ids=self._ids,
-                 ties=self.faults.timestamp_ties, sizes=sizes)  # fmt: skip
-        attributes.observe_all(self.store)  # the generated values fixed their attributes' types
-        self.shared_emails = SharedEmails(seed)
-        self.shared_emails.grow(self.store, self.faults.shared_emails, bump=False)
-        self.router = routes.build()
-
-    def configure(self, **knobs: Any) -> None:
-        """Set knobs by name, as ``POST /_sandbox/faults`` does: ``profile`` (its knobs first,
-        the other names given win), ``rate_limit``, then any ``Faults`` knob. Knobs that
-        shape the data (``shared_emails``) are applied to the running account at once."""
-        with self._lock:
-            name = knobs.pop("profile", None)
-            if name is not None:
-                knobs = {**profiles.knobs(name), **knobs}
-            rate_limit = knobs.pop("rate_limit", self.rate_limit)
-            self.faults.update(**knobs)
-            self.rate_limit = rate_limit
-            if name is not None:
-                self.profile = name
-            try:
-                self.shared_emails.grow(self.store, self.faults.shared_emails, bump=True)
-            except ValueError:
-                self.faults.shared_emails = len(self.shared_emails.pairs)
-                raise
-
-    # ---- knobs ---------------------------------------------------------------------------
-    @property
-    def rate_limit(self) -> int | None:
-        return self.window.limit
-
-    @rate_limit.setter
-    def rate_limit(self, value: int | None) -> None:
-        self.window.limit = value
-
-    def now_iso(self) -> str:
-        """A write's timestamp; whole seconds under the ``timestamp_ties`` fault."""
-        t = self.clock.now()
-        return iso_ms(math.floor(t) if self.faults.timestamp_ties else t)
-
-    def new_id(self) -> str:
-        with self._lock:
-            return self._ids.new(self.clock.now())
+                 profile: str | None = None,
+                 objects: Iterable[CustifyObject] | None = None) -> None:  # fmt: skip
+        super().__init__(seed=seed, scale=scale, api_key=api_key, rate_limit=rate_limit,
+                         rate_window_s=rate_window_s, clock=clock, faults=faults, sizes=sizes,
+                         profile=profile, objects=objects)  # fmt: skip
+        self.router = routes.build(self.registry.values())
 
     def transport(self) -> httpx.BaseTransport:
         """An in-process transport: ``httpx.Client(transport=sb.transport(), base_url=...)``."""
@@ -161,7 +105,8 @@ class Sandbox:
         return self._answer(request, req, resp, fault="malformed" if truncate else None,
                             truncate=truncate)  # fmt: skip
 
-    def _fail(self, request, req, headers, drop: bool, status5: int, fault: str):
+    def _fail(self, request: httpx.Request, req: Req, headers: dict, drop: bool, status5: int,
+              fault: str) -> httpx.Response:  # fmt: skip
         if drop:
             self._journal(req, 0, fault, True)
             raise httpx.RemoteProtocolError(
@@ -172,7 +117,7 @@ class Sandbox:
 
     def dispatch(self, request: httpx.Request, req: Req) -> Resp:
         """Route and run one request under the state lock; ApiError becomes its JSON answer."""
-        with self._lock:
+        with self.lock:
             batch.complete_due(self)  # Custify's batch worker runs whatever request comes in
             try:
                 parse_body(request, req)
@@ -183,7 +128,7 @@ class Sandbox:
                 headers = {"X-Sandbox-Fault": err.fault} if err.fault else {}
                 return Resp(err.status, error_body(err), headers)
 
-    def _answer(self, request, req: Req, resp: Resp, *, counted: bool = True,
+    def _answer(self, request: httpx.Request, req: Req, resp: Resp, *, counted: bool = True,
                 fault: str | None = None, truncate: bool = False) -> httpx.Response:  # fmt: skip
         fault = fault or resp.headers.pop("X-Sandbox-Fault", None)
         self._journal(req, resp.status, fault, counted)
@@ -193,13 +138,8 @@ class Sandbox:
         self.journal.append(JournalEntry(req.t, req.method, req.path, dict(req.query), status,
                                          journal_body(req), fault, counted))  # fmt: skip
 
-    def authorized(self, request: httpx.Request) -> bool:
-        auth = request.headers.get("authorization", "")
-        scheme, _, key = auth.partition(" ")
-        return scheme.lower() == "bearer" and key.strip() == self.api_key
 
-
-def _rl_headers(decision) -> dict[str, str]:
+def _rl_headers(decision: Any) -> dict[str, str]:
     if decision.limit is None:
         return {}
     return {"X-RateLimit-Limit": str(decision.limit),

@@ -12,18 +12,15 @@ was detected (§1.5 "Discovering attributes").
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sandbox.util import Req, Resp, bad_request, parse_date
-
-if TYPE_CHECKING:
-    from sandbox.app import Sandbox
-    from sandbox.store import Store
+from sandbox.util import bad_request, parse_date
 
 SCOPES = ("people", "companies", "events")
+#: the scopes whose records carry ``custom_attributes``
+RECORD_SCOPES = ("people", "companies")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 #: records looked at per table when the generated data fixes the types (its keys are uniform)
 OBSERVE_SAMPLE = 200
@@ -66,14 +63,14 @@ def string_form(value: Any) -> str:
     return str(value)
 
 
-def enforce(sb: Sandbox, scope: str, values: dict, label: str) -> tuple[dict, dict[str, str]]:
-    """The values to store under the knob, and the types this write would fix.
+def enforce(known: dict[str, str], mode: str, values: dict,
+            label: str) -> tuple[dict, dict[str, str]]:  # fmt: skip
+    """The values to store under the knob ``mode``, and the types this write would fix.
 
-    ``label`` prefixes the name in a 400 (``custom_attributes`` or ``metadata``). Nothing is
-    remembered here: the caller commits the new types once its write has gone through.
+    ``known`` holds the scope's fixed types; ``label`` prefixes the name in a 400
+    (``custom_attributes`` or ``metadata``). Nothing is remembered here: the caller commits
+    the new types once its write has gone through.
     """
-    known = sb.store.attribute_types[scope]
-    mode = sb.faults.attribute_type_mismatch
     out: dict = {}
     new: dict[str, str] = {}
     for name, value in values.items():
@@ -96,39 +93,13 @@ def enforce(sb: Sandbox, scope: str, values: dict, label: str) -> tuple[dict, di
     return out, new
 
 
-def commit(store: Store, scope: str, new: dict[str, str]) -> None:
+def commit(known: dict[str, str], new: dict[str, str]) -> None:
     for name, kind in new.items():
-        store.attribute_types[scope].setdefault(name, kind)
+        known.setdefault(name, kind)
 
 
-def observe(store: Store, scope: str, values: dict | None) -> None:
+def observe(known: dict[str, str], values: dict | None) -> None:
     """Fix the types of keys seen for the first time in a change made in Custify itself."""
-    known = store.attribute_types[scope]
     for name, value in (values or {}).items():
         if value is not None and name not in known:
             known[name] = detect(name, value)
-
-
-def observe_all(store: Store) -> None:
-    """The generated account's attributes, typed by their values (generation order)."""
-    for scope in ("people", "companies"):
-        rows = store.table(scope).rows.values()
-        for rec in itertools.islice(rows, OBSERVE_SAMPLE):
-            observe(store, scope, rec.get("custom_attributes"))
-
-
-def discovery(scope: str):
-    """``GET /company/attributes`` / ``GET /customer/attributes``: ``[{name, type}]``."""
-
-    def handle(sb: Sandbox, req: Req) -> Resp:
-        known = sb.store.attribute_types[scope]
-        return Resp(200, [{"name": n, "type": t} for n, t in sorted(known.items())])
-
-    return handle
-
-
-def routes():
-    return [
-        ("GET", "/company/attributes", discovery("companies"), "companies.attributes"),
-        ("GET", "/customer/attributes", discovery("people"), "people.attributes"),
-    ]

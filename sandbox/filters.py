@@ -1,5 +1,7 @@
 """The ``filters`` query parameter, in its two documented dialects (§1.7).
 
+Which dialect a list understands is its registry row's ``filter_style``.
+
 * Entity style (people, company, objective, lifecycle, playbook): a JSON array of
   ``{fieldName, fieldType, filterType, filterValue}``; conditions AND together.
 * Activity style (task, note, ticket): a JSON array of ``{field, values}``; the values of one
@@ -15,16 +17,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from models.registry import CustifyObject
+from models.types import FilterStyle
 from sandbox.store import get_path
 from sandbox.util import DAY_S, bad_request, day_start, parse_date
 
 Predicate = Callable[[dict], bool]
 
-ENTITY_STYLE = {"people", "companies", "customer_objectives", "lifecycles", "playbooks"}
-ACTIVITY_STYLE = {"tasks", "notes", "tickets"}
 
-
-def parse(obj: str, raw: str | None, now: float) -> tuple[Predicate | None, str | None]:
+def parse(obj: CustifyObject, raw: str | None, now: float) -> tuple[Predicate | None, str | None]:
     """A predicate for ``raw`` (None when absent) plus a canonical key for caching."""
     if not raw:
         return None, None
@@ -37,12 +38,12 @@ def parse(obj: str, raw: str | None, now: float) -> tuple[Predicate | None, str 
     if not isinstance(conds, list) or not all(isinstance(c, dict) for c in conds):
         raise bad_request("filters: expected a JSON array of objects")
     key = json.dumps(conds, sort_keys=True)
-    if obj in ACTIVITY_STYLE:
+    if obj.filter_style is FilterStyle.ACTIVITY:
         preds = [_activity(c) for c in _group_activity(conds)]
-    elif obj in ENTITY_STYLE:
+    elif obj.filter_style is FilterStyle.ENTITY:
         preds = [_entity(c, now) for c in conds]
     else:
-        raise bad_request(f"filters: not supported on this list ({obj})")
+        raise bad_request(f"filters: not supported on this list ({obj.name})")
     return (lambda rec: all(p(rec) for p in preds)), key
 
 

@@ -12,15 +12,23 @@ two years before the clock's now.
 from __future__ import annotations
 
 import gc
-import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 
-from sandbox import generator_activity, generator_config
+from models.rows import CustifyObject
+from sandbox import generator_activity, generator_config, generator_generic
+from sandbox.seeding import Gen
 from sandbox.store import Store
 from sandbox.util import ObjectIds, iso_ms
 
-TWO_YEARS_S = 2 * 365 * 86_400.0
+#: Tables the hand-written generators fill (their data needs realism: links, HTML, names);
+#: every other table the registry lists is seeded from its field types.
+HAND_WRITTEN = frozenset({
+    "users", "tags", "health_scores", "calculated_metrics", "companies", "people", "segments",
+    "lifecycles", "playbooks", "surveys", "notes", "tasks", "tickets", "comments", "files",
+    "meetings", "time_tracks", "customer_objectives", "deals", "invoices", "subscriptions",
+    "survey_responses",
+})  # fmt: skip
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -46,60 +54,24 @@ ROLES = ("Admin", "Manager", "Analyst", "Engineer", "Executive", "Support")
 REGIONS = ("EMEA", "NA", "LATAM", "APAC")
 
 
-class Gen:
-    """Shared state of one generation run: seed, scale, now, ids and per-table RNGs."""
-
-    def __init__(self, store: Store, seed: int, scale: float, now: float, ids: ObjectIds,
-                 ties: int = 0, sizes: Mapping[str, int] | None = None) -> None:  # fmt: skip
-        self.store, self.seed, self.scale, self.now = store, seed, scale, now
-        self.ids, self.ties, self.sizes = ids, ties, dict(sizes or {})
-        self.start = now - TWO_YEARS_S
-
-    def rng(self, name: str) -> random.Random:
-        return random.Random(f"custify-sandbox:{self.seed}:{name}")
-
-    def count(self, name: str, base: float, minimum: int = 1, linear: bool = True) -> int:
-        """Rows of ``name``: ``sizes[name]`` if given, else ``base`` scaled."""
-        if name in self.sizes:
-            return int(self.sizes[name])
-        factor = self.scale if linear else math.sqrt(self.scale)
-        return max(minimum, int(round(base * factor)))
-
-    def stamper(self, rng: random.Random, n: int) -> Callable[[], tuple[float, float]]:
-        """A ``() -> (created_t, updated_t)`` source over the last two years.
-
-        With ``timestamp_ties`` the times snap to a grid of ``n // ties`` points, so about
-        ``ties`` rows share each ``updated_at`` (the tie hazard of design.md).
-        """
-        r, start, span = rng.random, self.start, TWO_YEARS_S
-        grid = span / max(1, n // self.ties) if self.ties else 0.0
-
-        def snap(t: float) -> float:
-            return start + math.floor((t - start) / grid) * grid if grid else t
-
-        def stamp() -> tuple[float, float]:
-            created = start + span * r()
-            updated = created + (start + span - created) * r()
-            return snap(created), max(snap(created), snap(updated))
-
-        return stamp
-
-    def new_id(self, t: float) -> str:
-        return self.ids.new(t)
-
-
-def generate(store: Store, *, seed: int, scale: float, now: float, ids: ObjectIds,
-             ties: int = 0, sizes: Mapping[str, int] | None = None) -> None:  # fmt: skip
+def generate(store: Store, objects: Iterable[CustifyObject], *, seed: int, scale: float,
+             now: float, ids: ObjectIds, ties: int = 0,
+             sizes: Mapping[str, int] | None = None) -> None:  # fmt: skip
     """Fill ``store`` with a whole account. Order matters: ids come from one counter.
 
     ``sizes`` overrides the row count of single tables (e.g. ``{"people": 1_000_000}`` for a
     benchmark that needs many people but not a million-people account's worth of notes).
+    Tables of ``objects`` that no hand-written generator fills are seeded last, from their
+    registry rows (``generator_generic``), so the hand-written tables' ids never move.
     """
     g = Gen(store, seed, scale, now, ids, ties, sizes)
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of acyclic dicts: the cyclic collector would rescan them all
     try:
         _generate(g, store)
+        for obj in objects:
+            if obj.list_path and obj.name not in HAND_WRITTEN and obj.name in store.tables:
+                generator_generic.seed(g, obj)
     finally:
         if gc_was_on:
             gc.enable()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sandbox.util import iso_ms
 
 if TYPE_CHECKING:
-    from sandbox.generator import Gen
+    from sandbox.seeding import Gen
 
 TOPICS = ("renewal", "onboarding", "pricing", "a bug report", "the roadmap", "training")
 TASK_NAMES = ("Schedule QBR", "Send renewal quote", "Check adoption", "Follow up on ticket")

@@ -11,7 +11,7 @@ from models.registry import TAG_CATEGORIES
 from sandbox.util import iso_ms
 
 if TYPE_CHECKING:
-    from sandbox.generator import Gen
+    from sandbox.seeding import Gen
 
 COLORS = ("#1abc9c", "#3498db", "#9b59b6", "#e67e22", "#e74c3c", "#34495e")
 TAG_NAMES = ("VIP", "At risk", "Onboarding", "Expansion", "Champion", "Legacy", "Pilot", "Beta")

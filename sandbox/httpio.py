@@ -14,6 +14,8 @@ import httpx
 
 from sandbox.util import ApiError, Req, Resp, bad_request
 
+#: Custify's exact answer to a missing or wrong API key (§1.2).
+UNAUTHORIZED = {"error": "Access forbidden, invalid API-KEY was used", "statusCode": 401}
 _BOUNDARY_RE = re.compile(r'boundary="?([^";]+)"?', re.I)
 _DISPOSITION_RE = re.compile(r'(\w+)="([^"]*)"')
 

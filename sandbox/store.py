@@ -12,17 +12,16 @@ import bisect
 import copy
 import functools
 import hashlib
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from models.registry import OBJECTS
-from sandbox import attributes, cascade
+from sandbox import attributes
 
-#: Tables beyond the registry's list objects: the account's Custify users (owners, assignees).
-EXTRA_TABLES = ("users",)
-TABLE_NAMES = tuple(o.name for o in OBJECTS if o.list_path) + EXTRA_TABLES
+#: What a delete takes along, given the store, the object and the removed record
+AfterDelete = Callable[["Store", str, dict], None]
 
 
 def get_path(rec: dict, path: str) -> Any:
@@ -180,18 +179,22 @@ def _locked(method: Callable) -> Callable:
 class Store:
     """All sandbox state. Public helpers return deep copies; ``table()`` is for route code.
 
-    ``stamp``, ``new_id`` and ``cascade_bumps`` are injected by the Sandbox (they read its clock
-    and fault knobs), and so is ``lock``, the Sandbox's state lock.
+    ``stamp``, ``new_id`` and ``cascade_bumps`` are injected by the account (they read its
+    clock and fault knobs), and so are ``lock``, its state lock, ``tables``, the tables it
+    serves, and ``after_delete``, what a delete takes along (sandbox/cascade.py).
     """
 
     def __init__(self, stamp: Callable[[], str], new_id: Callable[[], str],
                  lock: Any = None, seed: int = 0,
-                 cascade_bumps: Callable[[], bool] = lambda: True) -> None:  # fmt: skip
+                 cascade_bumps: Callable[[], bool] = lambda: True,
+                 tables: Iterable[str] = (),
+                 after_delete: AfterDelete | None = None) -> None:  # fmt: skip
         self.lock = lock if lock is not None else threading.RLock()
         self.seed = seed
         #: does a record that loses a reference in a delete's cascade get a new updated_at?
         self.cascade_bumps = cascade_bumps
-        self.tables: dict[str, Table] = {n: Table(n) for n in TABLE_NAMES}
+        self.tables: dict[str, Table] = {n: Table(n) for n in tables}
+        self.after_delete = after_delete
         self.events: list[dict] = []
         self.event_dedup: set[str] = set()
         self.scores: dict[str, dict[str, dict]] = {"nps": {}, "csat": {}}
@@ -276,8 +279,17 @@ class Store:
         return copy.deepcopy(rec)
 
     def _observe(self, obj: str, rec: dict) -> None:
-        if obj in ("people", "companies"):
-            attributes.observe(self, obj, rec.get("custom_attributes"))
+        if obj in self.attribute_types:
+            attributes.observe(self.attribute_types[obj], rec.get("custom_attributes"))
+
+    def observe_attributes(self) -> None:
+        """The stored people's and companies' attributes, typed by their values (table order:
+        generation order, so the generated data fixes the same types every time)."""
+        for scope in attributes.RECORD_SCOPES:
+            if scope in self.tables:
+                rows = self.tables[scope].rows.values()
+                for rec in itertools.islice(rows, attributes.OBSERVE_SAMPLE):
+                    attributes.observe(self.attribute_types[scope], rec.get("custom_attributes"))
 
     @_locked
     def touch(self, obj: str, rid: str) -> None:
@@ -294,5 +306,6 @@ class Store:
         old = self.table(obj).remove(rid)
         if old is None:
             raise KeyError(f"{obj} {rid} does not exist")
-        cascade.after_delete(self, obj, old)
+        if self.after_delete is not None:
+            self.after_delete(self, obj, old)
         return old

@@ -23,7 +23,7 @@ from models.registry import BATCH_PATH
 from sandbox.util import ApiError, Req
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
 _BATCH_REFUSALS = {
     400: "Batch processing is not available for this account",
@@ -34,7 +34,7 @@ _BATCH_REFUSALS = {
 _DASH, _UNDERSCORE = "/time-track", "/time_track"
 
 
-def gate(sb: Sandbox, req: Req) -> None:
+def gate(sb: Account, req: Req) -> None:
     """Raise the answer a knob gives this request instead of routing it."""
     faults = sb.faults
     if faults.batch_unavailable and req.method == "POST" and req.path.rstrip("/") == BATCH_PATH:

@@ -19,17 +19,17 @@ INT32 = (-(2**31), 2**31 - 1)
 MAX_ATTRIBUTES = 250
 
 
-def check(action: Action, body: dict) -> None:
-    """Required fields, types and enums of ``body`` against the registry action."""
+def check(action: Action, body: dict, string_max: int | None = None) -> None:
+    """Required fields, types and enums of ``body`` against the registry action; strings
+    hold at most ``string_max`` characters (the object's limit, §1.4)."""
     for name in action.required:
         if body.get(name) in (None, "") and name not in action.path_params:
             raise bad_request(f"{name} is required")
-    obj = action.object
     for name, value in body.items():
         ftype = action.body.get(name)
         if ftype is None or value is None:
             continue
-        check_type(obj, name, ftype, value)
+        check_type(name, ftype, value, string_max)
         check_rule(action, name, value)
 
 
@@ -46,7 +46,7 @@ def check_rule(action: Action, name: str, value: Any) -> None:
         raise bad_request(f"{name} must be between {lo:g} and {hi:g} (got {value!r})")
 
 
-def check_type(obj: str, name: str, ftype: FieldType, value: Any) -> None:
+def check_type(name: str, ftype: FieldType, value: Any, limit: int | None = None) -> None:
     ok = {
         FieldType.STRING: lambda v: isinstance(v, str),
         FieldType.INTEGER: lambda v: (
@@ -63,7 +63,6 @@ def check_type(obj: str, name: str, ftype: FieldType, value: Any) -> None:
     if not ok(value):
         want = "a date (ISO-8601)" if ftype == FieldType.DATETIME else f"of type {ftype.value}"
         raise bad_request(f"{name} must be {want} (got {value!r})")
-    limit = REGISTRY[obj].string_max if obj in REGISTRY else None
     if limit and isinstance(value, str) and len(value) > limit:
         raise bad_request(f"{name} is longer than {limit} characters")
     if ftype == FieldType.ATTRIBUTES:

@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from models.registry import CustifyObject
+from sandbox.routes import batch, gets, lists, writes
 from sandbox.util import ApiError
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -57,11 +59,12 @@ class Router:
         return {(r.method, r.template) for r in self.routes}
 
 
-def build() -> Router:
-    from sandbox.routes import batch, gets, lists, writes
-
+def build(objects: Iterable[CustifyObject]) -> Router:
+    """The routes serving ``objects`` (the account's registry rows)."""
+    objects = tuple(objects)
     router = Router()
-    for module in (gets, lists, writes, batch):
-        for method, template, handler, name in module.routes():
+    tables = (gets.routes(objects), lists.routes(objects), writes.routes(objects), batch.routes())
+    for rows in tables:
+        for method, template, handler, name in rows:
             router.add(method, template, handler, name)
     return router

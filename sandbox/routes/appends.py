@@ -13,22 +13,21 @@ from models.registry import ACTIONS
 from sandbox import attributes, lookup, validation
 from sandbox.routes import render
 from sandbox.routes.shapes import check_reply
-from sandbox.routes.writes_common import check_reject, stamp_and_store
 from sandbox.util import Req, Resp, bad_request, iso_ms, not_found, parse_date
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
 
-def insert_event(sb: Sandbox, req: Req) -> Resp:
+def insert_event(sb: Account, req: Req) -> Resp:
     """202 with an empty body; user_id first, then e-mail; company-only events (§4, quirk 15).
 
     Accepted events do not change the person's ``updated_at`` (INF: usage data, not profile).
     """
     body = req.json_object()
     action = ACTIONS["events.insert"]
-    check_reject(sb, action, req, body)
-    validation.check(action, body)
+    sb.check_reject(action, req, body)
+    validation.check(action, body, sb.object("events").string_max)
     validation.check_event(body)
     uid, email, cid = body.get("user_id"), body.get("email"), body.get("company_id")
     person = company = None
@@ -44,7 +43,9 @@ def insert_event(sb: Sandbox, req: Req) -> Resp:
             raise not_found("Company not found")
     if person is None and company is None:
         raise bad_request("user_id, email or company_id is required")
-    meta, types = attributes.enforce(sb, "events", body.get("metadata") or {}, "metadata")
+    meta, types = attributes.enforce(sb.store.attribute_types["events"],
+                                     sb.faults.attribute_type_mismatch,
+                                     body.get("metadata") or {}, "metadata")  # fmt: skip
     dedup = body.get("deduplication_id")
     if dedup and dedup in sb.store.event_dedup:
         return Resp(202, None)  # later events with the same deduplication_id are ignored
@@ -57,16 +58,16 @@ def insert_event(sb: Sandbox, req: Req) -> Resp:
         **stored, "person": person["id"] if person else None,
         "company": company["id"] if company else None, "received_at": sb.now_iso(),
     })  # fmt: skip
-    attributes.commit(sb.store, "events", types)
+    attributes.commit(sb.store.attribute_types["events"], types)
     return Resp(202, None)
 
 
-def score(kind: str) -> Callable[[Sandbox, Req], Resp]:
+def score(kind: str) -> Callable[[Account, Req], Resp]:
     """NPS (0-10) or CSAT (1-5), the registry's ranges; only the newest score by submittedAt
     is kept (§11)."""
     action = ACTIONS[f"scores.{kind}"]
 
-    def handle(sb: Sandbox, req: Req) -> Resp:
+    def handle(sb: Account, req: Req) -> Resp:
         body = req.json_object()
         q = req.query
         ident = {"id": req.params.get("id"), "email": q.get("email"), "user_id": q.get("user_id")}
@@ -76,7 +77,7 @@ def score(kind: str) -> Callable[[Sandbox, Req], Resp]:
                                email=ident["email"])  # fmt: skip
         if person is None:
             raise not_found(f"User: {next(v for v in ident.values() if v)} not found")
-        check_reject(sb, action, req, {**body, "id": person["id"]})
+        sb.check_reject(action, req, {**body, "id": person["id"]})
         validation.check(action, body)  # the range is the registry's constraint
         value = body["score"]
         entry = {"person": person["id"], "score": value, "comment": body.get("comment"),
@@ -86,7 +87,7 @@ def score(kind: str) -> Callable[[Sandbox, Req], Resp]:
         kept = sb.store.scores[kind].get(person["id"])
         if kept is None or parse_date(entry["submittedAt"]) >= parse_date(kept["submittedAt"]):
             sb.store.scores[kind][person["id"]] = entry
-            stamp_and_store(sb, "people", copy.deepcopy(person), creating=False)
+            sb.stamp_and_store("people", copy.deepcopy(person), creating=False)
         if survey is not None:
             survey_response(sb, survey, person, entry)
         return Resp(200, sb.store.scores[kind][person["id"]])
@@ -94,7 +95,7 @@ def score(kind: str) -> Callable[[Sandbox, Req], Resp]:
     return handle
 
 
-def _survey(sb: Sandbox, kind: str, survey_id: str | None) -> dict | None:
+def _survey(sb: Account, kind: str, survey_id: str | None) -> dict | None:
     """The survey a score names (INF: 404 when missing, 400 for a survey of the other kind)."""
     if not survey_id:
         return None
@@ -106,7 +107,7 @@ def _survey(sb: Sandbox, kind: str, survey_id: str | None) -> dict | None:
     return survey
 
 
-def survey_response(sb: Sandbox, survey: dict, person: dict, entry: dict) -> None:
+def survey_response(sb: Account, survey: dict, person: dict, entry: dict) -> None:
     """Create, or replace when not older, the person's response to ``survey`` (§11)."""
     table = sb.store.table("survey_responses")
     mine = table.lookup("survey", survey["id"]) & table.lookup("people", person["id"])
@@ -125,7 +126,7 @@ def survey_response(sb: Sandbox, survey: dict, person: dict, entry: dict) -> Non
     })  # fmt: skip
 
 
-def ticket_reply(sb: Sandbox, req: Req) -> Resp:
+def ticket_reply(sb: Account, req: Req) -> Resp:
     """Appends one reply (§7); replies are not deduplicated."""
     action = ACTIONS["tickets.reply"]
     ext = req.params["externalId"]
@@ -133,8 +134,8 @@ def ticket_reply(sb: Sandbox, req: Req) -> Resp:
     if old is None:
         raise not_found(f"Ticket: {ext} not found")
     body = req.json_object()
-    check_reject(sb, action, req, body)
+    sb.check_reject(action, req, body)
     validation.check(action, body)
     rec = copy.deepcopy(old)
     rec["replies"] = [*(rec.get("replies") or []), check_reply(body)]
-    return Resp(200, render.row("tickets", stamp_and_store(sb, "tickets", rec, False), req))
+    return Resp(200, render.row("tickets", sb.stamp_and_store("tickets", rec, False), req))

@@ -16,21 +16,30 @@ plausible forms (``shaped``), one of them unreadable on purpose.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from models.registry import BATCH_MAX_JOBS, BATCH_MAX_SYNC_JOBS, BATCH_PATH, BATCH_STATUS_PATH
+from models.registry import (
+    ACTIONS,
+    BATCH_MAX_JOBS,
+    BATCH_MAX_SYNC_JOBS,
+    BATCH_PATH,
+    BATCH_STATUS_PATH,
+)
 from sandbox import lookup
 from sandbox.routes import appends, people_company
 from sandbox.util import ApiError, Req, Resp, bad_request, iso_ms, not_found
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
 KEEP_S = 6 * 3600.0
-JOB_TYPES = ("people", "company", "event", "custom-data")
+#: The registry's batch job types (``Action.batch_job``), plus custom data, which has no
+#: action of its own (§15).
+JOB_TYPES = (*dict.fromkeys(a.batch_job for a in ACTIONS.values() if a.batch_job), "custom-data")
 
 
-def routes():
+def routes() -> list[tuple[str, str, Callable[[Account, Req], Resp], str]]:
     return [
         ("POST", BATCH_PATH, submit, "batch.submit"),
         ("GET", BATCH_STATUS_PATH, status, "batch.status"),
@@ -38,7 +47,7 @@ def routes():
     ]
 
 
-def submit(sb: Sandbox, req: Req) -> Resp:
+def submit(sb: Account, req: Req) -> Resp:
     body = req.json_object()
     jobs = body.get("jobs")
     sync = bool(body.get("synchronous", False))
@@ -66,7 +75,7 @@ def submit(sb: Sandbox, req: Req) -> Resp:
     return Resp(202, {"id": record["id"], "status": "queued"})
 
 
-def status(sb: Sandbox, req: Req) -> Resp:
+def status(sb: Account, req: Req) -> Resp:
     _expire(sb)
     record = sb.store.batch_jobs.get(req.params["id"])
     if record is None:
@@ -76,7 +85,7 @@ def status(sb: Sandbox, req: Req) -> Resp:
     return Resp(200, shaped(view(record), record, sb.faults.batch_status_shape))
 
 
-def complete_due(sb: Sandbox) -> None:
+def complete_due(sb: Account) -> None:
     """Run every queued job whose delay has passed, in submit order (the background worker)."""
     pending = sb.store.batch_pending
     if not pending:
@@ -135,13 +144,13 @@ def shaped(out: dict, record: dict, shape: str) -> dict:
     return out
 
 
-def _expire(sb: Sandbox) -> None:
+def _expire(sb: Account) -> None:
     now = sb.clock.now()
     for jid in [j for j, r in sb.store.batch_jobs.items() if now - r["submitted_t"] > KEEP_S]:
         del sb.store.batch_jobs[jid]
 
 
-def _run(sb: Sandbox, record: dict) -> None:
+def _run(sb: Account, record: dict) -> None:
     results = []
     for index, job in enumerate(record["jobs"]):
         try:
@@ -153,7 +162,7 @@ def _run(sb: Sandbox, record: dict) -> None:
     record.update(status="completed", results=results, completed_at=sb.now_iso())
 
 
-def run_job(sb: Sandbox, kind: str, payload: dict) -> str | None:
+def run_job(sb: Account, kind: str, payload: dict) -> str | None:
     """One job through its single endpoint's handler; the resulting record id (or None)."""
     if kind == "people":
         return people_company.upsert_person(sb, _req(sb, "POST", "/people", payload)).body["id"]
@@ -165,16 +174,16 @@ def run_job(sb: Sandbox, kind: str, payload: dict) -> str | None:
     return upsert_custom_data(sb, payload)
 
 
-def _req(sb: Sandbox, method: str, path: str, body: dict) -> Req:
+def _req(sb: Account, method: str, path: str, body: dict) -> Req:
     return Req(method, path, {}, body=body, t=sb.clock.now())
 
 
-def custom_data_endpoint(sb: Sandbox, req: Req) -> Resp:
+def custom_data_endpoint(sb: Account, req: Req) -> Resp:
     body = {**req.json_object(), "entityModel": req.params["model"], "entity": req.params["entity"]}
     return Resp(200, {"id": upsert_custom_data(sb, body)})
 
 
-def upsert_custom_data(sb: Sandbox, payload: dict) -> str:
+def upsert_custom_data(sb: Account, payload: dict) -> str:
     """Custom data keyed by entity + ``data_type`` + ``data_id`` (§15); the entity's id."""
     model = payload.get("entityModel") or ("people" if payload.get("user_id") else "companies")
     if model not in ("companies", "people"):

@@ -2,26 +2,29 @@
 
 People and company gets are registry actions (``people.get``, ``companies.get``); the rest
 (``GET /task/{id}``, ``GET /tag/{id}``, the configuration objects' ``/{id}`` paths) are reads
-the registry lists no action for, so they come from the small ``GET_ONE`` table here, with
-``GET /health_score/simple`` and attribute discovery (``sandbox/attributes.py``).
+no action describes, so they come from the registry rows' ``get_one``, with
+``GET /health_score/simple`` and attribute discovery (the types ``sandbox/attributes.py``
+fixed, under each object's ``attributes_path``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from sandbox import attributes, lookup
+from models.registry import CustifyObject
+from sandbox import lookup
 from sandbox.generator_config import HEALTH_RANGES
 from sandbox.routes import render
 from sandbox.util import Req, Resp, bad_request, not_found
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
 IMPACT_WEIGHTS = {"low": 1, "medium": 2, "high": 3}
 
 
-def get_people(sb: Sandbox, req: Req) -> Resp:
+def get_people(sb: Account, req: Req) -> Resp:
     """``/people/{id}`` is the bare object; ``?user_id=|email=`` is ``[{"people": [...]}]``."""
     if "id" in req.params:
         rec = sb.store.table("people").rows.get(req.params["id"])
@@ -35,7 +38,7 @@ def get_people(sb: Sandbox, req: Req) -> Resp:
     return Resp(200, [{"people": [render.entity(rec, req, sb.store, "people")] if rec else []}])
 
 
-def get_company(sb: Sandbox, req: Req) -> Resp:
+def get_company(sb: Account, req: Req) -> Resp:
     """Both forms answer with ``{"companies": [...], "total": n}``; a miss is 200 and empty."""
     if "id" in req.params:
         rec = lookup.company(sb.store, id=req.params["id"])
@@ -47,10 +50,13 @@ def get_company(sb: Sandbox, req: Req) -> Resp:
     return Resp(200, {"companies": rows, "total": len(rows)})
 
 
-def _one(obj: str, wrapped: str | None):
+Handler = Callable[["Account", Req], Resp]
+
+
+def _one(obj: str, wrapped: str | None) -> Handler:
     """GET ``/x/{id}``: bare object (404 on a miss) or ``{key: [...], total}`` (empty miss)."""
 
-    def handle(sb: Sandbox, req: Req) -> Resp:
+    def handle(sb: Account, req: Req) -> Resp:
         rec = sb.store.table(obj).rows.get(req.params["id"])
         if wrapped:
             rows = [render.row(obj, rec, req, sb.store)] if rec else []
@@ -62,19 +68,7 @@ def _one(obj: str, wrapped: str | None):
     return handle
 
 
-#: GET-one paths with no registry action: (object, path, envelope key or None for bare).
-GET_ONE = (
-    ("tasks", "/task/{id}", "tasks"),  # quirk 4
-    ("tags", "/tag/{id}", None),
-    ("segments", "/segment/{id}", None),
-    ("lifecycles", "/lifecycle/{id}", None),
-    ("playbooks", "/playbook/{id}", None),
-    ("health_scores", "/health_score/{id}", None),
-    ("calculated_metrics", "/calculated_metric/{id}", None),
-)
-
-
-def health_score_simple(sb: Sandbox, req: Req) -> Resp:
+def health_score_simple(sb: Account, req: Req) -> Resp:
     """``GET /health_score/simple`` (§14, MCP only): a bare array of every definition with its
     type, weight and the score ranges its labels come from. INF: ``type`` is the definition's
     ``kpiType``, ``weight`` follows its global impact (low 1, medium 2, high 3)."""
@@ -87,7 +81,23 @@ def health_score_simple(sb: Sandbox, req: Req) -> Resp:
     ])  # fmt: skip
 
 
-def routes():
-    out = [("GET", path, _one(obj, key), f"{obj}.get_one") for obj, path, key in GET_ONE]
-    out.append(("GET", "/health_score/simple", health_score_simple, "health_scores.simple"))
-    return out + attributes.routes()
+def discovery(scope: str) -> Handler:
+    """``GET /company/attributes`` / ``GET /customer/attributes``: ``[{name, type}]`` of the
+    types the first values fixed (§1.5 "Discovering attributes")."""
+
+    def handle(sb: Account, req: Req) -> Resp:
+        known = sb.store.attribute_types[scope]
+        return Resp(200, [{"name": n, "type": t} for n, t in sorted(known.items())])
+
+    return handle
+
+
+def routes(objects: Iterable[CustifyObject]) -> list[tuple[str, str, Handler, str]]:
+    objects = tuple(objects)
+    out = [("GET", o.get_one.path, _one(o.name, o.get_one.envelope_key), f"{o.name}.get_one")
+           for o in objects if o.get_one]  # fmt: skip
+    if any(o.name == "health_scores" for o in objects):
+        out.append(("GET", "/health_score/simple", health_score_simple, "health_scores.simple"))
+    out += [("GET", o.attributes_path, discovery(o.name), f"{o.name}.attributes")
+            for o in objects if o.attributes_path]  # fmt: skip
+    return out

@@ -4,75 +4,54 @@ One generic handler serves each ``CustifyObject`` with a ``list_path``: page/ite
 (clamped to the row's ``page_size_max``), sorting in the row's ``sort_style``, the row's
 envelope. What really differs per object is only *scoping* (which query or path parameters
 narrow the list, e.g. objectives need a company) and the default order; both are small
-tables below, not copies of the routing code.
+registry facts (``scoped_paths``, ``default_sort``, ``also_sort_order``, ``echoes_paging``,
+``filter_style``) plus the scopers of ``routes/scopes.py``, not copies of the routing code.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from models.registry import OBJECTS, CustifyObject
+from models.registry import CustifyObject
 from models.types import Envelope, SortStyle
 from sandbox import filters
 from sandbox.routes import render, scopes
+from sandbox.routes.scopes import Scope
 from sandbox.store import get_path, sort_key
 from sandbox.util import Req, Resp, bad_request
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
-#: Documented default orders (§1.7); every other list: created_at descending (INF).
-DEFAULT_SORT: dict[str, tuple[str, bool]] = {
-    "people": ("signed_up_at", True), "companies": ("signed_up_at", True),
-    "notes": ("created_at", True), "tags": ("position", False), "tickets": ("openedAt", True),
-    "lifecycles": ("position", False), "playbooks": ("position", False),
-    "customer_objectives": ("created_at", True), "survey_responses": ("responseDate", True),
-}  # fmt: skip
-#: Lists whose prose (or the MCP) also uses ``sort``+``order`` next to ``sorting`` (§1.7, §14).
-ALSO_SORT_ORDER = {"lifecycles", "playbooks", "customer_objectives"}
-#: Lists whose answer echoes ``page`` and ``itemsPerPage`` next to ``total`` (§1.7, §11, §14).
-ECHO_PAGING = {"customer_objectives", "survey_responses"}
-#: Lists whose documented page size parameter is ``limit`` (§1.7 SPEC limitParam: notes and
-#: tags, no documented maximum, default 20); they accept ``itemsPerPage`` as every list does.
-LIMIT_PARAM = {"notes", "tags"}
+Handler = Callable[["Account", Req], Resp]
 
 
-@dataclass
-class Scope:
-    """What narrows a list: equality constraints (hash-indexed) and an extra predicate."""
-
-    eq: dict[str, Any] = field(default_factory=dict)
-    pred: Callable[[dict], bool] | None = None
-    key: str | None = None
-    sticky_first: bool = False
-
-
-def routes() -> list[tuple[str, str, Callable, str]]:
-    """``(method, template, handler, name)`` for every list path, from the registry."""
+def routes(objects: Iterable[CustifyObject]) -> list[tuple[str, str, Handler, str]]:
+    """``(method, template, handler, name)`` for every list path of the registry rows."""
+    objects = tuple(objects)
     out = []
-    for obj in OBJECTS:
+    for obj in objects:
         if not obj.list_path:
             continue
         handler = make_handler(obj)
-        for template in [obj.list_path, *scopes.EXTRA_PATHS.get(obj.name, ())]:
-            for path in scopes.aliases(template):
+        for template in [obj.list_path, *obj.scoped_paths]:
+            for path in scopes.aliases(template, objects):
                 out.append(("GET", path, handler, f"{obj.name}.list"))
     return out
 
 
-def make_handler(obj: CustifyObject) -> Callable[[Sandbox, Req], Resp]:
+def make_handler(obj: CustifyObject) -> Handler:
     scoper = scopes.SCOPERS.get(obj.name)
 
-    def handle(sb: Sandbox, req: Req) -> Resp:
+    def handle(sb: Account, req: Req) -> Resp:
         _refuse_unscoped(sb, obj, req)
         scope = Scope()
         if scoper is not None:
             scoper(sb.store, req, scope)
         now = sb.clock.now()
-        pred, key = filters.parse(obj.name, req.query.get("filters"), now)
+        pred, key = filters.parse(obj, req.query.get("filters"), now)
         if pred is not None:
             scope.pred = _and(scope.pred, pred)
             scope.key = f"{scope.key}|{key}|day={int(now // 86_400)}"  # relative date filters
@@ -91,7 +70,7 @@ def make_handler(obj: CustifyObject) -> Callable[[Sandbox, Req], Resp]:
     return handle
 
 
-def _and(a, b):
+def _and(a: Callable[[dict], bool] | None, b: Callable[[dict], bool]) -> Callable[[dict], bool]:
     return b if a is None else (lambda r: a(r) and b(r))
 
 
@@ -104,7 +83,7 @@ def paging(obj: CustifyObject, query: dict[str, str]) -> tuple[int, int]:
     there is only a courtesy to clients written against the other lists.
     """
     size_param = "itemsPerPage"
-    if obj.name in LIMIT_PARAM and "limit" in query:
+    if "limit" in obj.page_size_params and "limit" in query:
         size_param = "limit"
     try:
         page = int(query.get("page", 1))
@@ -118,7 +97,7 @@ def paging(obj: CustifyObject, query: dict[str, str]) -> tuple[int, int]:
     return page, min(per_page, obj.page_size_max)
 
 
-def _served(sb: Sandbox, obj: CustifyObject, page: int, per_page: int) -> tuple[int, int]:
+def _served(sb: Account, obj: CustifyObject, page: int, per_page: int) -> tuple[int, int]:
     """The page and size actually served under the ``page_caps`` / ``ignore_page`` knobs."""
     cap = sb.faults.page_caps.get(obj.name)
     if cap:
@@ -128,16 +107,17 @@ def _served(sb: Sandbox, obj: CustifyObject, page: int, per_page: int) -> tuple[
     return page, per_page
 
 
-def _refuse_unscoped(sb: Sandbox, obj: CustifyObject, req: Req) -> None:
-    """The ``unscoped_files_refused`` knob: ``GET /file`` needs a company or a person (§19)."""
-    scoped = req.query.get("companyId") or req.query.get("peopleId")
-    if obj.name == "files" and sb.faults.unscoped_files_refused and not scoped:
-        raise bad_request("companyId or peopleId is required")
+def _refuse_unscoped(sb: Account, obj: CustifyObject, req: Req) -> None:
+    """The ``unscoped_files_refused`` knob: a list with ``scoped_by`` parents (``GET /file``)
+    needs one of them (§19)."""
+    params = [param for _, param in obj.scoped_by]
+    if params and sb.faults.unscoped_files_refused and not any(req.query.get(p) for p in params):
+        raise bad_request(f"{' or '.join(params)} is required")
 
 
 def sort_order(obj: CustifyObject, query: dict[str, str]) -> tuple[str, bool]:
     """(field, descending) from ``sorting`` JSON or ``sort``+``order``, per the registry row."""
-    fld, desc = DEFAULT_SORT.get(obj.name, ("created_at", True))
+    fld, desc = obj.default_sort
     style = obj.sort_style
     if style == SortStyle.SORTING_JSON and query.get("sorting"):
         try:
@@ -148,7 +128,7 @@ def sort_order(obj: CustifyObject, query: dict[str, str]) -> tuple[str, bool]:
             raise bad_request('sorting: expected {"field": ..., "direction": asc|desc}')
         return spec.get("field", fld), _direction("sorting.direction", spec.get("direction"), desc)
     takes_sort_order = style == SortStyle.SORT_ORDER or (
-        style == SortStyle.SORTING_JSON and obj.name in ALSO_SORT_ORDER
+        style == SortStyle.SORTING_JSON and obj.also_sort_order
     )
     if takes_sort_order and (query.get("sort") or query.get("order")):
         return query.get("sort") or fld, _direction("order", query.get("order"), desc)
@@ -163,7 +143,7 @@ def _direction(name: str, value: Any, default_desc: bool) -> bool:
     return str(value).lower() == "desc"
 
 
-def select(sb: Sandbox, obj: str, scope: Scope, fld: str, desc: bool, offset: int,
+def select(sb: Account, obj: str, scope: Scope, fld: str, desc: bool, offset: int,
            limit: int) -> tuple[list[str], int]:  # fmt: skip
     """One page of ids and the total, ordered by ``(fld, id)``; ties broken by id."""
     table = sb.store.table(obj)
@@ -196,14 +176,14 @@ def envelope(obj: CustifyObject, rows: list[dict], total: int, page: int, per_pa
     if obj.envelope == Envelope.OBJECT_OR_SINGLE and total == 1 and len(rows) == 1:
         return rows[0]
     body: dict[str, Any] = {obj.envelope_key: rows, "total": total}
-    if obj.name in ECHO_PAGING:
+    if obj.echoes_paging:
         body.update(page=page, itemsPerPage=per_page)
     if obj.envelope == Envelope.ARRAY_WRAPPED:
         return [body]
     return body
 
 
-def _mutate(sb: Sandbox, obj: str, n: int) -> None:
+def _mutate(sb: Account, obj: str, n: int) -> None:
     """The mutate-while-paging fault: bump ``updated_at`` of ``n`` random records."""
     table = sb.store.table(obj)
     for rid in sb.faults.sample(list(table.rows), n):

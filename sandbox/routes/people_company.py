@@ -12,23 +12,37 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from models.registry import ACTIONS
+from models.registry import ACTIONS, REGISTRY, Action
+from models.types import FieldType, ReadNorm
 from sandbox import attributes, lookup, validation
 from sandbox.routes import render
-from sandbox.routes.writes_common import check_reject, stamp_and_store
 from sandbox.util import Req, Resp, bad_request, not_found
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
-PEOPLE_FIELDS = ("user_id", "email", "name", "phone", "signed_up_at", "session_count",
-                 "unsubscribed_from_emails", "unsubscribed_from_calls")  # fmt: skip
-COMPANY_FIELDS = ("company_id", "name", "signed_up_at", "size", "website", "industry", "plan",
-                  "monthly_revenue", "churned")  # fmt: skip
-OWNER_FIELDS = ("owners_csm", "owners_account")
+_STRUCTURED = (FieldType.LIST, FieldType.OBJECT, FieldType.ATTRIBUTES, FieldType.FILE)
 
 
-def match_person(sb: Sandbox, body: dict) -> dict | None:
+def _owners(action: Action) -> tuple[str, ...]:
+    """Fields naming a Custify user, read back with ``_email``/``_name`` (§1.5)."""
+    return tuple(n for n, r in action.read_as.items() if r.norm is ReadNorm.USER)
+
+
+def _plain(action: Action) -> tuple[str, ...]:
+    """Scalar body fields stored as sent (not ids, links, attributes or owners)."""
+    owners = _owners(action)
+    return tuple(n for n, t in action.body.items()
+                 if t not in _STRUCTURED and n != "id" and n not in owners)  # fmt: skip
+
+
+#: What ``POST /people`` and ``POST /company`` store as sent, from the upsert actions' bodies.
+PEOPLE_FIELDS = _plain(ACTIONS["people.upsert"])
+COMPANY_FIELDS = _plain(ACTIONS["companies.upsert"])
+OWNER_FIELDS = _owners(ACTIONS["companies.upsert"])
+
+
+def match_person(sb: Account, body: dict) -> dict | None:
     """The person a ``POST /people`` body names, by §2's lookup order; None means create."""
     store = sb.store
     if body.get("id"):
@@ -51,12 +65,12 @@ def match_person(sb: Sandbox, body: dict) -> dict | None:
     return None
 
 
-def upsert_person(sb: Sandbox, req: Req) -> Resp:
+def upsert_person(sb: Account, req: Req) -> Resp:
     body = req.json_object()
     old = match_person(sb, body)
     action = ACTIONS["people.create" if old is None else "people.update"]
-    check_reject(sb, action, req, body)
-    validation.check(ACTIONS["people.upsert"], body)
+    sb.check_reject(action, req, body)
+    validation.check(ACTIONS["people.upsert"], body, sb.object("people").string_max)
     unset = validation.check_unset("people", body)
     if old is None and not body.get("user_id") and not body.get("email"):
         raise bad_request("user_id or email is required to create a person")
@@ -68,19 +82,18 @@ def upsert_person(sb: Sandbox, req: Req) -> Resp:
     if "companies" in body and body["companies"] is not None:
         rec["companies"] = link(sb, rec.get("companies") or [], body["companies"], "companies")
     apply_unset(rec, unset)
-    stored = stamp_and_store(sb, "people", rec, old is None)
-    attributes.commit(sb.store, "people", types)
+    stored = sb.stamp_and_store("people", rec, old is None)
+    attributes.commit(sb.store.attribute_types["people"], types)
     return Resp(200, render.entity(stored, req))
 
 
 def new_person() -> dict:
     rec: dict = {k: None for k in PEOPLE_FIELDS}
-    rec.update(unsubscribed_from_emails=False, unsubscribed_from_calls=False, session_count=0,
-               last_seen_at=None, custom_attributes={}, companies=[], tags=[])  # fmt: skip
+    rec.update(copy.deepcopy(dict(REGISTRY["people"].new_record)))
     return rec
 
 
-def match_company(sb: Sandbox, body: dict) -> dict | None:
+def match_company(sb: Account, body: dict) -> dict | None:
     if body.get("id"):
         rec = sb.store.table("companies").rows.get(body["id"])
         if rec is None:
@@ -93,12 +106,12 @@ def match_company(sb: Sandbox, body: dict) -> dict | None:
     raise bad_request("id or company_id is required")
 
 
-def upsert_company(sb: Sandbox, req: Req) -> Resp:
+def upsert_company(sb: Account, req: Req) -> Resp:
     body = req.json_object()
     old = match_company(sb, body)
     action = ACTIONS["companies.create" if old is None else "companies.update"]
-    check_reject(sb, action, req, body)
-    validation.check(ACTIONS["companies.upsert"], body)
+    sb.check_reject(action, req, body)
+    validation.check(ACTIONS["companies.upsert"], body, sb.object("companies").string_max)
     unset = validation.check_unset("companies", body)
     rec = copy.deepcopy(old) if old is not None else new_company()
     for name in COMPANY_FIELDS:
@@ -118,21 +131,18 @@ def upsert_company(sb: Sandbox, req: Req) -> Resp:
         if path in OWNER_FIELDS:
             set_owner(sb, rec, path, None)
     apply_unset(rec, unset)
-    stored = stamp_and_store(sb, "companies", rec, old is None)
-    attributes.commit(sb.store, "companies", types)
+    stored = sb.stamp_and_store("companies", rec, old is None)
+    attributes.commit(sb.store.attribute_types["companies"], types)
     return Resp(200, render.entity(stored, req))
 
 
 def new_company() -> dict:
     rec: dict = {k: None for k in COMPANY_FIELDS}
-    for name in OWNER_FIELDS:
-        rec.update({name: None, f"{name}_email": None, f"{name}_name": None})
-    rec.update(churned=False, parent_companies=[], custom_attributes={}, tags=[],
-               metrics={"health_scores": {}, "calculated_metrics": {}, "people_count": 0})  # fmt: skip
+    rec.update(copy.deepcopy(dict(REGISTRY["companies"].new_record)))
     return rec
 
 
-def set_owner(sb: Sandbox, rec: dict, name: str, value: str | None) -> None:
+def set_owner(sb: Account, rec: dict, name: str, value: str | None) -> None:
     """Owners are Custify users, sent by e-mail or id; reads add ``_email``/``_name`` (§1.5)."""
     if value is None:
         rec.update({name: None, f"{name}_email": None, f"{name}_name": None})
@@ -143,7 +153,7 @@ def set_owner(sb: Sandbox, rec: dict, name: str, value: str | None) -> None:
     rec.update({name: user["id"], f"{name}_email": user["email"], f"{name}_name": user["name"]})
 
 
-def merge_attributes(sb: Sandbox, scope: str, rec: dict, body: dict) -> dict[str, str]:
+def merge_attributes(sb: Account, scope: str, rec: dict, body: dict) -> dict[str, str]:
     """Key-by-key merge; null removes the key (§1.4 "sending null clears a value"). Values
     must fit the type each attribute's first value fixed (sandbox/attributes.py); returns the
     types this write fixes, for the caller to commit once the write is stored."""
@@ -152,13 +162,15 @@ def merge_attributes(sb: Sandbox, scope: str, rec: dict, body: dict) -> dict[str
         return {}
     current = rec.get("custom_attributes") or {}
     validation.check_attributes(attrs, current)
-    attrs, types = attributes.enforce(sb, scope, attrs, "custom_attributes")
+    attrs, types = attributes.enforce(sb.store.attribute_types[scope],
+                                      sb.faults.attribute_type_mismatch, attrs,
+                                      "custom_attributes")  # fmt: skip
     merged = {**current, **attrs}
     rec["custom_attributes"] = {k: v for k, v in merged.items() if v is not None}
     return types
 
 
-def link(sb: Sandbox, current: list[str], items: list, field: str) -> list[str]:
+def link(sb: Account, current: list[str], items: list, field: str) -> list[str]:
     """Apply ``[{company_id}|{id}, remove?]`` links to a list of Custify company ids (§2, §3)."""
     out = list(current)
     for item in items:

@@ -1,8 +1,8 @@
 """How a stored record is shown in a list or get answer.
 
-Mostly the stored READ shape as is. People and companies honour ``properties`` (a JSON array
-of field names; ``id``, ``name``, ``created_at`` and ``updated_at`` always come back) and, on
-reads (where a ``store`` is passed), ``includeSegments`` (§1.7): the ``{id, name}`` of each
+Mostly the stored READ shape as is. Objects whose lists take ``properties`` (the registry's
+``accepts_properties``: people and companies) honour it (a JSON array of field names; ``id``,
+``name``, ``created_at`` and ``updated_at`` always come back) and, on reads (where a ``store`` is passed), ``includeSegments`` (§1.7): the ``{id, name}`` of each
 segment of the entity's type that holds it (``Store.segments_of``). Playbooks drop
 ``company_counts`` with ``includeCounts=false``.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from models.registry import REGISTRY
 from sandbox.util import Req, bad_request
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ ALWAYS = ("id", "name", "created_at", "updated_at")
 
 
 def row(obj: str, rec: dict, req: Req, store: Store | None = None) -> dict:
-    if obj in ("people", "companies"):
+    known = REGISTRY.get(obj)
+    if known is not None and known.accepts_properties:
         return entity(rec, req, store, obj)
     if obj == "playbooks" and req.query.get("includeCounts", "true").lower() == "false":
         return {k: v for k, v in rec.items() if k != "company_counts"}

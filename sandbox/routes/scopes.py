@@ -9,35 +9,37 @@ default) and survey responses live under their survey. Each scoper fills a ``Sco
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from models.registry import OBJECTS, REGISTRY, CustifyObject
 from sandbox import lookup
 from sandbox.util import DAY_S, Req, bad_request, day_start, not_found, parse_date
 
 if TYPE_CHECKING:
-    from sandbox.routes.lists import Scope
     from sandbox.store import Store
 
-#: Extra list paths per object (entity-scoped variants of the registry's list path).
-EXTRA_PATHS: dict[str, tuple[str, ...]] = {
-    "people": ("/company/people/{company}",),
-    "notes": ("/note/{entity}",),
-    "tickets": ("/ticket/{entity}",),
-    "deals": ("/financial/deal/{entity}",),
-    "invoices": ("/financial/invoice/{entity}",),
-    "subscriptions": ("/financial/subscription/{entity}",),
-    "meetings": ("/calendar/meeting/{model}/{entity}",),
-}
 
-#: The spec spells the time-track path both ways (quirk 7); every route is served under both.
-PATH_ALIASES = {"/time-track": "/time_track"}
+@dataclass
+class Scope:
+    """What narrows a list: equality constraints (hash-indexed) and an extra predicate."""
+
+    eq: dict[str, Any] = field(default_factory=dict)
+    pred: Callable[[dict], bool] | None = None
+    key: str | None = None
+    sticky_first: bool = False
 
 
-def aliases(template: str) -> list[str]:
+def aliases(template: str, objects: Iterable[CustifyObject] = OBJECTS) -> list[str]:
+    """``template`` and its other spellings: a path under an object's list path is also
+    served under each of its ``path_spellings`` (``/time_track``, quirk 7)."""
     out = [template]
-    for a, b in PATH_ALIASES.items():
-        if template.startswith(a):
-            out.append(b + template[len(a) :])
+    for obj in objects:
+        base = obj.list_path
+        for spelling in obj.path_spellings if base else ():
+            if template.startswith(base):
+                out.append(spelling + template[len(base) :])
     return out
 
 
@@ -85,9 +87,17 @@ def _comments(store: Store, req: Req, scope: Scope) -> None:
     scope.eq.update(entityModel=req.params["entityModel"], entity=req.params["entity"])
 
 
+#: A comment's ``entityModel`` -> its parent's table, from the registry's parent lists (§9).
+PARENT_MODELS = {
+    p.fixed["entityModel"]: p.object
+    for p in REGISTRY["comments"].parent_lists
+    if "entityModel" in p.fixed
+}
+
+
 def parent(store: Store, model: str, entity: str) -> dict:
     """A comment's parent note or task (§9); 400 for a bad model, 404 for a missing parent."""
-    table = {"Note": "notes", "Task": "tasks"}.get(model)
+    table = PARENT_MODELS.get(model)
     if table is None:
         raise bad_request(f"entityModel must be Note or Task (got {model!r})")
     rec = store.table(table).rows.get(entity)
@@ -96,7 +106,10 @@ def parent(store: Store, model: str, entity: str) -> dict:
     return rec
 
 
-def _entity(field_company: str, field_people: str):
+Scoper = Callable[["Store", Req, Scope], None]
+
+
+def _entity(field_company: str, field_people: str) -> Scoper:
     """Scoper for ``/<list>/{entity}``: a company or a person, detected by id (§7, §12)."""
 
     def scoper(store: Store, req: Req, scope: Scope) -> None:
@@ -189,7 +202,7 @@ def _time_tracks(store: Store, req: Req, scope: Scope) -> None:
         scope.pred, scope.key = pred, f"dates={lo},{hi}"
 
 
-SCOPERS = {
+SCOPERS: dict[str, Scoper] = {
     "people": _people, "segments": _segments, "playbooks": _playbooks,
     "customer_objectives": _objectives, "comments": _comments, "notes": _notes,
     "tickets": _tickets, "tasks": _tasks, "files": _files, "tags": _tags,

@@ -17,64 +17,36 @@ new record in place after the generic merge has copied the written fields:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from models.registry import REGISTRY, Action
+from models.registry import Action, CustifyObject
 from models.types import ReadNorm
 from sandbox import lookup
 from sandbox.routes.scopes import parent
 from sandbox.util import ApiError, Req, bad_request, not_found
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
 #: Body keys that steer a write but are never stored as such.
 NOT_STORED = {"id", "_id", "$unset"}
-#: Where an identifier lives in the READ shape when it is not a plain field.
-IDENT_FIELDS = {
-    (k, "externalId"): "externalIds.custify" for k in ("deals", "invoices", "subscriptions")
-}
-#: Names used in "<label>: <id> not found" answers (the RudderStack mock's wording, §1.9).
-LABELS = {"people": "User", "companies": "Company", "notes": "Note", "tasks": "Task",
-          "tickets": "Ticket", "tags": "Tag", "files": "File", "comments": "Comment",
-          "time_tracks": "Time track", "deals": "Deal", "invoices": "Invoice",
-          "subscriptions": "Subscription"}  # fmt: skip
-FINANCIAL_WRITE_ONLY = ("externalId", "company_id", "user_id")
-
-Shaper = Callable[["Sandbox", Req, Action, dict, dict, bool], None]
+Shaper = Callable[["Account", Req, Action, dict, dict, bool], None]
 
 
-def defaults(obj: str, action: Action) -> dict:
-    """A new record: every writable field present (None), then the object's defaults."""
+def defaults(obj: CustifyObject, action: Action) -> dict:
+    """A new record: every writable field present (None), then the registry's
+    ``new_record`` (how Custify reads back what was not written)."""
     rec: dict = {k: None for k in action.body if k not in NOT_STORED}
-    rec.update(_DEFAULTS.get(obj, {}))
-    return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
-            for k, v in rec.items()}  # fmt: skip
+    rec.update(copy.deepcopy(dict(obj.new_record)))
+    return rec
 
 
-_DEFAULTS: dict[str, dict] = {
-    "notes": {"tags": [], "files": [], "sticky": False, "showInPortal": False, "status": "active",
-              "createdBy": None, "createdByType": "api", "externalProvider": None,
-              "externalId": None, "metadata": {"mentionedUsers": []}},
-    "tasks": {"status": "open", "collaborators": [], "collaboratorsDetailed": [], "checklist": [],
-              "tags": [], "files": [], "showInPortal": False, "assignedToCustomer": False,
-              "completedAt": None, "completedBy": None, "completedByName": None,
-              "snoozedUntilDate": None, "label": None, "createdBy": None, "createdByType": "api"},
-    "tickets": {"status": "active", "provider": "api", "assignedTo": None, "tags": [],
-                "rating": None, "ratingAt": None, "replies": [], "company": [],
-                "companyNames": [], "people": [], "peopleNames": []},
-    "comments": {"createdBy": None},
-    "tags": {"description": "", "color": "#3498db", "color_text": "#ffffff"},
-    "time_tracks": {"tags": [], "company": [], "people": []},
-    **{k: {"metadata": {}, "people": None} for k in ("deals", "invoices", "subscriptions")},
-}  # fmt: skip
-
-
-def shape(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
+def shape(sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
     obj = action.object
     if "tags" in body and body["tags"] is not None:
-        check_tags(sb, obj, body["tags"])
+        check_tags(sb, sb.object(obj), body["tags"])
     shaper = _SHAPERS.get(obj)
     if shaper is not None:
         shaper(sb, req, action, body, rec, creating)
@@ -90,9 +62,9 @@ def rename_read(action: Action, rec: dict) -> None:
             rec[read.field] = rec.pop(name)
 
 
-def check_tags(sb: Sandbox, obj: str, tag_ids: list) -> None:
+def check_tags(sb: Account, obj: CustifyObject, tag_ids: list) -> None:
     """Tag ids must exist and belong to the object's category (§1.6)."""
-    category = REGISTRY[obj].tag_category if obj in REGISTRY else None
+    category = obj.tag_category
     tags = sb.store.table("tags").rows
     for tid in tag_ids:
         tag = tags.get(tid) if isinstance(tid, str) else None
@@ -102,7 +74,7 @@ def check_tags(sb: Sandbox, obj: str, tag_ids: list) -> None:
             raise bad_request(f"tags: tag {tid} is a {tag['category']} tag, not a {category} tag")
 
 
-def _notes(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
+def _notes(sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
     if creating or "entity" in body or "entityModel" in body:
         model, entity = rec.get("entityModel"), rec.get("entity")
         if model == "Company":
@@ -117,7 +89,7 @@ def _notes(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creatin
         rec["metadata"] = {"mentionedUsers": [], **meta}
 
 
-def _tasks(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
+def _tasks(sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
     path_id = req.params.get("_id") or req.params.get("id")
     if "_id" in body and path_id and body["_id"] != path_id:
         raise bad_request("_id does not match the task id in the path")
@@ -142,7 +114,7 @@ def _tasks(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creatin
         rec["completedAt"] = (rec.get("completedAt") or sb.now_iso()) if done else None
 
 
-def _tickets(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
+def _tickets(sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
     """Write ``company`` is YOUR company_id, ``people`` a user_id or e-mail (quirk 10)."""
     if "externalId" in req.params:
         rec["externalId"] = req.params["externalId"]
@@ -178,7 +150,7 @@ def check_reply(reply: object) -> dict:
             "submittedAt": reply.get("submittedAt"), "type": reply.get("type")}  # fmt: skip
 
 
-def _comments(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
+def _comments(sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
     model, entity = req.params["entityModel"], req.params["entity"]
     parent(sb.store, model, entity)
     if not creating and (rec["entity"], rec["entityModel"]) != (entity, model):
@@ -187,15 +159,18 @@ def _comments(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, crea
 
 
 def _financial(
-    sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool
+    sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool
 ) -> None:
-    """An externalId names one record of its kind: giving a record another one's is a 409."""
+    """An externalId names one record of its kind: giving a record another one's is a 409.
+    Fields read back elsewhere (``Action.read_as``: the externalId, ``company_id``,
+    ``user_id``) are not stored under their written names."""
     ext = body.get("externalId")
+    obj = sb.object(action.object)
     if ext:
-        fld = IDENT_FIELDS[(action.object, "externalId")]
+        fld = obj.find_field("externalId")
         holders = sb.store.table(action.object).lookup(fld, ext)
         if holders - {rec.get("id")}:
-            label = LABELS[action.object].lower()
+            label = obj.record_label.lower()
             raise ApiError(409, f"externalId {ext!r} is already used by another {label}")
         rec["externalIds"] = {**(rec.get("externalIds") or {}), "custify": ext}
     if body.get("company") or body.get("company_id"):
@@ -204,12 +179,13 @@ def _financial(
     if body.get("people") or body.get("user_id"):
         rec["people"] = lookup.person_or_404(sb.store, id=body.get("people"),
                                              user_id=body.get("user_id"))["id"]  # fmt: skip
-    for key in FINANCIAL_WRITE_ONLY:
-        rec.pop(key, None)
+    for key, read in action.read_as.items():
+        if read.field and read.field != key:
+            rec.pop(key, None)
 
 
 def _time_tracks(
-    sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool
+    sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool
 ) -> None:
     """``?user=`` is required on create (§13); company and people read back as arrays."""
     q = req.query
@@ -228,7 +204,7 @@ def _time_tracks(
                                               user_id=q.get("user_id"), email=q.get("email"))["id"]]  # fmt: skip
 
 
-def _tags(sb: Sandbox, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
+def _tags(sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
     if creating:
         same = sb.store.table("tags").lookup("category", rec["category"])
         rows = sb.store.table("tags").rows

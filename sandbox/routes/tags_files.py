@@ -10,29 +10,24 @@ from typing import TYPE_CHECKING
 from models.registry import ACTIONS, OBJECTS
 from sandbox import lookup, validation
 from sandbox.routes import render
-from sandbox.routes.writes_common import check_reject, stamp_and_store
 from sandbox.util import ApiError, Req, Resp, bad_request, not_found
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
-#: Tag category -> the table its entities live in (§1.6): the registry's objects, plus the
-#: sandbox's calculated metrics (a store table without a registry row).
-CATEGORY_TABLES = {
-    **{o.tag_category: o.name for o in OBJECTS if o.tag_category},
-    "calculated_metric": "calculated_metrics",
-}
+#: Tag category -> the table its entities live in (§1.6), from the registry's objects.
+CATEGORY_TABLES = {o.tag_category: o.name for o in OBJECTS if o.tag_category}
 
 
-def patch_entity(sb: Sandbox, req: Req) -> Resp:
+def patch_entity(sb: Account, req: Req) -> Resp:
     return _patch(sb, req, "tags.entity", req.json_object())
 
 
-def people_tag(sb: Sandbox, req: Req) -> Resp:
+def people_tag(sb: Account, req: Req) -> Resp:
     return _patch(sb, req, "people.tag", req.json_object())
 
 
-def _patch(sb: Sandbox, req: Req, action_name: str, body: dict) -> Resp:
+def _patch(sb: Account, req: Req, action_name: str, body: dict) -> Resp:
     """Add or remove one tag on up to 100 entities of the tag's own category."""
     with_category = action_name == "tags.entity"
     validation.check_tag_patch(body, with_category=with_category)
@@ -46,7 +41,7 @@ def _patch(sb: Sandbox, req: Req, action_name: str, body: dict) -> Resp:
     missing = [i for i in body["ids"] if i not in table.rows]
     if missing:
         raise not_found(f"{category}: {missing[0]} not found")
-    check_reject(sb, ACTIONS[action_name], req, body)
+    sb.check_reject(ACTIONS[action_name], req, body)
     changed = 0
     for eid in dict.fromkeys(body["ids"]):
         rec = copy.deepcopy(table.rows[eid])
@@ -57,12 +52,12 @@ def _patch(sb: Sandbox, req: Req, action_name: str, body: dict) -> Resp:
             rec["tags"] = [t for t in tags if t != tag["id"]]
         else:
             continue
-        stamp_and_store(sb, table.name, rec, False)
+        sb.stamp_and_store(table.name, rec, False)
         changed += 1
     return Resp(200, {"message": f"Tag {body['type']} done", "modified": changed})
 
 
-def upload(sb: Sandbox, req: Req) -> Resp:
+def upload(sb: Account, req: Req) -> Resp:
     """Multipart ``file`` (+ companyId/peopleId). Never deduplicates. 409 for an empty file."""
     if "file" not in req.files:
         raise bad_request("file is required (multipart/form-data)")
@@ -71,7 +66,7 @@ def upload(sb: Sandbox, req: Req) -> Resp:
     cid, pid = fields.get("companyId"), fields.get("peopleId")
     comp = lookup.company_or_404(sb.store, id=cid) if cid else None
     person = lookup.person_or_404(sb.store, id=pid) if pid else None
-    check_reject(sb, ACTIONS["files.upload"], req, {**fields, "name": filename})
+    sb.check_reject(ACTIONS["files.upload"], req, {**fields, "name": filename})
     if not data:
         raise ApiError(409, "file: empty upload conflicts with the expected format")
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
@@ -80,10 +75,10 @@ def upload(sb: Sandbox, req: Req) -> Resp:
         "size": len(data), "showInPortal": False, "companies": [comp["id"]] if comp else [],
         "peoples": [person["id"]] if person else [],
     }  # fmt: skip
-    return Resp(200, stamp_and_store(sb, "files", rec, True))
+    return Resp(200, sb.stamp_and_store("files", rec, True))
 
 
-def unlink(sb: Sandbox, req: Req) -> Resp:
+def unlink(sb: Account, req: Req) -> Resp:
     """Detach a file from a company and/or person; with neither, from everything (INF)."""
     body = req.json_object()
     action = ACTIONS["files.unlink"]
@@ -91,7 +86,7 @@ def unlink(sb: Sandbox, req: Req) -> Resp:
     old = sb.store.table("files").rows.get(body["fileId"])
     if old is None:
         raise not_found(f"File: {body['fileId']} not found")
-    check_reject(sb, action, req, body)
+    sb.check_reject(action, req, body)
     rec = copy.deepcopy(old)
     cid, pid = body.get("companyId"), body.get("peopleId")
     if cid and cid not in rec["companies"] or pid and pid not in rec["peoples"]:
@@ -102,5 +97,5 @@ def unlink(sb: Sandbox, req: Req) -> Resp:
         rec["companies"] = [c for c in rec["companies"] if c != cid]
     if pid:
         rec["peoples"] = [p for p in rec["peoples"] if p != pid]
-    stamp_and_store(sb, "files", rec, False)
+    sb.stamp_and_store("files", rec, False)
     return Resp(200, {"message": "File unlinked", "file": render.row("files", rec, req)})

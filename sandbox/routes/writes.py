@@ -1,4 +1,4 @@
-"""Every write endpoint behind the registry's 49 actions, generated from ``ACTIONS``.
+"""Every write endpoint behind the registry's actions, generated from the account's rows.
 
 Actions that share a method and path (``people.create``/``update``/``upsert`` are all
 ``POST /people``) are one endpoint, as on the real server. Most endpoints run the generic
@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from models.registry import ACTIONS, Action
+from models.registry import Action, CustifyObject
 from models.types import ActionKind, Envelope, IdLocation
 from sandbox import validation
 from sandbox.routes import appends, gets, people_company, render, shapes, tags_files
 from sandbox.routes.scopes import aliases
-from sandbox.routes.writes_common import check_reject, stamp_and_store
 from sandbox.util import Req, Resp, bad_request, not_found
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.account import Account
 
-Handler = Callable[["Sandbox", Req], Resp]
+Handler = Callable[["Account", Req], Resp]
 
 #: Endpoints with their own logic, keyed by the set of action names served there.
 SPECIAL: dict[frozenset[str], Handler] = {
@@ -47,11 +46,6 @@ SPECIAL: dict[frozenset[str], Handler] = {
     frozenset({"files.unlink"}): tags_files.unlink,
 }  # fmt: skip
 
-#: Keys Custify matches a create on although the action names no identifier (INF: a ticket's
-#: externalId is its key for PUT/DELETE, so POST /ticket with a known one updates it, unless
-#: the ``ticket_create_duplicates`` knob plays the other answer: a second ticket).
-IMPLICIT_KEYS = {"tickets": "externalId"}
-
 _SHAPE = re.compile(r"\{\w+\}")
 
 
@@ -62,10 +56,11 @@ def templates(action: Action) -> list[str]:
     return list(dict.fromkeys([action.path, *(i.path for i in idents if i.path)]))
 
 
-def routes() -> list[tuple[str, str, Handler, str]]:
+def routes(objects: Iterable[CustifyObject]) -> list[tuple[str, str, Handler, str]]:
+    objects = tuple(objects)
     groups: dict[tuple[str, str], list[Action]] = {}
     first_template: dict[tuple[str, str], str] = {}
-    for action in ACTIONS.values():
+    for action in (a for o in objects for a in o.actions):
         for template in templates(action):
             key = (action.method, _SHAPE.sub("{}", template))
             groups.setdefault(key, []).append(action)
@@ -74,7 +69,7 @@ def routes() -> list[tuple[str, str, Handler, str]]:
     for key, actions in groups.items():
         handler = SPECIAL.get(frozenset(a.name for a in actions)) or generic(actions)
         label = "+".join(a.name for a in actions)
-        for path in aliases(first_template[key]):
+        for path in aliases(first_template[key], objects):
             out.append((key[0], path, handler, label))
     return out
 
@@ -82,7 +77,7 @@ def routes() -> list[tuple[str, str, Handler, str]]:
 def generic(actions: list[Action]) -> Handler:
     by_kind = {a.kind: a for a in actions}
 
-    def handle(sb: Sandbox, req: Req) -> Resp:
+    def handle(sb: Account, req: Req) -> Resp:
         if ActionKind.DELETE in by_kind:
             return delete(sb, req, by_kind[ActionKind.DELETE])
         body = req.json_object()
@@ -92,12 +87,12 @@ def generic(actions: list[Action]) -> Handler:
     return handle
 
 
-def find(sb: Sandbox, obj: str, ident: str, value: str) -> dict | None:
-    """The record an identifier names; financial externalIds live in ``externalIds.custify``."""
+def find(sb: Account, obj: str, ident: str, value: str) -> dict | None:
+    """The record an identifier names, by the read field holding it (``find_field``)."""
     table = sb.store.table(obj)
     if ident in ("id", "_id"):
         return table.rows.get(value)
-    fld = shapes.IDENT_FIELDS.get((obj, ident), ident)
+    fld = sb.object(obj).find_field(ident)
     ids = table.lookup(fld, value)
     return table.rows[min(ids)] if ids else None
 
@@ -110,13 +105,13 @@ def _path_ident(action: Action, req: Req) -> tuple[str, str] | None:
     return None
 
 
-def locate(sb: Sandbox, req: Req, body: dict, by_kind: dict) -> tuple[dict | None, Action]:
+def locate(sb: Account, req: Req, body: dict, by_kind: dict) -> tuple[dict | None, Action]:
     """The stored target (None = create) and the action that applies to it."""
     main = next(a for a in actions_in(by_kind, "update", "upsert", "create"))
     obj = main.object
     existing_action = by_kind.get(ActionKind.UPDATE) or by_kind.get(ActionKind.UPSERT) or main
     create_action = by_kind.get(ActionKind.CREATE) or by_kind.get(ActionKind.UPSERT)
-    label = shapes.LABELS.get(obj, obj)
+    label = sb.object(obj).record_label
     in_path = _path_ident(main, req)
     if in_path is not None:
         rec = find(sb, obj, *in_path)
@@ -125,8 +120,9 @@ def locate(sb: Sandbox, req: Req, body: dict, by_kind: dict) -> tuple[dict | Non
         return rec, existing_action
     idents = [i for a in actions_in(by_kind, "upsert", "update", "create") for i in a.identifiers]
     names = list(dict.fromkeys(i.name for i in idents if i.location != IdLocation.PATH))
-    if obj in IMPLICIT_KEYS and not (obj == "tickets" and sb.faults.ticket_create_duplicates):
-        names.append(IMPLICIT_KEYS[obj])
+    create_key = sb.object(obj).create_key  # the knob plays the other answer: a duplicate
+    if create_key and not sb.faults.ticket_create_duplicates:
+        names.append(create_key)
     for name in names:
         value = body.get(name) if name in body else req.query.get(name)
         if value in (None, ""):
@@ -141,27 +137,27 @@ def locate(sb: Sandbox, req: Req, body: dict, by_kind: dict) -> tuple[dict | Non
     return None, create_action
 
 
-def actions_in(by_kind: dict, *kinds: str):
+def actions_in(by_kind: dict, *kinds: str) -> Iterator[Action]:
     return (by_kind[ActionKind(k)] for k in kinds if ActionKind(k) in by_kind)
 
 
-def write(sb: Sandbox, req: Req, action: Action, body: dict, old: dict | None) -> Resp:
+def write(sb: Account, req: Req, action: Action, body: dict, old: dict | None) -> Resp:
     """Validate, merge, shape, stamp and store one record; answer with its READ shape."""
-    check_reject(sb, action, req, body)
-    validation.check(action, body)
+    sb.check_reject(action, req, body)
     obj = action.object
-    rec = copy.deepcopy(old) if old is not None else shapes.defaults(obj, action)
+    validation.check(action, body, sb.object(obj).string_max)
+    rec = copy.deepcopy(old) if old is not None else shapes.defaults(sb.object(obj), action)
     for name, value in body.items():
         if name in action.body and name not in shapes.NOT_STORED:
             rec[name] = copy.deepcopy(value)
     shapes.shape(sb, req, action, body, rec, creating=old is None)
-    return Resp(200, render.row(obj, stamp_and_store(sb, obj, rec, old is None), req))
+    return Resp(200, render.row(obj, sb.stamp_and_store(obj, rec, old is None), req))
 
 
-def delete(sb: Sandbox, req: Req, action: Action) -> Resp:
+def delete(sb: Account, req: Req, action: Action) -> Resp:
     """Hard delete by path id or query identifier (§2, §3, §5, §7, §12, §13)."""
     obj = action.object
-    label = shapes.LABELS.get(obj, obj)
+    label = sb.object(obj).record_label
     ident = _path_ident(action, req) or next(
         ((i.name, req.query[i.name]) for i in action.identifiers
          if i.location == IdLocation.QUERY and req.query.get(i.name)),
@@ -173,6 +169,6 @@ def delete(sb: Sandbox, req: Req, action: Action) -> Resp:
     rec = find(sb, obj, *ident)
     if rec is None:
         raise not_found(f"{label}: {value} not found")
-    check_reject(sb, action, req, {"id": rec["id"]})
+    sb.check_reject(action, req, {"id": rec["id"]})
     sb.store.delete(obj, rec["id"])
     return Resp(200, None if action.response == Envelope.EMPTY else {"deleted": 1})

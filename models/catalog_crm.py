@@ -6,6 +6,7 @@ Read through ``models.registry``; the row types are in ``models.rows``.
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Any
 
 from models.rows import (
     UNREAD,
@@ -135,17 +136,17 @@ TAG_RECOVERY = Recovery(
 )
 
 #: How a person, a company and a note created through the API read back (§2, §3, §6).
-PEOPLE_NEW = MappingProxyType({
+PEOPLE_NEW: MappingProxyType[str, Any] = MappingProxyType({
     "unsubscribed_from_emails": False, "unsubscribed_from_calls": False, "session_count": 0,
     "last_seen_at": None, "custom_attributes": {}, "companies": [], "tags": [],
 })  # fmt: skip
-COMPANY_NEW = MappingProxyType({
+COMPANY_NEW: MappingProxyType[str, Any] = MappingProxyType({
     **{f"{owner}{part}": None for owner in ("owners_csm", "owners_account")
        for part in ("", "_email", "_name")},
     "churned": False, "parent_companies": [], "custom_attributes": {}, "tags": [],
     "metrics": {"health_scores": {}, "calculated_metrics": {}, "people_count": 0},
 })  # fmt: skip
-NOTE_NEW = MappingProxyType({
+NOTE_NEW: MappingProxyType[str, Any] = MappingProxyType({
     "tags": [], "files": [], "sticky": False, "showInPortal": False, "status": "active",
     "createdBy": None, "createdByType": "api", "externalProvider": None, "externalId": None,
     "metadata": {"mentionedUsers": []},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 from models.catalog_crm import A_USER, EXTERNAL_ID_PATH, ID_BODY, ID_PATH
 from models.rows import (
@@ -188,13 +189,13 @@ COMMENT_PARENTS = (
 )
 
 #: How a task and a ticket created through the API read back (§7, §8).
-TASK_NEW = MappingProxyType({
+TASK_NEW: MappingProxyType[str, Any] = MappingProxyType({
     "status": "open", "collaborators": [], "collaboratorsDetailed": [], "checklist": [],
     "tags": [], "files": [], "showInPortal": False, "assignedToCustomer": False,
     "completedAt": None, "completedBy": None, "completedByName": None,
     "snoozedUntilDate": None, "label": None, "createdBy": None, "createdByType": "api",
 })  # fmt: skip
-TICKET_NEW = MappingProxyType({
+TICKET_NEW: MappingProxyType[str, Any] = MappingProxyType({
     "status": "active", "provider": "api", "assignedTo": None, "tags": [], "rating": None,
     "ratingAt": None, "replies": [], "company": [], "companyNames": [], "people": [],
     "peopleNames": [],

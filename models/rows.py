@@ -7,6 +7,7 @@ described here too, so that a new action needs a registry row rather than new en
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -79,8 +80,9 @@ class Ref:
     field: str
     object: str
     by: str
-    sets: Mapping[str, str] = field(default_factory=dict)
-    when: Mapping[str, str] = field(default_factory=dict)
+    # ``field`` names a dataclass field here, so the factory is spelled in full
+    sets: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    when: Mapping[str, str] = dataclasses.field(default_factory=dict)
     take: str = "id"
 
 

@@ -73,10 +73,6 @@ class Account:
         self.shared_emails = SharedEmails(seed)
         self.shared_emails.grow(self.store, self.faults.shared_emails, bump=False)
 
-    def object(self, name: str) -> CustifyObject:
-        """The registry row this account serves for ``name``."""
-        return self.registry[name]
-
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the state lock (re-entrant): routes run under it, and so do admin calls."""

@@ -74,16 +74,17 @@ def _notes(ctx: _Ctx) -> list[dict]:
         c_t, u_t = stamp()
         comp, person = ctx.link(r)
         on_person = person is not None and r() < 0.4
+        who: dict = person if on_person and person is not None else comp
         author = ctx.user(r)
         integ = r() < 0.15
         rows.append({
             "id": g.new_id(c_t),
             "text": f"<p>Call with <b>{(person or comp)['name']}</b> about "
                     f"{TOPICS[int(r() * len(TOPICS))]}.</p><ul><li>Next step agreed</li></ul>",
-            "entity": person["id"] if on_person else comp["id"],
+            "entity": who["id"],
             "entityModel": "Customer" if on_person else "Company",
-            "entityName": (person if on_person else comp)["name"],
-            "company": [comp["id"]], "people": [person["id"]] if on_person else [],
+            "entityName": who["name"],
+            "company": [comp["id"]], "people": [who["id"]] if on_person else [],
             "tags": ctx.tag(r, "note"), "files": [], "sticky": r() < 0.1, "status": "active",
             "showInPortal": r() < 0.2, "createdBy": author["id"], "createdByType": "user",
             "externalProvider": "hubspot" if integ else None,

@@ -5,7 +5,7 @@ segments (both types), lifecycles with goals, playbooks (both types) and surveys
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models.registry import TAG_CATEGORIES
 from sandbox.util import iso_ms
@@ -17,7 +17,7 @@ COLORS = ("#1abc9c", "#3498db", "#9b59b6", "#e67e22", "#e74c3c", "#34495e")
 TAG_NAMES = ("VIP", "At risk", "Onboarding", "Expansion", "Champion", "Legacy", "Pilot", "Beta")
 LEVELS = ("low", "medium", "high")
 #: The score bands behind every health-score label (``GET /health_score/simple`` ranges).
-HEALTH_RANGES = (
+HEALTH_RANGES: tuple[dict[str, Any], ...] = (
     {"label": "bad", "color": "#e74c3c", "min": 0, "max": 39},
     {"label": "average", "color": "#f1c40f", "min": 40, "max": 69},
     {"label": "good", "color": "#2ecc71", "min": 70, "max": 100},
@@ -43,7 +43,8 @@ def tags(g: Gen) -> dict[str, list[str]]:
     """A few tags per category; returns category -> tag ids for the other generators."""
     rng, stamp = _stamps(g, "tags", 100)
     per_cat = g.count("tags_per_category", 4, minimum=3, linear=False)
-    rows, by_cat = [], {}
+    rows: list[dict] = []
+    by_cat: dict[str, list[str]] = {}
     for cat in TAG_CATEGORIES:
         by_cat[cat] = []
         for k in range(per_cat):
@@ -63,7 +64,7 @@ def tags(g: Gen) -> dict[str, list[str]]:
 def definitions(g: Gen, by_cat: dict[str, list[str]]) -> dict[str, list[str]]:
     """Health-score and calculated-metric definitions (company metrics point at them)."""
     rng, stamp = _stamps(g, "health_scores", 20)
-    hs = []
+    hs: list[dict] = []
     for i in range(g.count("health_scores", 6, minimum=3, linear=False)):
         c, u = stamp()
         hs.append({
@@ -74,7 +75,7 @@ def definitions(g: Gen, by_cat: dict[str, list[str]]) -> dict[str, list[str]]:
             "created_at": iso_ms(c), "updated_at": iso_ms(u),
         })  # fmt: skip
     rng, stamp = _stamps(g, "calculated_metrics", 10)
-    cms = []
+    cms: list[dict] = []
     for i in range(g.count("calculated_metrics", 4, minimum=2, linear=False)):
         c, u = stamp()
         cms.append({
@@ -91,7 +92,7 @@ def segments_and_flows(g: Gen, by_cat: dict[str, list[str]]) -> None:
     """Segments of both types, lifecycles with goals, playbooks of both types, surveys."""
     rng, stamp = _stamps(g, "segments", 40)
     r = rng.random
-    segs = []
+    segs: list[dict] = []
     for i in range(g.count("segments", 12, minimum=4, linear=False)):
         c, u = stamp()
         segs.append({
@@ -105,7 +106,7 @@ def segments_and_flows(g: Gen, by_cat: dict[str, list[str]]) -> None:
     _lifecycles(g, by_cat, [s["id"] for s in segs])
     _playbooks(g, by_cat)
     rng, stamp = _stamps(g, "surveys", 20)
-    surveys = []
+    surveys: list[dict] = []
     for i in range(g.count("surveys", 6, minimum=2, linear=False)):
         c, u = stamp()
         kind = "nps" if i % 2 == 0 else "csat"
@@ -117,7 +118,7 @@ def segments_and_flows(g: Gen, by_cat: dict[str, list[str]]) -> None:
 def _lifecycles(g: Gen, by_cat: dict[str, list[str]], segment_ids: list[str]) -> None:
     rng, stamp = _stamps(g, "lifecycles", 20)
     r = rng.random
-    rows = []
+    rows: list[dict] = []
     for i in range(g.count("lifecycles", 5, minimum=3, linear=False)):
         c, u = stamp()
         goals = [
@@ -147,7 +148,7 @@ def _lifecycles(g: Gen, by_cat: dict[str, list[str]], segment_ids: list[str]) ->
 def _playbooks(g: Gen, by_cat: dict[str, list[str]]) -> None:
     rng, stamp = _stamps(g, "playbooks", 30)
     r = rng.random
-    rows = []
+    rows: list[dict] = []
     for i in range(g.count("playbooks", 10, minimum=4, linear=False)):
         c, u = stamp()
         rows.append({

@@ -30,6 +30,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         host, port = self.server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         request = httpx.Request(
             self.command,
             f"http://{host}:{port}{self.path}",
@@ -77,7 +78,8 @@ class SandboxServer:
         self.sandbox = sandbox
         self._httpd = _Server((host, port), _Handler)
         self._httpd.sandbox = sandbox
-        self.host, self.port = self._httpd.server_address[:2]
+        bound, self.port = self._httpd.server_address[:2]
+        self.host = bound.decode() if isinstance(bound, bytes) else bound
         self.url = f"http://{self.host}:{self.port}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,

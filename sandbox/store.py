@@ -90,12 +90,12 @@ class Table:
             if old is not None:
                 self._sorted_remove(idx, (*sort_key(get_path(old, fld)), rid))
             bisect.insort(idx, (*sort_key(get_path(rec, fld)), rid))
-        for fld, idx in self._hash.items():
+        for fld, hidx in self._hash.items():
             if old is not None:
                 for v in hash_values(get_path(old, fld)):
-                    idx.get(v, set()).discard(rid)
+                    hidx.get(v, set()).discard(rid)
             for v in hash_values(get_path(rec, fld)):
-                idx.setdefault(v, set()).add(rid)
+                hidx.setdefault(v, set()).add(rid)
         self.rows[rid] = rec
         self.version += 1
 
@@ -105,9 +105,9 @@ class Table:
             return None
         for fld, idx in self._sorted.items():
             self._sorted_remove(idx, (*sort_key(get_path(old, fld)), rid))
-        for fld, idx in self._hash.items():
+        for fld, hidx in self._hash.items():
             for v in hash_values(get_path(old, fld)):
-                idx.get(v, set()).discard(rid)
+                hidx.get(v, set()).discard(rid)
         self.version += 1
         return old
 

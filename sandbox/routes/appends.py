@@ -27,7 +27,7 @@ def insert_event(sb: Account, req: Req) -> Resp:
     body = req.json_object()
     action = ACTIONS["events.insert"]
     sb.check_reject(action, req, body)
-    validation.check(action, body, sb.object("events").string_max)
+    validation.check(action, body, sb.registry["events"].string_max)
     validation.check_event(body)
     uid, email, cid = body.get("user_id"), body.get("email"), body.get("company_id")
     person = company = None
@@ -85,7 +85,10 @@ def score(kind: str) -> Callable[[Account, Req], Resp]:
                  "surveyId": body.get("surveyId") or q.get("surveyId")}  # fmt: skip
         survey = _survey(sb, kind, entry["surveyId"])
         kept = sb.store.scores[kind].get(person["id"])
-        if kept is None or parse_date(entry["submittedAt"]) >= parse_date(kept["submittedAt"]):
+        newer = (parse_date(entry["submittedAt"]) or 0.0) >= (
+            parse_date(kept["submittedAt"]) or 0.0 if kept is not None else 0.0
+        )
+        if kept is None or newer:
             sb.store.scores[kind][person["id"]] = entry
             sb.stamp_and_store("people", copy.deepcopy(person), creating=False)
         if survey is not None:
@@ -112,7 +115,7 @@ def survey_response(sb: Account, survey: dict, person: dict, entry: dict) -> Non
     table = sb.store.table("survey_responses")
     mine = table.lookup("survey", survey["id"]) & table.lookup("people", person["id"])
     old = table.rows[min(mine)] if mine else None
-    when = parse_date(entry["submittedAt"])
+    when = parse_date(entry["submittedAt"]) or 0.0
     if old is not None and when < (parse_date(old.get("responseDate")) or 0.0):
         return
     companies = person.get("companies") or []

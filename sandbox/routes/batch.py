@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models.registry import (
     ACTIONS,
@@ -63,7 +63,7 @@ def submit(sb: Account, req: Req) -> Resp:
             raise bad_request(f"jobs[{i}].payload must be an object")
     _expire(sb)
     now = sb.clock.now()
-    record = {"id": sb.new_id(), "status": "queued", "synchronous": sync,
+    record: dict[str, Any] = {"id": sb.new_id(), "status": "queued", "synchronous": sync,
               "jobs": copy.deepcopy(jobs), "submitted_t": now, "created_at": iso_ms(now),
               "polls": 0, "results": None, "completed_at": None}  # fmt: skip
     sb.store.batch_jobs[record["id"]] = record

@@ -75,7 +75,7 @@ def health_score_simple(sb: Account, req: Req) -> Resp:
     rows = sb.store.table("health_scores").rows
     return Resp(200, [
         {"id": r["id"], "name": r["name"], "description": r.get("description"),
-         "type": r.get("kpiType"), "weight": IMPACT_WEIGHTS.get(r.get("globalHealthScoreImpact"), 1),
+         "type": r.get("kpiType"), "weight": IMPACT_WEIGHTS.get(r.get("globalHealthScoreImpact") or "", 1),
          "ranges": [dict(band) for band in HEALTH_RANGES]}
         for _, r in sorted(rows.items())
     ])  # fmt: skip

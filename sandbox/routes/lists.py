@@ -150,7 +150,7 @@ def select(sb: Account, obj: str, scope: Scope, fld: str, desc: bool, offset: in
     if not scope.eq and scope.pred is None and not scope.sticky_first:
         return table.page_ids(fld, desc, offset, limit), len(table)
     if not scope.eq:
-        pred = scope.pred
+        pred = scope.pred or (lambda r: True)
         ordered = table.cached(
             (fld, desc, scope.key),
             lambda: [i for i in table.ordered_ids(fld, desc) if pred(table.rows[i])],
@@ -175,7 +175,7 @@ def envelope(obj: CustifyObject, rows: list[dict], total: int, page: int, per_pa
         return rows
     if obj.envelope == Envelope.OBJECT_OR_SINGLE and total == 1 and len(rows) == 1:
         return rows[0]
-    body: dict[str, Any] = {obj.envelope_key: rows, "total": total}
+    body: dict[str, Any] = {obj.envelope_key or obj.name: rows, "total": total}
     if obj.echoes_paging:
         body.update(page=page, itemsPerPage=per_page)
     if obj.envelope == Envelope.ARRAY_WRAPPED:

@@ -70,7 +70,7 @@ def upsert_person(sb: Account, req: Req) -> Resp:
     old = match_person(sb, body)
     action = ACTIONS["people.create" if old is None else "people.update"]
     sb.check_reject(action, req, body)
-    validation.check(ACTIONS["people.upsert"], body, sb.object("people").string_max)
+    validation.check(ACTIONS["people.upsert"], body, sb.registry["people"].string_max)
     unset = validation.check_unset("people", body)
     if old is None and not body.get("user_id") and not body.get("email"):
         raise bad_request("user_id or email is required to create a person")
@@ -111,7 +111,7 @@ def upsert_company(sb: Account, req: Req) -> Resp:
     old = match_company(sb, body)
     action = ACTIONS["companies.create" if old is None else "companies.update"]
     sb.check_reject(action, req, body)
-    validation.check(ACTIONS["companies.upsert"], body, sb.object("companies").string_max)
+    validation.check(ACTIONS["companies.upsert"], body, sb.registry["companies"].string_max)
     unset = validation.check_unset("companies", body)
     rec = copy.deepcopy(old) if old is not None else new_company()
     for name in COMPANY_FIELDS:

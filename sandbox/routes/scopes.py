@@ -36,7 +36,7 @@ def aliases(template: str, objects: Iterable[CustifyObject] = OBJECTS) -> list[s
     served under each of its ``path_spellings`` (``/time_track``, quirk 7)."""
     out = [template]
     for obj in objects:
-        base = obj.list_path
+        base = obj.list_path or ""
         for spelling in obj.path_spellings if base else ():
             if template.startswith(base):
                 out.append(spelling + template[len(base) :])

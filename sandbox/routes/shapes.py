@@ -46,7 +46,7 @@ def defaults(obj: CustifyObject, action: Action) -> dict:
 def shape(sb: Account, req: Req, action: Action, body: dict, rec: dict, creating: bool) -> None:
     obj = action.object
     if "tags" in body and body["tags"] is not None:
-        check_tags(sb, sb.object(obj), body["tags"])
+        check_tags(sb, sb.registry[obj], body["tags"])
     shaper = _SHAPERS.get(obj)
     if shaper is not None:
         shaper(sb, req, action, body, rec, creating)
@@ -165,7 +165,7 @@ def _financial(
     Fields read back elsewhere (``Action.read_as``: the externalId, ``company_id``,
     ``user_id``) are not stored under their written names."""
     ext = body.get("externalId")
-    obj = sb.object(action.object)
+    obj = sb.registry[action.object]
     if ext:
         fld = obj.find_field("externalId")
         holders = sb.store.table(action.object).lookup(fld, ext)

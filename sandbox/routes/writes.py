@@ -92,7 +92,7 @@ def find(sb: Account, obj: str, ident: str, value: str) -> dict | None:
     table = sb.store.table(obj)
     if ident in ("id", "_id"):
         return table.rows.get(value)
-    fld = sb.object(obj).find_field(ident)
+    fld = sb.registry[obj].find_field(ident)
     ids = table.lookup(fld, value)
     return table.rows[min(ids)] if ids else None
 
@@ -111,7 +111,7 @@ def locate(sb: Account, req: Req, body: dict, by_kind: dict) -> tuple[dict | Non
     obj = main.object
     existing_action = by_kind.get(ActionKind.UPDATE) or by_kind.get(ActionKind.UPSERT) or main
     create_action = by_kind.get(ActionKind.CREATE) or by_kind.get(ActionKind.UPSERT)
-    label = sb.object(obj).record_label
+    label = sb.registry[obj].record_label
     in_path = _path_ident(main, req)
     if in_path is not None:
         rec = find(sb, obj, *in_path)
@@ -120,7 +120,7 @@ def locate(sb: Account, req: Req, body: dict, by_kind: dict) -> tuple[dict | Non
         return rec, existing_action
     idents = [i for a in actions_in(by_kind, "upsert", "update", "create") for i in a.identifiers]
     names = list(dict.fromkeys(i.name for i in idents if i.location != IdLocation.PATH))
-    create_key = sb.object(obj).create_key  # the knob plays the other answer: a duplicate
+    create_key = sb.registry[obj].create_key  # the knob plays the other answer: a duplicate
     if create_key and not sb.faults.ticket_create_duplicates:
         names.append(create_key)
     for name in names:
@@ -145,8 +145,8 @@ def write(sb: Account, req: Req, action: Action, body: dict, old: dict | None) -
     """Validate, merge, shape, stamp and store one record; answer with its READ shape."""
     sb.check_reject(action, req, body)
     obj = action.object
-    validation.check(action, body, sb.object(obj).string_max)
-    rec = copy.deepcopy(old) if old is not None else shapes.defaults(sb.object(obj), action)
+    validation.check(action, body, sb.registry[obj].string_max)
+    rec = copy.deepcopy(old) if old is not None else shapes.defaults(sb.registry[obj], action)
     for name, value in body.items():
         if name in action.body and name not in shapes.NOT_STORED:
             rec[name] = copy.deepcopy(value)
@@ -157,7 +157,7 @@ def write(sb: Account, req: Req, action: Action, body: dict, old: dict | None) -
 def delete(sb: Account, req: Req, action: Action) -> Resp:
     """Hard delete by path id or query identifier (§2, §3, §5, §7, §12, §13)."""
     obj = action.object
-    label = sb.object(obj).record_label
+    label = sb.registry[obj].record_label
     ident = _path_ident(action, req) or next(
         ((i.name, req.query[i.name]) for i in action.identifiers
          if i.location == IdLocation.QUERY and req.query.get(i.name)),

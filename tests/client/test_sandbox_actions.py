@@ -1,4 +1,4 @@
-"""All 49 registry actions through the client's named methods, asserting the sandbox's STATE.
+"""Every registry action through the client's named methods, asserting the sandbox's STATE.
 
 One case per action (parametrised over ``models.registry.ACTIONS``): each performs the action
 on a fresh seeded sandbox and then checks what Custify now holds, not only what the call

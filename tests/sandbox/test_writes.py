@@ -1,4 +1,4 @@
-"""Every write endpoint of the registry's 49 actions changes state as specified (§2–§16)."""
+"""Every write endpoint of the registry's actions changes state as specified (§2–§16)."""
 
 from __future__ import annotations
 
@@ -330,7 +330,7 @@ CASES = {
 
 
 def test_every_registry_action_has_a_case():
-    assert set(CASES) == set(ACTIONS) and len(ACTIONS) == 49
+    assert set(CASES) == set(ACTIONS)
 
 
 @pytest.mark.parametrize("name", sorted(ACTIONS))

@@ -17,6 +17,7 @@ from models.rows import (
     GetOne,
     Identifier,
     KeyedList,
+    Link,
     ReadAs,
     ReadBack,
     Recovery,
@@ -167,6 +168,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="people",
         list_path="/people/all",
+        links=(Link("companies", "companies"),),
         label="User",
         default_sort=("signed_up_at", True),
         filter_style=FilterStyle.ENTITY,
@@ -287,6 +289,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="companies",
         list_path="/company/all",
+        links=(Link("parent_companies", "companies"),),
         label="Company",
         default_sort=("signed_up_at", True),
         filter_style=FilterStyle.ENTITY,
@@ -411,6 +414,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="notes",
         list_path="/note",
+        links=(Link("people", "people"), Link("company", "companies")),
         label="Note",
         default_sort=("created_at", True),
         filter_style=FilterStyle.ACTIVITY,

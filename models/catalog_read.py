@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from models.rows import CustifyObject, Finder, GetOne, ListVariant, ParentList
+from models.rows import CustifyObject, Finder, GetOne, Link, ListVariant, ParentList
 from models.types import Envelope, FilterStyle, SortStyle, Trigger
 
 #: Taggable configuration objects are found by id in one listing per run (§1.6, §14).
@@ -30,6 +30,7 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="meetings",
         list_path="/calendar/meeting",
+        links=(Link("people", "people"), Link("company", "companies")),
         scoped_paths=("/calendar/meeting/{model}/{entity}",),
         envelope_key="meetings",
         page_size_max=50,
@@ -121,6 +122,10 @@ READ_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="survey_responses",
         list_path="/survey/{survey}/responses",
+        links=(
+            Link("people", "people", many=False),
+            Link("company", "companies", many=False),
+        ),
         default_sort=("responseDate", True),
         echoes_paging=True,
         envelope_key="responses",

@@ -19,6 +19,7 @@ from models.rows import (
     Finder,
     GetOne,
     Identifier,
+    Link,
     ParentList,
     ReadAs,
     Recovery,
@@ -210,6 +211,7 @@ def _financial(kind: str, plural: str, body: Mapping[str, FieldType]) -> Custify
         name=plural,
         list_path=base,
         label=kind.capitalize(),
+        links=(Link("people", "people", many=False), Link("company", "companies", many=False)),
         scoped_paths=(f"{base}/{{entity}}",),
         new_record=MappingProxyType({"metadata": {}, "people": None}),
         envelope=Envelope.OBJECT_OR_SINGLE,
@@ -341,6 +343,10 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="tasks",
         list_path="/task",
+        links=(
+            Link("people", "people", many=False, companions=("user_id",)),
+            Link("company", "companies", many=False, companions=("company_id",)),
+        ),
         label="Task",
         filter_style=FilterStyle.ACTIVITY,
         get_one=GetOne("/task/{id}", "tasks"),  # quirk 4
@@ -453,6 +459,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="files",
         list_path="/file",
+        links=(Link("peoples", "people"), Link("companies", "companies")),
         label="File",
         envelope_key="files",
         page_size_max=50,
@@ -517,6 +524,7 @@ WORK_OBJECTS: tuple[CustifyObject, ...] = (
     CustifyObject(
         name="time_tracks",
         list_path="/time-track",
+        links=(Link("people", "people"), Link("company", "companies")),
         label="Time track",
         new_record=MappingProxyType({"tags": [], "company": [], "people": []}),
         envelope_key="time_track",

@@ -273,6 +273,19 @@ class KeyedList:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A read field holding the Custify id of a person or company (``object``): a hard delete
+    of that record takes the id out of it (§2, §3 "including the person's events and other
+    data"). ``many``: a list of ids; else one id, cleared with its ``companions`` (a task's
+    ``user_id`` next to ``people``)."""
+
+    field: str
+    object: str
+    many: bool = True
+    companions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class GetOne:
     """A single-record read with no registry action (``GET /task/{id}``, ``GET /tag/{id}``).
 
@@ -352,6 +365,8 @@ class CustifyObject:
     scoped_paths: tuple[str, ...] = ()
     #: single-record reads that no action describes
     get_one: GetOne | None = None
+    #: fields naming people or companies by Custify id, cleared when those are deleted
+    links: tuple[Link, ...] = ()
     #: the field Custify matches a create on although no action names it an identifier
     #: (INF §7, §16: ``POST /ticket`` with a known externalId updates that ticket;
     #: ``facts.ticket_create_upserts``)

@@ -66,7 +66,7 @@ class Account:
         tables = tuple(o.name for o in rows if o.list_path) + EXTRA_TABLES
         self.store = Store(stamp=self.now_iso, new_id=self.new_id, lock=self.lock, seed=seed,
                            cascade_bumps=lambda: self.faults.cascade_bumps_updated_at,
-                           tables=tables, after_delete=cascade.after_delete)  # fmt: skip
+                           tables=tables, after_delete=cascade.Cascade(rows))  # fmt: skip
         generate(self.store, rows, seed=seed, scale=scale, now=self.clock.now(), ids=self._ids,
                  ties=self.faults.timestamp_ties, sizes=sizes)  # fmt: skip
         self.store.observe_attributes()  # the generated values fixed their attributes' types

@@ -16,11 +16,13 @@ import json
 import re
 from typing import Any
 
+from models.registry import OBJECTS
 from sandbox.util import bad_request, parse_date
 
-SCOPES = ("people", "companies", "events")
-#: the scopes whose records carry ``custom_attributes``
-RECORD_SCOPES = ("people", "companies")
+#: the objects whose records carry ``custom_attributes`` (those with an ``attributes_path``)
+RECORD_SCOPES = tuple(o.name for o in OBJECTS if o.attributes_path)
+#: every scope with typed values: those records, and event metadata keys (§4)
+SCOPES = (*RECORD_SCOPES, "events")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 #: records looked at per table when the generated data fixes the types (its keys are uniform)
 OBSERVE_SAMPLE = 200

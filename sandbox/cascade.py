@@ -4,50 +4,64 @@ People and company deletes are "hard, permanent GDPR" deletes "including the per
 and other data" (§2, §3). Here that means: a person's events, scores, survey responses,
 custom data and notes written on them go; so do a company's events, customer objectives,
 custom data and notes on it (its health-score and metric values live in its own record).
-Every other record that names the deleted one drops the reference: people's ``companies``,
-parents, the ``company``/``people`` links of tickets, files, meetings (also the participant),
-time tracks, tasks, financials, notes on another entity and objective collaborators.
+Every other record that names the deleted one drops the reference: the registry's ``links``
+(people's ``companies``, parents, the ``company``/``people`` fields of files, meetings, time
+tracks, tasks, financials, survey responses and notes on another entity), and, written out
+here because their shape differs, tickets' id objects and names, meeting participants and
+objective assignees and collaborators.
 INF: a record that loses a reference to a deleted person or company is changed, so its
 ``updated_at`` moves (knob ``cascade_bumps_updated_at``, default True; False keeps it, as on a
-tag delete). Deleting a note or task removes its comments, deleting a survey its responses,
-and deleting a tag pulls it from every entity without touching them (§5).
+tag delete). Deleting a record removes the records listed under it (the registry's
+``parent_lists``: a note's or task's comments, a survey's responses), and deleting a tag
+pulls it from every entity without touching them (§5).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+
+from models.rows import CustifyObject, Link
 
 if TYPE_CHECKING:
     from sandbox.store import Store, Table
 
-#: (table, field) holding a list of person ids / company ids.
-PEOPLE_LISTS = (("notes", "people"), ("files", "peoples"), ("meetings", "people"),
-                ("time_tracks", "people"))  # fmt: skip
-COMPANY_LISTS = (("people", "companies"), ("companies", "parent_companies"), ("notes", "company"),
-                 ("files", "companies"), ("meetings", "company"), ("time_tracks", "company"))  # fmt: skip
-#: (table, field, companion fields cleared with it) holding one person / company id.
-PEOPLE_SCALARS = (("tasks", "people", ("user_id",)), ("deals", "people", ()),
-                  ("invoices", "people", ()), ("subscriptions", "people", ()),
-                  ("survey_responses", "people", ()))  # fmt: skip
-COMPANY_SCALARS = (("tasks", "company", ("company_id",)), ("deals", "company", ()),
-                   ("invoices", "company", ()), ("subscriptions", "company", ()),
-                   ("survey_responses", "company", ()))  # fmt: skip
 
+class Cascade:
+    """What a delete takes along in an account serving ``objects`` (their ``links`` and
+    ``parent_lists``); called by ``Store.delete`` with the removed record."""
 
-def after_delete(store: Store, obj: str, old: dict) -> None:
-    """Apply what deleting ``old`` (already removed from ``obj``) takes with it."""
-    rid = old["id"]
-    if obj == "people":
-        _person(store, rid)
-    elif obj == "companies":
-        _company(store, rid)
-    elif obj in ("notes", "tasks"):
-        _drop(store, "comments", "entity", rid)
-    elif obj == "surveys":
-        _drop(store, "survey_responses", "survey", rid)
-    elif obj == "tags":
-        pull_tag(store, rid)
+    def __init__(self, objects: Iterable[CustifyObject]) -> None:
+        rows = tuple(objects)
+        #: target object -> (table, link) of every field naming its records
+        self.links: dict[str, list[tuple[str, Link]]] = {}
+        #: parent object -> (child table, path parameter naming the parent)
+        self.children: dict[str, list[tuple[str, str]]] = {}
+        for obj in rows:
+            for link in obj.links:
+                self.links.setdefault(link.object, []).append((obj.name, link))
+            for parent in obj.parent_lists:
+                self.children.setdefault(parent.object, []).append((obj.name, parent.param))
+
+    def __call__(self, store: Store, obj: str, old: dict) -> None:
+        """Apply what deleting ``old`` (already removed from ``obj``) takes with it."""
+        rid = old["id"]
+        if obj == "people":
+            _person(self, store, rid)
+        elif obj == "companies":
+            _company(self, store, rid)
+        elif obj == "tags":
+            pull_tag(store, rid)
+        for child, param in self.children.get(obj, ()):
+            _drop(self, store, child, param, rid)
+
+    def unlink(self, store: Store, target: str, rid: str, stamp: str | None) -> None:
+        """Take ``rid`` (a record of ``target``) out of every linked field."""
+        links = self.links.get(target, [])
+        for table, link in (t for t in links if t[1].many):
+            _pull(store.table(table), link.field, rid, stamp)
+        for table, link in (t for t in links if not t[1].many):
+            _clear(store.table(table), link.field, rid, link.companions, stamp)
 
 
 def _stamp(store: Store) -> str | None:
@@ -59,23 +73,20 @@ def _stamped(rec: dict, stamp: str | None) -> dict:
     return {**rec, "updated_at": stamp} if stamp else rec
 
 
-def _person(store: Store, pid: str) -> None:
+def _person(cascade: Cascade, store: Store, pid: str) -> None:
     stamp = _stamp(store)
     store.events[:] = [e for e in store.events if e.get("person") != pid]
     for kept in store.scores.values():
         kept.pop(pid, None)
     _drop_custom_data(store, "people", pid)
-    _drop(store, "survey_responses", "people", pid)
-    _drop(store, "notes", "entity", pid, lambda r: r.get("entityModel") == "Customer")
+    _drop(cascade, store, "survey_responses", "people", pid)
+    _drop(cascade, store, "notes", "entity", pid, lambda r: r.get("entityModel") == "Customer")
     meetings = store.table("meetings")
     for mid in [m for m, r in meetings.rows.items() if _has_participant(r, pid)]:
         rec = meetings.rows[mid]
         parts = [p for p in rec["participants"] if p.get("people") != pid]
         meetings.put(_stamped({**rec, "participants": parts}, stamp))
-    for table, fld in PEOPLE_LISTS:
-        _pull(store.table(table), fld, pid, stamp)
-    for table, fld, companions in PEOPLE_SCALARS:
-        _clear(store.table(table), fld, pid, companions, stamp)
+    cascade.unlink(store, "people", pid, stamp)
     tickets = store.table("tickets")
     for tid in list(tickets.lookup("people", pid)):
         rec = tickets.rows[tid]
@@ -92,16 +103,13 @@ def _person(store: Store, pid: str) -> None:
             objectives.put(_stamped({**rec, "collaborators": collab}, stamp))
 
 
-def _company(store: Store, cid: str) -> None:
+def _company(cascade: Cascade, store: Store, cid: str) -> None:
     stamp = _stamp(store)
     store.events[:] = [e for e in store.events if e.get("company") != cid]
     _drop_custom_data(store, "companies", cid)
-    _drop(store, "customer_objectives", "company", cid)
-    _drop(store, "notes", "entity", cid, lambda r: r.get("entityModel") == "Company")
-    for table, fld in COMPANY_LISTS:
-        _pull(store.table(table), fld, cid, stamp)
-    for table, fld, companions in COMPANY_SCALARS:
-        _clear(store.table(table), fld, cid, companions, stamp)
+    _drop(cascade, store, "customer_objectives", "company", cid)
+    _drop(cascade, store, "notes", "entity", cid, lambda r: r.get("entityModel") == "Company")
+    cascade.unlink(store, "companies", cid, stamp)
     tickets = store.table("tickets")
     for tid in list(tickets.lookup("company", cid)):
         rec = tickets.rows[tid]
@@ -138,7 +146,7 @@ def _clear(table: Table, fld: str, value: str, companions: tuple[str, ...],
         table.put(_stamped({**table.rows[rid], fld: None, **dict.fromkeys(companions)}, stamp))
 
 
-def _drop(store: Store, obj: str, fld: str, value: str,
+def _drop(cascade: Cascade, store: Store, obj: str, fld: str, value: str,
           only: Callable[[dict], bool] | None = None) -> None:  # fmt: skip
     """Delete the records of ``obj`` whose ``fld`` names ``value`` (with their own cascade)."""
     table = store.table(obj)
@@ -146,7 +154,7 @@ def _drop(store: Store, obj: str, fld: str, value: str,
         rec = table.rows.get(rid)
         if rec is not None and (only is None or only(rec)):
             table.remove(rid)
-            after_delete(store, obj, rec)
+            cascade(store, obj, rec)
 
 
 def _drop_custom_data(store: Store, model: str, owner: str) -> None:

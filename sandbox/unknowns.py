@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.registry import BATCH_PATH
+from models.registry import BATCH_PATH, REGISTRY
 from sandbox.util import ApiError, Req
 
 if TYPE_CHECKING:
@@ -31,7 +31,9 @@ _BATCH_REFUSALS = {
     404: f"Cannot POST {BATCH_PATH}",
     405: "Method Not Allowed",
 }
-_DASH, _UNDERSCORE = "/time-track", "/time_track"
+#: the time-track path as documented and as its curl samples spell it (§13)
+_DASH = REGISTRY["time_tracks"].list_path or ""
+_UNDERSCORE = REGISTRY["time_tracks"].path_spellings[0]
 
 
 def gate(sb: Account, req: Req) -> None:

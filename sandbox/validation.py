@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.registry import REGISTRY, TAG_CATEGORIES, TAG_ENTITY_MAX_IDS, Action
+from models.registry import REGISTRY, TAG_ENTITY_MAX_IDS, Action
 from models.types import FieldType
 from sandbox.util import bad_request, parse_date
 
@@ -116,8 +116,15 @@ def check_unset(obj: str, body: dict) -> list[str]:
     return paths
 
 
-def check_tag_patch(body: dict, *, with_category: bool = True) -> None:
-    """``PATCH /tag/entity`` and ``POST /people/tag`` bodies (§5)."""
+def either(choices: tuple[str, ...]) -> str:
+    """``a, b or c``: the choices as an answer names them."""
+    return " or ".join(filter(None, (", ".join(choices[:-1]), choices[-1])))
+
+
+def check_tag_patch(action: Action, body: dict) -> None:
+    """``PATCH /tag/entity`` and ``POST /people/tag`` bodies (§5): every body field of the
+    action present, the registry's choices of ``type`` and ``category``."""
+    with_category = "category" in action.body
     names = ("ids", "type", "category", "tag") if with_category else ("ids", "type", "tag")
     for name in names:
         if body.get(name) in (None, "", []):
@@ -127,10 +134,12 @@ def check_tag_patch(body: dict, *, with_category: bool = True) -> None:
         raise bad_request("ids must be an array of ids")
     if len(ids) > TAG_ENTITY_MAX_IDS:
         raise bad_request(f"ids: at most {TAG_ENTITY_MAX_IDS} per request")
-    if body["type"] not in ("add", "remove"):
-        raise bad_request(f"type must be add or remove (got {body['type']!r})")
-    if with_category and body["category"] not in TAG_CATEGORIES:
-        raise bad_request(f"category must be one of {', '.join(TAG_CATEGORIES)}")
+    kinds = action.constraints["type"].choices
+    if body["type"] not in kinds:
+        raise bad_request(f"type must be {either(kinds)} (got {body['type']!r})")
+    categories = action.constraints["category"].choices if with_category else ()
+    if with_category and body["category"] not in categories:
+        raise bad_request(f"category must be one of {', '.join(categories)}")
 
 
 def check_event(body: dict) -> None:

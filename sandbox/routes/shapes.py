@@ -21,9 +21,9 @@ import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from models.registry import Action, CustifyObject
+from models.registry import ACTIONS, Action, CustifyObject
 from models.types import ReadNorm
-from sandbox import lookup
+from sandbox import lookup, validation
 from sandbox.routes.scopes import parent
 from sandbox.util import ApiError, Req, bad_request, not_found
 
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 #: Body keys that steer a write but are never stored as such.
 NOT_STORED = {"id", "_id", "$unset"}
+#: A ticket reply's types (``tickets.reply``'s constraint), for replies sent with a ticket too.
+REPLY_TYPES = ACTIONS["tickets.reply"].constraints["type"].choices
+
 Shaper = Callable[["Account", Req, Action, dict, dict, bool], None]
 
 
@@ -140,11 +143,12 @@ def _tickets(sb: Account, req: Req, action: Action, body: dict, rec: dict, creat
 
 
 def check_reply(reply: object) -> dict:
+    """One ticket reply: a body, and a type among the reply action's choices (§7)."""
     if not isinstance(reply, dict) or not reply.get("body"):
         raise bad_request("replies: each reply needs a body")
-    if reply.get("type") not in (None, "note", "incoming", "outgoing"):
+    if reply.get("type") is not None and reply.get("type") not in REPLY_TYPES:
         raise bad_request(
-            f"replies: type must be note, incoming or outgoing (got {reply['type']!r})"
+            f"replies: type must be {validation.either(REPLY_TYPES)} (got {reply['type']!r})"
         )
     return {"body": reply["body"], "from": reply.get("from"),
             "submittedAt": reply.get("submittedAt"), "type": reply.get("type")}  # fmt: skip

@@ -29,8 +29,7 @@ def people_tag(sb: Account, req: Req) -> Resp:
 
 def _patch(sb: Account, req: Req, action_name: str, body: dict) -> Resp:
     """Add or remove one tag on up to 100 entities of the tag's own category."""
-    with_category = action_name == "tags.entity"
-    validation.check_tag_patch(body, with_category=with_category)
+    validation.check_tag_patch(ACTIONS[action_name], body)
     category = body.get("category", "people")
     tag = sb.store.table("tags").rows.get(body["tag"])
     if tag is None:

@@ -43,7 +43,7 @@ def routes(objects: Iterable[CustifyObject]) -> list[tuple[str, str, Handler, st
 
 
 def make_handler(obj: CustifyObject) -> Handler:
-    scoper = scopes.SCOPERS.get(obj.name)
+    scoper = scopes.scoper_for(obj)
 
     def handle(sb: Account, req: Req) -> Resp:
         _refuse_unscoped(sb, obj, req)

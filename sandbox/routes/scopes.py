@@ -1,10 +1,11 @@
 """Per-object list scoping: the query and path parameters that narrow a list.
 
-This is the part of listing where Custify's endpoints really differ (§5–§14): segments and
-playbooks have a ``type`` with different defaults (quirk 17), objectives need a company
-(quirk 18), comments live under their parent, tickets/notes/financials/meetings have
-per-entity paths, time tracks take several filters, calculated metrics a ``type`` (company by
-default) and survey responses live under their survey. Each scoper fills a ``Scope``.
+This is the part of listing where Custify's endpoints really differ (§5–§14): segments,
+playbooks and calculated metrics have a ``type`` whose default is their registry row's first
+variant (quirk 17), objectives need a company (quirk 18), comments live under their parent,
+tickets/notes/financials/meetings have per-entity paths (the rows' ``scoped_paths``), time
+tracks take several filters and survey responses live under their survey. Each scoper fills
+a ``Scope``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from sandbox.util import DAY_S, Req, bad_request, day_start, not_found, parse_da
 
 if TYPE_CHECKING:
     from sandbox.store import Store
+
+
+Scoper = Callable[["Store", Req, "Scope"], None]
 
 
 @dataclass
@@ -48,31 +52,26 @@ def _people(store: Store, req: Req, scope: Scope) -> None:
         scope.eq["companies"] = lookup.company_or_404(store, id=req.params["company"])["id"]
 
 
-def _segments(store: Store, req: Req, scope: Scope) -> None:
-    kind = req.query.get("type", "people")
-    if kind not in ("people", "company", "companies"):
-        raise bad_request(f"type must be people or company (got {kind!r})")
-    scope.eq["type"] = "people" if kind == "people" else "company"
+def _typed(obj: CustifyObject) -> Scoper:
+    """Scoper for a list of both entity types (segments, playbooks, calculated metrics): the
+    registry's ``variants`` name the stored ``type`` values, the first being the default
+    (quirk 17); either spelling of the company type is accepted."""
+    values = [v.params["type"] for v in obj.variants]
+    company = next(v for v in values if v != "people")
 
+    def scoper(store: Store, req: Req, scope: Scope) -> None:
+        kind = req.query.get("type", values[0])
+        if kind not in ("people", "company", "companies"):
+            raise bad_request(f"type must be {' or '.join(values)} (got {kind!r})")
+        scope.eq["type"] = "people" if kind == "people" else company
 
-def _calculated_metrics(store: Store, req: Req, scope: Scope) -> None:
-    kind = req.query.get("type", "company")
-    if kind not in ("company", "companies", "people"):
-        raise bad_request(f"type must be company or people (got {kind!r})")
-    scope.eq["type"] = "people" if kind == "people" else "company"
+    return scoper
 
 
 def _survey_responses(store: Store, req: Req, scope: Scope) -> None:
     if req.params["survey"] not in store.table("surveys").rows:
         raise not_found(f"Survey: {req.params['survey']} not found")
     scope.eq["survey"] = req.params["survey"]
-
-
-def _playbooks(store: Store, req: Req, scope: Scope) -> None:
-    kind = req.query.get("type", "companies")
-    if kind not in ("people", "companies", "company"):
-        raise bad_request(f"type must be companies or people (got {kind!r})")
-    scope.eq["type"] = "people" if kind == "people" else "companies"
 
 
 def _objectives(store: Store, req: Req, scope: Scope) -> None:
@@ -104,9 +103,6 @@ def parent(store: Store, model: str, entity: str) -> dict:
     if rec is None:
         raise not_found(f"{model}: {entity} not found")
     return rec
-
-
-Scoper = Callable[["Store", Req, Scope], None]
 
 
 def _entity(field_company: str, field_people: str) -> Scoper:
@@ -202,12 +198,20 @@ def _time_tracks(store: Store, req: Req, scope: Scope) -> None:
         scope.pred, scope.key = pred, f"dates={lo},{hi}"
 
 
+#: The lists whose scoping is their own (the API differs here); see ``scoper_for``.
 SCOPERS: dict[str, Scoper] = {
-    "people": _people, "segments": _segments, "playbooks": _playbooks,
-    "customer_objectives": _objectives, "comments": _comments, "notes": _notes,
-    "tickets": _tickets, "tasks": _tasks, "files": _files, "tags": _tags,
+    "people": _people, "customer_objectives": _objectives, "comments": _comments,
+    "notes": _notes, "tickets": _tickets, "tasks": _tasks, "files": _files, "tags": _tags,
     "deals": _entity("company", "people"), "invoices": _entity("company", "people"),
     "subscriptions": _entity("company", "people"), "meetings": _meetings,
-    "time_tracks": _time_tracks, "calculated_metrics": _calculated_metrics,
-    "survey_responses": _survey_responses,
+    "time_tracks": _time_tracks, "survey_responses": _survey_responses,
 }  # fmt: skip
+
+
+def scoper_for(obj: CustifyObject) -> Scoper | None:
+    """The object's own scoper, else the type scoper when its variants vary ``type``."""
+    if obj.name in SCOPERS:
+        return SCOPERS[obj.name]
+    if obj.variants and all("type" in v.params for v in obj.variants):
+        return _typed(obj)
+    return None

@@ -406,6 +406,7 @@ CRM_OBJECTS: tuple[CustifyObject, ...] = (
                 constraints={"email": EMAIL, "metadata": Constraint(max_len=10_000, source="§4")},
                 response=Envelope.EMPTY,
                 batch_job="event",
+                dedup_key="deduplication_id",
                 doc="202 empty body; deduplication_id makes retries safe (§4)",
             ),
         ),  # fmt: skip

@@ -201,6 +201,9 @@ class Action:
     constraints: Mapping[str, Constraint] = field(default_factory=dict)
     #: where an appended item reads back (scores: survey responses)
     read_back: ReadBack | None = None
+    #: the body field Custify deduplicates this append on: a later request with the same
+    #: value is accepted and ignored, so a retry is safe (an event's ``deduplication_id``, §4)
+    dedup_key: str | None = None
     doc: str = ""
 
     def read_of(self, name: str) -> ReadAs:

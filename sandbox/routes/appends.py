@@ -46,7 +46,7 @@ def insert_event(sb: Account, req: Req) -> Resp:
     meta, types = attributes.enforce(sb.store.attribute_types["events"],
                                      sb.faults.attribute_type_mismatch,
                                      body.get("metadata") or {}, "metadata")  # fmt: skip
-    dedup = body.get("deduplication_id")
+    dedup = body.get(action.dedup_key) if action.dedup_key else None
     if dedup and dedup in sb.store.event_dedup:
         return Resp(202, None)  # later events with the same deduplication_id are ignored
     if dedup:

@@ -26,6 +26,7 @@ from models.registry import (
     BATCH_PATH,
     BATCH_STATUS_PATH,
 )
+from models.types import ActionKind
 from sandbox import lookup
 from sandbox.routes import appends, people_company
 from sandbox.util import ApiError, Req, Resp, bad_request, iso_ms, not_found
@@ -110,9 +111,19 @@ def view(record: dict) -> dict:
     return out
 
 
-#: the payload fields a "nested" report names its job by, per job type (no index there)
-_NAMED_BY = {"people": ("user_id", "email"), "company": ("company_id",),
-             "event": ("deduplication_id",), "custom-data": ("data_type", "data_id")}  # fmt: skip
+def _named_by() -> dict[str, tuple[str, ...]]:
+    """The payload fields a "nested" report names its job by, per job type (no index there):
+    the dedup key of an append, else the identifiers Custify matches on besides ``id``."""
+    out: dict[str, tuple[str, ...]] = {}
+    for action in ACTIONS.values():
+        if action.batch_job and action.kind in (ActionKind.UPSERT, ActionKind.APPEND):
+            named = tuple(i.name for i in action.identifiers if i.name != "id")
+            out[action.batch_job] = (action.dedup_key,) if action.dedup_key else named
+    out["custom-data"] = ("data_type", "data_id")  # custom data has no action of its own
+    return out
+
+
+_NAMED_BY = _named_by()
 
 
 def shaped(out: dict, record: dict, shape: str) -> dict:

@@ -153,7 +153,7 @@ def push(spec: dict[str, Any]) -> dict[str, Any]:
 
     from custify.settings import Settings
     from reverse_etl import run_push
-    from reverse_etl.warehouse_io import SessionWarehouse
+    from warehouse import SessionWarehouse
 
     conn, cfg = _connection(spec), _warehouse(spec)
     n, tag = int(spec["n"]), spec["tag_id"]

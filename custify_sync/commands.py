@@ -195,7 +195,7 @@ def run_forget_command(
     wait: float,
 ) -> int:
     from custify_sync.project import load_project
-    from reverse_etl.forget import forget
+    from reverse_etl.engine.forget import forget
     from warehouse.scrub import summary
 
     project = load_project(config, destination=destination, connection=connection)

@@ -4,11 +4,16 @@ Entry points for the CLI: ``run_push`` and ``sync_status``. See docs/architectur
 ("Reverse ETL") for the flow: config -> source -> validate -> diff -> ledgered waves.
 """
 
-from reverse_etl.config import SyncConfig, load_syncs
-from reverse_etl.engine import run_push
-from reverse_etl.errors import DeleteGuardError, SyncConfigError, SyncSourceError
-from reverse_etl.report import PushReport, SyncReport, SyncStatus
-from reverse_etl.status import sync_status
+from reverse_etl.config import (
+    DeleteGuardError,
+    SyncConfig,
+    SyncConfigError,
+    SyncSourceError,
+    load_syncs,
+)
+from reverse_etl.engine.push import run_push
+from reverse_etl.engine.report import PushReport, SyncReport, SyncStatus
+from reverse_etl.engine.status import sync_status
 
 __all__ = [
     "DeleteGuardError",

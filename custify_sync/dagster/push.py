@@ -22,7 +22,7 @@ from models.registry import EXTRACTED
 from pipelines import EVENTS_TABLE
 from reverse_etl import run_push
 from reverse_etl.config import SyncConfig
-from reverse_etl.report import SyncReport
+from reverse_etl.engine.report import SyncReport
 from warehouse.lock import RunLocked
 
 PRODUCED = {o.name for o in EXTRACTED} | {EVENTS_TABLE}

@@ -11,7 +11,7 @@ import pytest
 from custify.errors import ConfigError
 from models.registry import EXTRACTED
 from pipelines.run import run_extract
-from reverse_etl.forget import AmbiguousPerson, forget
+from reverse_etl.engine.forget import AmbiguousPerson, forget
 from tests.forget.helpers import cells_holding, row_counts
 from tests.reverse_etl.conftest import Pusher, extract
 from warehouse import SessionWarehouse

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from models.registry import get_action
-from reverse_etl.payload import marker, token
-from reverse_etl.recovery import find_created
+from reverse_etl.diff.payload import marker, token
+from reverse_etl.identify.recovery import find_created
 
 
 def test_an_old_sticky_note_does_not_hide_the_attempts_note(sandbox, client, clock):

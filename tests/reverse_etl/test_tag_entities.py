@@ -74,8 +74,7 @@ def test_tasks_and_notes_by_their_identifiers_with_an_extract(
 
 
 def test_an_object_without_a_tag_category_cannot_be_tagged(pusher: Pusher) -> None:
-    from reverse_etl.config import parse_sync
-    from reverse_etl.errors import SyncConfigError
+    from reverse_etl.config import SyncConfigError, parse_sync
 
     with pytest.raises(SyncConfigError, match="entity: 'tickets' cannot be tagged; use one of"):
         parse_sync("t", {"object": "tags", "action": "entity", "entity": "tickets",

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from reverse_etl.config import parse_sync
-from reverse_etl.schema import build_schema, validate
-from reverse_etl.source import map_columns
+from reverse_etl.source.desired import map_columns
+from reverse_etl.validate.schema import build_schema, validate
 from tests.reverse_etl.conftest import Pusher
 
 

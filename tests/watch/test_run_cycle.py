@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.watch import run_cycle
-from reverse_etl.errors import SyncConfigError
+from reverse_etl.config import SyncConfigError
 from tests.reverse_etl.conftest import Pusher
 from tests.watch.conftest import inputs_for
 

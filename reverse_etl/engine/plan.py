@@ -1,0 +1,405 @@
+"""Plan one sync: read, validate, diff, guard, and write ``<sync>__diff`` / ``<sync>__rejected``
+(and, for a dry run, ``<sync>__plan``: one row per record and field that would change).
+
+Planning sends no writes (a dry run stops here). It may read Custify when the warehouse cannot
+tell: tag names -> ids, whether a record exists for update-only/create-only/mirror syncs
+without an extract, and the types of custom attributes rows would send that the extract does
+not show. Every sync is planned before any is sent, so a configuration error or the delete
+guard in the last sync still leaves Custify untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from models.types import ActionKind
+from reverse_etl import ledger
+from reverse_etl.config import DeleteGuardError, Kind, SyncConfig
+from reverse_etl.diff.changes import (
+    append_changes,
+    hold_back,
+    mirror_candidates,
+    record_changes,
+    seen_existing,
+    settled,
+    tag_changes,
+)
+from reverse_etl.diff.drift import drifted
+from reverse_etl.diff.payload import stable_hash, with_payloads
+from reverse_etl.engine.context import Context
+from reverse_etl.engine.stages import Stages
+from reverse_etl.identify import tags
+from reverse_etl.identify.extract import X_READ, Extracted, load_extracted, load_tag_pairs
+from reverse_etl.identify.refs import (
+    GONE,
+    ROW_HASH,
+    delete_by_id,
+    resolve_rows,
+    reuse_confirmed,
+    with_row_hash,
+)
+from reverse_etl.ledger.schemas import (
+    DIFF_SCHEMA,
+    PLAN_SCHEMA,
+    RECORDS_SCHEMA,
+    REJECTED_SCHEMA,
+    diff_table,
+    plan_table,
+    records_table,
+    rejected_table,
+)
+from reverse_etl.source.desired import DELETE, ROW, Desired, load_desired
+from reverse_etl.source.explicit import load_explicit
+from reverse_etl.validate import attributes
+from reverse_etl.validate.schema import key_columns, validate
+
+log = logging.getLogger("reverse_etl")
+SAMPLE_ROWS = 5
+
+
+@dataclass
+class SyncPlan:
+    cfg: SyncConfig
+    diff: pl.DataFrame  # DIFF_SCHEMA + attempt
+    rejected: pl.DataFrame  # key, reason, row
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    state: pl.DataFrame | None = None
+    #: records a lookup found that this sync leaves alone (``diff.seen_existing``)
+    seen: pl.DataFrame | None = None
+    #: per record and field: what Custify holds, what is sent, why (``diff.PLAN_SCHEMA``)
+    changes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
+    #: custom attribute types known before sending (``attributes.py``)
+    kinds: attributes.Kinds = field(default_factory=dict)
+    #: CPU and wall seconds per planning (and, once run, sending) stage
+    stages: Stages = field(default_factory=Stages)
+
+    def op_counts(self) -> dict[str, int]:
+        ops = self.diff.get_column("op").value_counts()
+        return {str(op): int(n) for op, n in ops.iter_rows()}
+
+    def summary(self) -> dict:
+        sample = self.diff.head(SAMPLE_ROWS).select("key", "op", "payload").to_dicts()
+        return {"ops": self.op_counts(), "counts": self.counts, "sample": sample,
+                "rejected": self.rejected.height, "warnings": self.warnings}  # fmt: skip
+
+    def why_counts(self) -> dict[str, int]:
+        """Field changes per reason (new, changed, set back, unset, delete, ...)."""
+        sent = self.changes.join(self.diff.select("key"), on="key", how="semi")
+        return {str(w): int(n) for w, n in sent.get_column("why").value_counts().iter_rows()}
+
+    def examples(self, n: int = 3) -> list[dict]:
+        """A few planned field changes, for a reader."""
+        sent = self.changes.join(self.diff.select("key"), on="key", how="semi")
+        return sent.head(n).to_dicts()
+
+
+def plan_sync(ctx: Context, cfg: SyncConfig, stages: Stages | None = None) -> SyncPlan:
+    """The sync's plan; ``stages`` collects CPU and wall seconds per planning stage."""
+    stages = stages if stages is not None else Stages()
+    ctx.current = cfg
+    with stages.stage("read"):
+        desired = load_explicit(ctx.wh, cfg) if cfg.diff_table else load_desired(ctx.wh, cfg)
+    with stages.stage("validate"):
+        kinds = attributes.plan_kinds(ctx, cfg, desired)
+        valid, bad = validate(cfg, desired, kinds)
+    with stages.stage("state"):
+        state = ledger.load_state(ctx.wh, cfg.name)
+    with stages.stage("resolve"):
+        valid = with_row_hash(valid)
+        fresh, reused = reuse_confirmed(ctx, cfg, valid, state)
+        fresh, held = _hold_unresolved(ctx, cfg, fresh)
+        fresh, unresolved = resolve_rows(ctx, cfg, fresh)
+        unresolved = pl.concat([held, unresolved], how="diagonal_relaxed")
+        unresolved = unresolved.with_columns(pl.lit("unresolved").alias("op"))
+    with stages.stage("payload"):
+        rows = pl.concat([with_payloads(cfg, fresh), reused], how="diagonal_relaxed").sort(ROW)
+        rows = _resolved_from_payload(rows, fresh.fields, valid.fields)
+        rows, repeated = _repeated_content(cfg, rows)
+        bad = pl.concat([_flat(f) for f in (bad, unresolved, repeated)], how="diagonal_relaxed")
+    plan = SyncPlan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), _rejected(cfg, bad.sort(ROW)), state=state,
+                kinds=kinds, stages=stages)  # fmt: skip
+    gone = rows.get_column(GONE).fill_null(False) if GONE in rows.columns else pl.Series([False])
+    if gone.any():
+        plan.counts["already_gone"] = int(gone.sum())
+        rows = rows.filter(~gone)
+    with stages.stage("diff"):
+        if cfg.kind == Kind.RECORD:
+            changes = _record_plan(ctx, plan, rows, Desired(valid.frame, fresh.fields))
+        elif cfg.kind == Kind.APPEND or cfg.kind == Kind.GET:
+            changes, counts = append_changes(cfg, rows, state, drifted(ctx.wh, cfg, rows, state))
+            plan.counts.update(counts)
+            plan.changes = _whole_rows(changes, "new" if cfg.kind == Kind.APPEND else "read")
+            if cfg.kind == Kind.GET and not ctx.dry_run:  # later syncs may read it from the start
+                ctx.wh.create_table(records_table(cfg.name), RECORDS_SCHEMA)
+        elif cfg.kind == Kind.DELETE:
+            changes = _deletes(ctx, plan, rows, rows, load_extracted(ctx.wh, cfg, {}))
+        else:
+            changes = _tag_plan(ctx, plan, rows)
+    with stages.stage("hold back"):
+        latest = ledger.latest_attempts(ctx.wh, cfg.name)
+        plan.diff, held = hold_back(cfg, changes, latest, pl.lit(ctx.now()))
+        plan.counts.update(held)
+        deletes = _whole_rows(plan.diff.filter(pl.col("op") == "delete"), "delete")
+        plan.changes = pl.concat([plan.changes, deletes])
+    with stages.stage("write plan"):
+        _write_tables(ctx, plan)
+    return plan
+
+
+def _whole_rows(changes: pl.DataFrame, why: str) -> pl.DataFrame:
+    """Plan rows of changes that are not per field (appends, gets, deletes): the payload
+    names the record and what is sent."""
+    return changes.select(
+        "key", "op", pl.lit(None, dtype=pl.String).alias("field"),
+        pl.lit(None, dtype=pl.String).alias("holds"), pl.col("payload").alias("sends"),
+        pl.lit(why).alias("why"),
+    ).cast(PLAN_SCHEMA)  # fmt: skip
+
+
+def _resolved_from_payload(rows: pl.DataFrame, fields: dict, given: dict) -> pl.DataFrame:
+    """Fields identifier resolution filled (a note's ``entity``, an unlink's ``companyId``)
+    for rows that reused their confirmed request: read back from that payload, so the diff
+    compares them like the freshly resolved ones."""
+    filled = []
+    for path, fld in fields.items():
+        if path in given or not fld.send or "payload" not in rows.columns:
+            continue
+        from_payload = pl.col("payload").str.json_path_match(f"$['{path}']")
+        old = pl.col(path).cast(pl.String) if path in rows.columns else pl.lit(None, pl.String)
+        filled.append(pl.coalesce(old, from_payload).alias(path))
+    return rows.with_columns(filled) if filled else rows
+
+
+def _hold_unresolved(ctx: Context, cfg: SyncConfig, fresh: Desired) -> tuple[Desired, pl.DataFrame]:
+    """Rows whose identifiers found nothing on a recent run (``retry_backoff_s``): rejected
+    again with the same reason, without asking Custify again."""
+    since = ctx.now() - dt.timedelta(seconds=cfg.retry_backoff_s)
+    recent = ledger.recent_unresolved(ctx.wh, cfg.name, since)
+    if recent.height == 0 or ROW_HASH not in fresh.frame.columns:
+        return fresh, fresh.frame.clear()
+    joined = fresh.frame.join(recent.rename({"payload_hash": ROW_HASH, "error": "reason"}),
+                              on=ROW_HASH, how="left", maintain_order="left")  # fmt: skip
+    hit = pl.col("reason").is_not_null()
+    return Desired(joined.filter(~hit).drop("reason"), fresh.fields), joined.filter(hit)
+
+
+def _repeated_content(cfg: SyncConfig, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows keyed by their content that repeat another row: a join fanning out, most likely;
+    each copy is rejected rather than one of them created (pandera checks the other keys)."""
+    if key_columns(cfg) or rows.height == 0:
+        return rows, rows.clear().with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
+    dup = rows.get_column("key").is_duplicated()
+    reason = "duplicate row: the same content appears more than once; give the sync a key"
+    return rows.filter(~dup), rows.filter(dup).with_columns(pl.lit(reason).alias("reason"))
+
+
+def _rejected(cfg: SyncConfig, bad: pl.DataFrame) -> pl.DataFrame:
+    """Rejected rows with their key (when they have one) and the whole row as JSON."""
+    payload_cols = [c for c in bad.columns if c not in (ROW, "reason")]
+    if bad.height == 0:
+        return pl.DataFrame(schema=REJECTED_SCHEMA)
+    drop = ("key", "payload", "payload_hash", GONE, "row_hash", "op")
+    payload_cols = [c for c in payload_cols if c not in drop]
+    keycol = cfg.match if cfg.match in bad.columns else None
+    key = pl.col(keycol).cast(pl.String) if keycol else pl.lit(None, dtype=pl.String)
+    values = pl.struct([_text(bad, c) for c in payload_cols]).struct.json_encode()
+    op = pl.col("op") if "op" in bad.columns else pl.lit(None, dtype=pl.String)
+    row_hash = pl.col(ROW_HASH) if ROW_HASH in bad.columns else pl.lit(None, dtype=pl.String)
+    return bad.select(
+        pl.col(ROW).alias("row"), key.alias("key"), "reason", values.alias("values"),
+        op.fill_null("invalid").alias("op"), row_hash.cast(pl.String).alias("row_hash"),
+    )  # fmt: skip
+
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested columns as JSON text: rejected rows come from before and after decoding."""
+    nested = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)]
+    return frame.with_columns(_text(frame, c).alias(c) for c in nested) if nested else frame
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    dtype = frame.schema[column]
+    if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
+        return pl.col(column).map_elements(_json_text, return_dtype=pl.String)
+    return pl.col(column).cast(pl.String)
+
+
+def _record_plan(ctx: Context, plan: SyncPlan, rows: pl.DataFrame, valid: Desired) -> pl.DataFrame:
+    cfg = plan.cfg
+    extracted = load_extracted(ctx.wh, cfg, valid.fields)
+    deleting = pl.col(DELETE).fill_null(False) if DELETE in rows.columns else pl.lit(False)
+    upserts, flagged = rows.filter(~deleting), rows.filter(deleting)
+    known = None
+    askable = cfg.match is not None and cfg.native_match and cfg.match in cfg.target.find_by
+    creates = cfg.action.kind is ActionKind.CREATE  # never create what already exists
+    if (cfg.mode != "upsert" or creates) and extracted is None and askable:
+        known = tags.existing(ctx, cfg, upserts, plan.state)
+    changes, counts, detail = record_changes(
+        cfg, upserts, valid.fields, plan.state, extracted, known
+    )
+    plan.counts.update(counts)
+    sent = upserts.join(changes.select("key"), on="key")
+    misfit = attributes.misfits(ctx, cfg, plan.kinds, sent, valid.fields)
+    if misfit.height:
+        changes = changes.join(misfit.select("key"), on="key", how="anti")
+        plan.rejected = pl.concat([plan.rejected, _rejected(cfg, misfit)], how="diagonal_relaxed")
+    plan.changes = detail
+    if creates:
+        plan.seen = seen_existing(cfg, upserts, known)
+    plan.warnings += _email_warning(cfg, valid, extracted)
+    deletes = _deletes(ctx, plan, rows, flagged, extracted)
+    return pl.concat([changes, deletes], how="vertical_relaxed")
+
+
+def _deletes(
+    ctx: Context,
+    plan: SyncPlan,
+    rows: pl.DataFrame,
+    flagged: pl.DataFrame,
+    extracted: Extracted | None,
+) -> pl.DataFrame:
+    """Explicitly flagged rows (every row of a delete sync) plus, in mirror mode, what this
+    sync created and no longer wants.
+
+    Keys already gone (not in a fresh extract, or confirmed deleted) cost no request. A delete
+    sync's rows carry their request (a resolved id, e.g. a tag deleted by name); the others
+    name the record by the sync's identifier.
+    """
+    cfg, state = plan.cfg, plan.state
+    by_match = pl.col("key").map_elements(lambda k: json.dumps({cfg.match: k}), pl.String)
+    no_hash = pl.lit(None, dtype=pl.String).alias(ROW_HASH)
+    if cfg.kind == Kind.DELETE:
+        frame = flagged.select("key", "payload", ROW_HASH)
+    else:
+        frame = flagged.select("key", by_match.alias("payload"), no_hash)
+    if cfg.mode == "mirror":
+        desired = pl.concat([rows.get_column("key"), plan.rejected.get_column("key").drop_nulls()])
+        gone_keys = mirror_candidates(state, desired, ("create", "update")).select("key")
+        frame = pl.concat([frame, gone_keys.select("key", by_match.alias("payload"), no_hash)])
+    frame = frame.unique("key", keep="first", maintain_order=True)
+    confirmed = state.filter(pl.col("op") == "delete").get_column("key")
+    frame = frame.filter(~pl.col("key").is_in(confirmed.implode()))
+    if extracted is not None:  # gone unless the extract shows it or we wrote it since
+        frame = frame.filter(
+            pl.col("key").is_in(extracted.frame.get_column("key").implode())
+            | pl.col("key").is_in(_written_since(state, extracted).implode())
+        )
+    _guard(cfg, frame.height, extracted, state)
+    frame = frame.with_columns(
+        pl.lit("delete").alias("op"), stable_hash(frame.get_column("payload")).alias("payload_hash")
+    )
+    ids = state.select("key", pl.col("custify_id"))
+    frame = frame.join(ids, on="key", how="left").with_columns(
+        pl.lit(False).alias("created"),
+        pl.lit(None, dtype=pl.String).alias("tag_id"),
+    )
+    if cfg.kind != Kind.DELETE:  # a delete sync's rows were resolved with the others
+        frame, refused, gone = delete_by_id(ctx, cfg, frame)
+        plan.rejected = pl.concat([plan.rejected, refused], how="diagonal_relaxed")
+        plan.counts["already_gone"] = plan.counts.get("already_gone", 0) + gone
+    return frame.select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
+
+
+def _written_since(state: pl.DataFrame, extracted: Extracted) -> pl.Series:
+    """Keys this sync confirmed after the extract read the object (created since, say; a
+    write at the read's very instant counts as after it, as in the diff)."""
+    read = extracted.frame.get_column(X_READ).drop_nulls()
+    if read.is_empty():
+        return pl.Series("key", [], dtype=pl.String)
+    live = state.filter((pl.col("op") != "delete") & (pl.col("confirmed_at") >= read.max()))
+    return live.get_column("key")
+
+
+def _guard(cfg: SyncConfig, n: int, extracted: Extracted | None, state: pl.DataFrame) -> None:
+    """Deletes are permanent (§2, §3): stop above ``max_deletes`` records, or above
+    ``max_delete_share`` of the target when its size is known (the extract, else the records
+    this sync holds)."""
+    if n == 0:
+        return
+    if n > cfg.max_deletes:
+        raise DeleteGuardError(
+            f"{cfg.where('max_deletes')}: this run would delete {n} {cfg.object.name}, more "
+            f"than the allowed {cfg.max_deletes}; check the source, or raise max_deletes"
+        )
+    live = state.filter(pl.col("op") != "delete").height
+    target = extracted.count if extracted is not None else live
+    if extracted is None and cfg.kind == Kind.DELETE:
+        return  # a delete sync holds no records: only max_deletes can tell
+    share = n / max(target, 1)
+    if share > cfg.max_delete_share:
+        raise DeleteGuardError(
+            f"{cfg.where('max_delete_share')}: this run would delete {n} of {target} "
+            f"{cfg.object.name} ({share:.0%}), more than the allowed {cfg.max_delete_share:.0%}; "
+            "check the source, or raise max_delete_share if this is intended"
+        )
+
+
+def _email_warning(cfg: SyncConfig, valid: Desired, extracted: Extracted | None) -> list[str]:
+    """Custify's "new person" rule (custify-api.md §2): an e-mail match with a different
+    stored user_id creates a NEW person instead of updating."""
+    if cfg.target.name != "people" or cfg.match != "email":
+        return []
+    with_uid = 0
+    if "user_id" in valid.frame.columns:
+        with_uid = valid.frame.get_column("user_id").is_not_null().sum()
+    if extracted is not None and "x:user_id" in extracted.frame.columns:
+        keys = valid.frame.get_column("email").cast(pl.String).implode()
+        x = extracted.frame.filter(pl.col("key").is_in(keys) & pl.col("x:user_id").is_not_null())
+        with_uid = max(with_uid, x.height)
+    if not with_uid:
+        return []
+    message = (
+        f"{cfg.where('match')}: matching people on email while {with_uid} of them have a "
+        "user_id; Custify looks people up by user_id first, and an e-mail match whose stored "
+        'user_id differs creates a NEW person (custify-api.md §2, "new person" rule); '
+        "match on user_id to update them in place"
+    )
+    log.warning(message)
+    return [message]
+
+
+def _tag_plan(ctx: Context, plan: SyncPlan, rows: pl.DataFrame) -> pl.DataFrame:
+    cfg = plan.cfg
+    extracted = load_extracted(ctx.wh, cfg, {})
+    pairs = load_tag_pairs(ctx.wh, cfg, extracted) if extracted is not None else None
+    rows = rows.with_columns(pl.col(cfg.match).cast(pl.String).alias("entity_key"))
+    done = settled(rows, plan.state, extracted, "entity_key", pairs)
+    desired_keys = rows.get_column("key")
+    rows = rows.filter(~done)
+    rows, bad = tags.tag_ids(ctx, cfg, rows, plan.state)
+    if bad.height:
+        plan.rejected = pl.concat([plan.rejected, bad], how="diagonal_relaxed")
+    changes, counts, plan.changes = tag_changes(cfg, rows, plan.state, extracted, pairs)
+    plan.counts["unchanged"] = counts["unchanged"] + int(done.sum())
+    if cfg.mode == "mirror":
+        removals = tags.tag_removals(ctx, cfg, desired_keys, plan.state)
+        changes = pl.concat([changes, removals])
+    return changes
+
+
+def _write_tables(ctx: Context, plan: SyncPlan) -> None:
+    """``<sync>__diff`` (what this run sends) and ``<sync>__rejected`` (what it refuses)."""
+    name = plan.cfg.name
+    diff = plan.diff.select("key", "op", "payload", "payload_hash", "attempt").with_columns(
+        pl.lit(ctx.run_id).alias("run_id")
+    )
+    ctx.wh.replace_df(diff_table(name), diff)
+    rejected = plan.rejected.with_columns(
+        pl.lit(ctx.run_id).alias("run_id"), pl.lit(ctx.now()).alias("rejected_at")
+    )
+    ctx.wh.replace_df(rejected_table(name), rejected)
+    if ctx.dry_run:  # what a reviewer reads before the real push
+        planned = plan.changes.join(plan.diff.select("key"), on="key", how="semi")
+        ctx.wh.replace_df(
+            plan_table(name), planned.with_columns(pl.lit(ctx.run_id).alias("run_id"))
+        )

@@ -1,0 +1,139 @@
+"""Reads from Custify the warehouse cannot answer: record existence, tag ids, entity ids.
+
+Each costs requests, so each is asked only for what no extract and no snapshot knows, and the
+per-key lookups run on the connection's thread pool. Tag names resolve through one listing of
+the tags (a few requests whatever the row count).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import polars as pl
+
+from reverse_etl.config import SyncConfig
+from reverse_etl.diff.payload import stable_hash
+from reverse_etl.engine.context import Context
+from reverse_etl.identify import records
+from reverse_etl.ledger.schemas import DIFF_SCHEMA
+
+_OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")  # Custify ids are Mongo ObjectIds (§1.3)
+
+
+def _lookup_many(
+    ctx: Context, cfg: SyncConfig, keys: list[str], *, unique: bool = False
+) -> dict[str, str]:
+    """``key -> custify id`` for the keys Custify knows (extract, snapshot, then lookups);
+    ``unique``: only keys that name exactly one record (a tag goes on that one or on none)."""
+    if not keys:
+        return {}
+    ctx.current = cfg
+    found = records.find(ctx, cfg.target, cfg.match or "id", "id", keys)
+    return {k: ids[0] for k, ids in found.items() if ids and (len(ids) == 1 or not unique)}
+
+
+def existing(
+    ctx: Context, cfg: SyncConfig, rows: pl.DataFrame, state: pl.DataFrame
+) -> pl.DataFrame:
+    """``(key, custify_id)`` of the desired keys that exist in Custify, for modes that care
+    (update-only must not create, create-only must not overwrite, mirror must know what it made)
+    when there is no extract; keys the snapshot knows are not asked again."""
+    live = state.filter(pl.col("op") != "delete").get_column("key").implode()
+    unknown = rows.filter(~pl.col("key").is_in(live)).get_column("key").unique().to_list()
+    found = _lookup_many(ctx, cfg, unknown)
+    return pl.DataFrame(
+        {"key": list(found), "custify_id": list(found.values())},
+        schema={"key": pl.String, "custify_id": pl.String},
+    )
+
+
+def _tag_map(ctx: Context, cfg: SyncConfig) -> dict[str, str]:
+    """Tag name -> id for the entity's category (names are unique per category, §1.6)."""
+    category = cfg.target.tag_category
+    out: dict[str, str] = {}
+    for row in ctx.client(cfg).iter_rows("tags"):
+        if row.get("category") in (None, category) and row.get("name"):
+            out.setdefault(str(row["name"]), str(row["id"]))
+    return out
+
+
+def learned_tag_ids(state: pl.DataFrame) -> dict[str, str]:
+    """Tag name -> id as this sync's confirmed pairs recorded them (``ref_id``): names seen
+    before need no listing of the tags."""
+    known = state.filter(pl.col("ref_id").is_not_null())
+    if known.height == 0:
+        return {}
+    names = known.get_column("payload").str.json_path_match("$.tag")
+    return dict(zip(names.to_list(), known.get_column("ref_id").to_list(), strict=True))
+
+
+def tag_ids(
+    ctx: Context, cfg: SyncConfig, rows: pl.DataFrame, state: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add ``tag_id`` and ``adds`` to tag rows; rows naming an unknown tag or type are rejected.
+
+    Names resolve from what this sync confirmed before, else one listing of the tags."""
+    tags = rows.get_column("tag").cast(pl.String)
+    names = sorted({t for t in tags.drop_nulls().to_list() if not _OBJECT_ID.match(t)})
+    mapping = learned_tag_ids(state) if state is not None else {}
+    if any(n not in mapping for n in names):
+        mapping = _tag_map(ctx, cfg)
+    typ = pl.col("type").cast(pl.String).str.to_lowercase() if "type" in rows.columns else None
+    rows = rows.with_columns(
+        pl.when(pl.col("tag").cast(pl.String).str.contains(_OBJECT_ID.pattern))
+        .then(pl.col("tag").cast(pl.String))
+        .otherwise(pl.col("tag").cast(pl.String).replace_strict(mapping, default=None))
+        .alias("tag_id"),
+        (typ.fill_null("add") if typ is not None else pl.lit("add")).alias("__type"),
+    )
+    bad_type = ~pl.col("__type").is_in(["add", "remove"])
+    reason = (
+        pl.when(bad_type).then(pl.lit("type: must be add or remove"))
+        .when(pl.col("tag_id").is_null())
+        .then(pl.format("tag: no {} tag named '{}' in Custify", pl.lit(cfg.target.tag_category),
+                        pl.col("tag")))
+    )  # fmt: skip
+    rows = rows.with_columns(reason.alias("reason"))
+    bad = rows.filter(pl.col("reason").is_not_null()).select(
+        pl.col("__row").alias("row"), "key", "reason", pl.col("payload").alias("values")
+    )
+    good = rows.filter(pl.col("reason").is_null()).with_columns(
+        (pl.col("__type") == "add").alias("adds")
+    )
+    return good.drop("reason", "__type"), bad
+
+
+def tag_removals(
+    ctx: Context, cfg: SyncConfig, desired_keys: pl.Series, state: pl.DataFrame
+) -> pl.DataFrame:
+    """Mirror: remove the tags this sync added whose rows have left the source."""
+    from reverse_etl.diff.changes import mirror_candidates
+
+    gone = mirror_candidates(state, desired_keys, ("tag_add",))
+    if gone.height == 0:
+        return pl.DataFrame(schema=DIFF_SCHEMA)
+    payloads = [json.loads(p) for p in gone.get_column("payload").to_list()]
+    for p in payloads:
+        p["type"] = "remove"
+    tags = [str(p.get("tag")) for p in payloads]
+    mapping = _tag_map(ctx, cfg) if any(not _OBJECT_ID.match(t) for t in tags) else {}
+    frame = gone.select("key", "custify_id").with_columns(
+        pl.Series("payload", [json.dumps(p, sort_keys=True) for p in payloads]),
+        pl.Series("tag_id", [t if _OBJECT_ID.match(t) else mapping.get(t) for t in tags]),
+        pl.lit("tag_remove").alias("op"),
+        pl.lit(False).alias("created"),
+        pl.lit(None, dtype=pl.String).alias("row_hash"),
+    )
+    frame = frame.with_columns(stable_hash(frame.get_column("payload")).alias("payload_hash"))
+    return frame.filter(pl.col("tag_id").is_not_null()).select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
+
+
+def entity_ids(ctx: Context, cfg: SyncConfig, diff: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``custify_id`` of tag rows: snapshot of any sync on the entity, else one get each."""
+    entity_key = pl.col("payload").str.json_path_match(f"$.{cfg.match}")
+    diff = diff.with_columns(entity_key.alias("__entity"))
+    missing = diff.filter(pl.col("custify_id").is_null()).get_column("__entity").unique()
+    found = _lookup_many(ctx, cfg, [k for k in missing.to_list() if k is not None], unique=True)
+    fill = pl.col("__entity").replace_strict(found, default=None, return_dtype=pl.String)
+    return diff.with_columns(pl.coalesce("custify_id", fill).alias("custify_id")).drop("__entity")

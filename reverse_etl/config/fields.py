@@ -249,7 +249,7 @@ def _dynamic_compare(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         as_date = iso_expr(expr, dtype)
         low = expr.str.to_lowercase()
         as_bool = pl.when(low.is_in(["true", "false"])).then(low)
-        as_num = _dynamic_compare(expr.cast(pl.Float64, strict=False), pl.Float64)
+        as_num = _dynamic_compare(expr.cast(pl.Float64, strict=False), pl.Float64())
         return pl.coalesce(as_date, as_bool, as_num, expr)
     if isinstance(dtype, pl.Struct):
         return pl.struct(expr).struct.json_encode()

@@ -20,7 +20,7 @@ max_attempts = 5             # failed rows are retried on later runs up to this 
 max_deletes = 100            # stop when a run would delete more records than this
 key = ["source_id"]          # creates: the columns naming one record to create (default: content)
 files_dir = "exports/files"  # files.upload: the directory every uploaded path must stay inside
-after = ["crm_companies"]    # run after these syncs in the same push (reverse_etl.order)
+after = ["crm_companies"]    # run after these syncs in the same push (reverse_etl.config.order)
 [syncs.crm_people.mapping]   # warehouse column -> Custify field (dot paths for attributes)
 plan_name = "custom_attributes.plan"
 ```

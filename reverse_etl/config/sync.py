@@ -100,7 +100,7 @@ class SyncConfig:
     key: tuple[str, ...] = ()
     #: files.upload: every path column value must resolve inside this directory
     files_dir: Path | None = None
-    #: syncs this one runs after in the same push or cycle (``reverse_etl.order``)
+    #: syncs this one runs after in the same push or cycle (``config.order``)
     after: tuple[str, ...] = ()
     fields: Mapping[str, Field] = field(default_factory=dict, repr=False)
 

@@ -1,6 +1,6 @@
 """Typed readers for the values of a ``[syncs.<name>]`` section (each error names its key).
 
-Split from ``config.py`` so that module keeps to what a sync means; these only say what a
+Apart from ``config.parse`` so that module keeps to what a sync means; these only say what a
 well-formed value looks like.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TypedDict
 
 from models.registry import Action
 from models.types import FieldType
@@ -82,7 +83,15 @@ def files_dir(where: str, section: dict, action: Action) -> Path | None:
     return path
 
 
-def source(where: str, section: dict) -> dict[str, str | None]:
+class Source(TypedDict):
+    """The one source a sync reads (the other two are None)."""
+
+    table: str | None
+    query: str | None
+    diff_table: str | None
+
+
+def source(where: str, section: dict) -> Source:
     given = {k: section.get(k) for k in ("table", "query", "diff_table") if section.get(k)}
     if len(given) != 1:
         raise SyncConfigError(f"{where}: give exactly one source: table, query or diff_table")
@@ -94,7 +103,8 @@ def source(where: str, section: dict) -> dict[str, str | None]:
             f"{where} {key}: {value!r} is not a table name (letters, digits, underscores; "
             "optionally schema.table)"
         )
-    return {"table": None, "query": None, "diff_table": None, **given}
+    return Source(table=given.get("table"), query=given.get("query"),
+                  diff_table=given.get("diff_table"))  # fmt: skip
 
 
 def sync_names(where: str, section: dict, key: str) -> tuple[str, ...]:

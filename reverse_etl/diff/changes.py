@@ -1,13 +1,13 @@
 """Desired rows versus what Custify holds -> one diff row per change, all in polars.
 
 What Custify holds is known from two witnesses: the fresh extract (read at ``x_read_at``,
-``current.py``) and this sync's confirmed write (``_custify_sync_state``, at
+``identify.extract``) and this sync's confirmed write (``_custify_sync_state``, at
 ``confirmed_at``). **The newest known truth wins**, per field and per tag: a confirmed write
 after the extract's read is what Custify holds (so a value set back without an extract in
 between is sent); an extract read after the write is (so an edit someone made in Custify is
 seen, and set back). A field Custify never reads back is compared with the confirmed write
 only. A row whose every field Custify already holds needs no request; the comparison is per
-field on canonical forms (``compare.py``), column-wise, never per-row Python.
+field on canonical forms (``diff.compare``), column-wise, never per-row Python.
 
 A record the extract re-read after our write but whose ``updated_at`` predates that write
 (Custify did not bump it for our change, or the incremental scan had no reason to re-read
@@ -26,7 +26,7 @@ from models.types import ActionKind
 from reverse_etl.config import SyncConfig
 from reverse_etl.config.fields import Field
 from reverse_etl.diff import compare
-from reverse_etl.identify.extract import X_ID, X_PREFIX, X_READ, X_UPDATED, Extracted
+from reverse_etl.identify import X_ID, X_PREFIX, X_READ, X_UPDATED, Extracted
 from reverse_etl.ledger.schemas import DIFF_SCHEMA, PLAN_SCHEMA, RETRY_COLUMNS
 
 _STATE_PREFIX = "s_"
@@ -107,7 +107,7 @@ def _field_parts(
         s_same = pl.when(live).then(compare.snapshot_same(fld, schema, marker))
         if x_same is None:
             use_x = pl.lit(False)
-            same = s_same
+            same: pl.Expr = s_same
         else:
             use_x = x_present & (~pl.col("s_newer") | ~s_known)
             same = pl.when(use_x).then(x_same).otherwise(s_same)
@@ -263,7 +263,7 @@ def append_changes(
     cfg: SyncConfig, rows: pl.DataFrame, state: pl.DataFrame, drifted: pl.Series | None = None
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """Appended items (events): sent once per key and content, and again where ``drifted``
-    (an item Custify reads back shows another value since, ``read_back.py``)."""
+    (an item Custify reads back shows another value since, ``diff.drift``)."""
     joined = _with_state(rows, state)
     unchanged = (pl.col("s_payload_hash") == pl.col("payload_hash")).fill_null(False)
     if drifted is not None:
@@ -290,7 +290,7 @@ def tag_changes(
         marked = pairs.unique().with_columns(pl.lit(True).alias("x_has"))
         joined = joined.join(marked, left_on=[X_ID, "tag_id"], right_on=["x_id", "tag_id"],
                              how="left")  # fmt: skip
-        x_has = pl.when(pl.col(X_ID).is_not_null()).then(pl.col("x_has").fill_null(False))
+        x_has: pl.Expr = pl.when(pl.col(X_ID).is_not_null()).then(pl.col("x_has").fill_null(False))
     else:
         x_has = pl.lit(None, dtype=pl.Boolean)
     same_tag = (pl.col("s_ref_id") == pl.col("tag_id")).fill_null(False)

@@ -1,7 +1,7 @@
 """Does Custify hold the wanted value of one field? Against the extract and the snapshot.
 
 Two witnesses can say what Custify holds: the extract (the field as Custify reads it back,
-``current.py``) and this sync's confirmed write (the payload in ``_custify_sync_state``). Each
+``identify.extract``) and this sync's confirmed write (the payload in ``_custify_sync_state``). Each
 comparison here answers True (holds it), False (holds something else) or null (this witness
 does not know), column-wise:
 
@@ -25,7 +25,7 @@ import polars as pl
 from models.registry import Action
 from models.types import FieldType, ReadNorm
 from reverse_etl.config.fields import Field, compare_expr
-from reverse_etl.identify.extract import X_EMAIL, X_PREFIX
+from reverse_etl.identify import X_EMAIL, X_PREFIX
 
 #: ``payload.marker``'s form; the hidden token is not part of a note's text
 MARKER = r"<!--custify-sync:[0-9a-f]+-->"
@@ -133,7 +133,7 @@ def snapshot_same(fld: Field, schema: pl.Schema, marker: str | None = None) -> p
         return _json_same(mine, theirs)
     theirs = _strip_marker(theirs, fld, marker)
     mine_t = schema[fld.path]
-    same = compare_expr(fld, mine, mine_t) == compare_expr(fld, theirs, pl.String)
+    same = compare_expr(fld, mine, mine_t) == compare_expr(fld, theirs, pl.String())
     return pl.when(theirs.is_not_null()).then(same)
 
 

@@ -3,7 +3,7 @@
 A score is appended (``POST /nps_score``), never updated, so the diff sends it once per key
 and content. Tied to a survey, it reads back as its person's response to that survey
 (registry ``ReadBack``), and a score changed in Custify since is there to see. The newest
-known truth wins, as for records (``diff.py``): a row whose confirmed score an extract read
+known truth wins, as for records (``diff.changes``): a row whose confirmed score an extract read
 LATER shows with another value (a response changed after our write) is sent again. Custify
 keeps only the newest score by ``submittedAt`` (§11), so a row that carries an older date
 than the change cannot win; rows without a date are dated now and do.
@@ -17,7 +17,7 @@ from models.clock import ECHO_SKEW_S
 from models.registry import REGISTRY
 from reverse_etl.config import SyncConfig
 from reverse_etl.config.fields import read_column
-from reverse_etl.identify.extract import DELETED, read_time
+from reverse_etl.identify import DELETED, read_time
 from warehouse import Warehouse
 
 _R = "r_"  # prefix of the read values

@@ -7,49 +7,43 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.clock import Clock, RealClock
 from models.stop import StopFlag
 from reverse_etl.config import SyncConfig
 from warehouse import Warehouse
 
+if TYPE_CHECKING:
+    from custify.client import CustifyClient
+    from custify.settings import Settings
+
+
 Progress = Callable[[str, int, int], None]
 
 
 @dataclass
 class Context:
-    settings: Any
+    settings: Settings
     wh: Warehouse
-    client_factory: Callable[[str | None], Any]
+    client_factory: Callable[[str | None], CustifyClient]
     clock: Clock = field(default_factory=RealClock)
     dry_run: bool = False
     progress: Progress | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: Ctrl-C / SIGTERM: checked between waves, so the ledger always holds every outcome
     stop: StopFlag | None = None
-    #: lookups answered once per run (finders, tag listings), keyed by what was asked
+    #: lookups answered once per run (``identify.find``, tag listings), keyed by what was asked
     cache: dict[Any, Any] = field(default_factory=dict)
-    #: the sync being planned or sent: lookups go through its connection
-    current: SyncConfig | None = None
-    _clients: dict[str | None, Any] = field(default_factory=dict)
+    _clients: dict[str | None, CustifyClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def client(self, cfg: SyncConfig) -> Any:
+    def client(self, cfg: SyncConfig) -> CustifyClient:
         """One client per named connection, so syncs on one account share its rate budget."""
         with self._lock:
             if cfg.connection not in self._clients:
                 self._clients[cfg.connection] = self.client_factory(cfg.connection)
             return self._clients[cfg.connection]
-
-    def client_for(self, obj: Any = None) -> Any:
-        """The client of the sync being worked on (lookups of other objects share it)."""
-        if self.current is None:
-            raise RuntimeError("no current sync")
-        return self.client(self.current)
-
-    def concurrency_for(self, obj: Any = None) -> int:
-        return self.concurrency(self.current) if self.current is not None else 4
 
     def concurrency(self, cfg: SyncConfig) -> int:
         settings = getattr(self.client(cfg), "settings", None)

@@ -22,11 +22,11 @@ from reverse_etl.config import Kind, SyncConfig
 from reverse_etl.engine.context import Context
 from reverse_etl.engine.plan import SyncPlan
 from reverse_etl.engine.report import SyncReport
-from reverse_etl.identify import tags
+from reverse_etl.identify import entity_ids
 from reverse_etl.ledger import rows as ledger_rows
 from reverse_etl.ledger.schemas import records_table, rejected_table
 from reverse_etl.send import roads
-from reverse_etl.send.sender import Outcome, Sender, Unit, iter_units
+from reverse_etl.send.sender import How, Outcome, Sender, Unit, iter_units
 
 Wave = tuple[pl.DataFrame, list[Unit], list[Future[list[Outcome]]]]
 
@@ -38,16 +38,19 @@ def send_plan(ctx: Context, plan: SyncPlan, report: SyncReport) -> None:
     if diff.height == 0:
         return
     if cfg.kind == Kind.TAG:
-        diff = tags.entity_ids(ctx, cfg, diff)
+        diff = entity_ids(ctx, cfg, diff)
     diff = diff.with_columns(ledger_rows.attempt_ids(diff.height))
     unresolved = diff.filter(pl.col("op").str.starts_with("tag_") & pl.col("custify_id").is_null())
     if unresolved.height:
         _unresolved(ctx, plan, report, unresolved)
         diff = diff.join(unresolved.select("attempt_id"), on="attempt_id", how="anti")
-    state = plan.state if plan.state is not None else pl.DataFrame({"custify_id": []})
     client = ctx.client(cfg)
     roads.restore(ctx, cfg, client)  # a /batch refused on an earlier run stays refused
-    sender = Sender(cfg, client, set(state.get_column("custify_id").drop_nulls()))
+    state = plan.state
+    claimed: list[str] = []
+    if "custify_id" in state.columns:
+        claimed = state.get_column("custify_id").drop_nulls().cast(pl.String).to_list()
+    sender = Sender(cfg, client, set(claimed))
     slices = iter_units(cfg, diff, batch=sender.batch_open())
     workers = ctx.concurrency(cfg)
     flight = _Flight(ctx, plan, report, diff.height)
@@ -95,8 +98,8 @@ class _Flight:
 
 
 def _waves(
-    slices: Iterator[tuple[str, pl.DataFrame]], size: int
-) -> Iterator[list[tuple[str, pl.DataFrame]]]:
+    slices: Iterator[tuple[How, pl.DataFrame]], size: int
+) -> Iterator[list[tuple[How, pl.DataFrame]]]:
     """Up to ``size`` units a wave, taken from the plan as the waves go."""
     while wave := list(itertools.islice(slices, size)):
         yield wave

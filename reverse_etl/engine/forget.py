@@ -33,7 +33,7 @@ import polars as pl
 from custify.errors import ConfigError, NotFound
 from models.registry import EXTRACTED, get_object
 from reverse_etl import ledger
-from reverse_etl.identify.records import dig, filtered_list, get_all
+from reverse_etl.identify import dig, filtered_list, get_all
 from warehouse import SessionWarehouse, WarehouseConfig, make_pipeline
 from warehouse import forgotten as tomb
 from warehouse.lock import run_lock

@@ -11,7 +11,6 @@ guard in the last sync still leaves Custify untouched.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, field
 
@@ -19,35 +18,38 @@ import polars as pl
 
 from models.types import ActionKind
 from reverse_etl import ledger
-from reverse_etl.config import DeleteGuardError, Kind, SyncConfig
+from reverse_etl.config import Kind, SyncConfig
 from reverse_etl.diff.changes import (
     append_changes,
     hold_back,
-    mirror_candidates,
     record_changes,
     seen_existing,
     settled,
     tag_changes,
 )
 from reverse_etl.diff.drift import drifted
-from reverse_etl.diff.payload import stable_hash, with_payloads
+from reverse_etl.diff.payload import with_payloads
 from reverse_etl.engine.context import Context
+from reverse_etl.engine.deletes import plan_deletes
 from reverse_etl.engine.stages import Stages
-from reverse_etl.identify import tags
-from reverse_etl.identify.extract import X_READ, Extracted, load_extracted, load_tag_pairs
-from reverse_etl.identify.refs import (
+from reverse_etl.identify import (
     GONE,
     ROW_HASH,
-    delete_by_id,
+    Extracted,
+    existing,
+    load_extracted,
+    load_tag_pairs,
     resolve_rows,
     reuse_confirmed,
+    tag_ids,
+    tag_removals,
     with_row_hash,
 )
+from reverse_etl.ledger import rows as ledger_rows
 from reverse_etl.ledger.schemas import (
     DIFF_SCHEMA,
     PLAN_SCHEMA,
     RECORDS_SCHEMA,
-    REJECTED_SCHEMA,
     diff_table,
     plan_table,
     records_table,
@@ -69,12 +71,13 @@ class SyncPlan:
     rejected: pl.DataFrame  # key, reason, row
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    state: pl.DataFrame | None = None
-    #: records a lookup found that this sync leaves alone (``diff.seen_existing``)
+    #: this sync's confirmed snapshot (``ledger.load_state``)
+    state: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: records a lookup found that this sync leaves alone (``diff.changes.seen_existing``)
     seen: pl.DataFrame | None = None
-    #: per record and field: what Custify holds, what is sent, why (``diff.PLAN_SCHEMA``)
+    #: per record and field: what Custify holds, what is sent, why (``ledger.schemas.PLAN_SCHEMA``)
     changes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
-    #: custom attribute types known before sending (``attributes.py``)
+    #: custom attribute types known before sending (``validate.attributes``)
     kinds: attributes.Kinds = field(default_factory=dict)
     #: CPU and wall seconds per planning (and, once run, sending) stage
     stages: Stages = field(default_factory=Stages)
@@ -102,7 +105,6 @@ class SyncPlan:
 def plan_sync(ctx: Context, cfg: SyncConfig, stages: Stages | None = None) -> SyncPlan:
     """The sync's plan; ``stages`` collects CPU and wall seconds per planning stage."""
     stages = stages if stages is not None else Stages()
-    ctx.current = cfg
     with stages.stage("read"):
         desired = load_explicit(ctx.wh, cfg) if cfg.diff_table else load_desired(ctx.wh, cfg)
     with stages.stage("validate"):
@@ -121,8 +123,10 @@ def plan_sync(ctx: Context, cfg: SyncConfig, stages: Stages | None = None) -> Sy
         rows = pl.concat([with_payloads(cfg, fresh), reused], how="diagonal_relaxed").sort(ROW)
         rows = _resolved_from_payload(rows, fresh.fields, valid.fields)
         rows, repeated = _repeated_content(cfg, rows)
-        bad = pl.concat([_flat(f) for f in (bad, unresolved, repeated)], how="diagonal_relaxed")
-    plan = SyncPlan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), _rejected(cfg, bad.sort(ROW)), state=state,
+        bad = pl.concat(
+            [ledger_rows.flat(f) for f in (bad, unresolved, repeated)], how="diagonal_relaxed"
+        )
+    plan = SyncPlan(cfg, pl.DataFrame(schema=DIFF_SCHEMA), ledger_rows.rejected(cfg.match, bad.sort(ROW)), state=state,
                 kinds=kinds, stages=stages)  # fmt: skip
     gone = rows.get_column(GONE).fill_null(False) if GONE in rows.columns else pl.Series([False])
     if gone.any():
@@ -138,13 +142,13 @@ def plan_sync(ctx: Context, cfg: SyncConfig, stages: Stages | None = None) -> Sy
             if cfg.kind == Kind.GET and not ctx.dry_run:  # later syncs may read it from the start
                 ctx.wh.create_table(records_table(cfg.name), RECORDS_SCHEMA)
         elif cfg.kind == Kind.DELETE:
-            changes = _deletes(ctx, plan, rows, rows, load_extracted(ctx.wh, cfg, {}))
+            changes = plan_deletes(ctx, plan, rows, rows, load_extracted(ctx.wh, cfg, {}))
         else:
             changes = _tag_plan(ctx, plan, rows)
     with stages.stage("hold back"):
         latest = ledger.latest_attempts(ctx.wh, cfg.name)
-        plan.diff, held = hold_back(cfg, changes, latest, pl.lit(ctx.now()))
-        plan.counts.update(held)
+        plan.diff, waiting = hold_back(cfg, changes, latest, pl.lit(ctx.now()))
+        plan.counts.update(waiting)
         deletes = _whole_rows(plan.diff.filter(pl.col("op") == "delete"), "delete")
         plan.changes = pl.concat([plan.changes, deletes])
     with stages.stage("write plan"):
@@ -199,41 +203,6 @@ def _repeated_content(cfg: SyncConfig, rows: pl.DataFrame) -> tuple[pl.DataFrame
     return rows.filter(~dup), rows.filter(dup).with_columns(pl.lit(reason).alias("reason"))
 
 
-def _rejected(cfg: SyncConfig, bad: pl.DataFrame) -> pl.DataFrame:
-    """Rejected rows with their key (when they have one) and the whole row as JSON."""
-    payload_cols = [c for c in bad.columns if c not in (ROW, "reason")]
-    if bad.height == 0:
-        return pl.DataFrame(schema=REJECTED_SCHEMA)
-    drop = ("key", "payload", "payload_hash", GONE, "row_hash", "op")
-    payload_cols = [c for c in payload_cols if c not in drop]
-    keycol = cfg.match if cfg.match in bad.columns else None
-    key = pl.col(keycol).cast(pl.String) if keycol else pl.lit(None, dtype=pl.String)
-    values = pl.struct([_text(bad, c) for c in payload_cols]).struct.json_encode()
-    op = pl.col("op") if "op" in bad.columns else pl.lit(None, dtype=pl.String)
-    row_hash = pl.col(ROW_HASH) if ROW_HASH in bad.columns else pl.lit(None, dtype=pl.String)
-    return bad.select(
-        pl.col(ROW).alias("row"), key.alias("key"), "reason", values.alias("values"),
-        op.fill_null("invalid").alias("op"), row_hash.cast(pl.String).alias("row_hash"),
-    )  # fmt: skip
-
-
-def _flat(frame: pl.DataFrame) -> pl.DataFrame:
-    """Nested columns as JSON text: rejected rows come from before and after decoding."""
-    nested = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)]
-    return frame.with_columns(_text(frame, c).alias(c) for c in nested) if nested else frame
-
-
-def _json_text(value: object) -> str:
-    return json.dumps(value, default=str, sort_keys=True)
-
-
-def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
-    dtype = frame.schema[column]
-    if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
-        return pl.col(column).map_elements(_json_text, return_dtype=pl.String)
-    return pl.col(column).cast(pl.String)
-
-
 def _record_plan(ctx: Context, plan: SyncPlan, rows: pl.DataFrame, valid: Desired) -> pl.DataFrame:
     cfg = plan.cfg
     extracted = load_extracted(ctx.wh, cfg, valid.fields)
@@ -243,7 +212,7 @@ def _record_plan(ctx: Context, plan: SyncPlan, rows: pl.DataFrame, valid: Desire
     askable = cfg.match is not None and cfg.native_match and cfg.match in cfg.target.find_by
     creates = cfg.action.kind is ActionKind.CREATE  # never create what already exists
     if (cfg.mode != "upsert" or creates) and extracted is None and askable:
-        known = tags.existing(ctx, cfg, upserts, plan.state)
+        known = existing(ctx, cfg, upserts, plan.state)
     changes, counts, detail = record_changes(
         cfg, upserts, valid.fields, plan.state, extracted, known
     )
@@ -252,96 +221,15 @@ def _record_plan(ctx: Context, plan: SyncPlan, rows: pl.DataFrame, valid: Desire
     misfit = attributes.misfits(ctx, cfg, plan.kinds, sent, valid.fields)
     if misfit.height:
         changes = changes.join(misfit.select("key"), on="key", how="anti")
-        plan.rejected = pl.concat([plan.rejected, _rejected(cfg, misfit)], how="diagonal_relaxed")
+        plan.rejected = pl.concat(
+            [plan.rejected, ledger_rows.rejected(cfg.match, misfit)], how="diagonal_relaxed"
+        )
     plan.changes = detail
     if creates:
         plan.seen = seen_existing(cfg, upserts, known)
     plan.warnings += _email_warning(cfg, valid, extracted)
-    deletes = _deletes(ctx, plan, rows, flagged, extracted)
+    deletes = plan_deletes(ctx, plan, rows, flagged, extracted)
     return pl.concat([changes, deletes], how="vertical_relaxed")
-
-
-def _deletes(
-    ctx: Context,
-    plan: SyncPlan,
-    rows: pl.DataFrame,
-    flagged: pl.DataFrame,
-    extracted: Extracted | None,
-) -> pl.DataFrame:
-    """Explicitly flagged rows (every row of a delete sync) plus, in mirror mode, what this
-    sync created and no longer wants.
-
-    Keys already gone (not in a fresh extract, or confirmed deleted) cost no request. A delete
-    sync's rows carry their request (a resolved id, e.g. a tag deleted by name); the others
-    name the record by the sync's identifier.
-    """
-    cfg, state = plan.cfg, plan.state
-    by_match = pl.col("key").map_elements(lambda k: json.dumps({cfg.match: k}), pl.String)
-    no_hash = pl.lit(None, dtype=pl.String).alias(ROW_HASH)
-    if cfg.kind == Kind.DELETE:
-        frame = flagged.select("key", "payload", ROW_HASH)
-    else:
-        frame = flagged.select("key", by_match.alias("payload"), no_hash)
-    if cfg.mode == "mirror":
-        desired = pl.concat([rows.get_column("key"), plan.rejected.get_column("key").drop_nulls()])
-        gone_keys = mirror_candidates(state, desired, ("create", "update")).select("key")
-        frame = pl.concat([frame, gone_keys.select("key", by_match.alias("payload"), no_hash)])
-    frame = frame.unique("key", keep="first", maintain_order=True)
-    confirmed = state.filter(pl.col("op") == "delete").get_column("key")
-    frame = frame.filter(~pl.col("key").is_in(confirmed.implode()))
-    if extracted is not None:  # gone unless the extract shows it or we wrote it since
-        frame = frame.filter(
-            pl.col("key").is_in(extracted.frame.get_column("key").implode())
-            | pl.col("key").is_in(_written_since(state, extracted).implode())
-        )
-    _guard(cfg, frame.height, extracted, state)
-    frame = frame.with_columns(
-        pl.lit("delete").alias("op"), stable_hash(frame.get_column("payload")).alias("payload_hash")
-    )
-    ids = state.select("key", pl.col("custify_id"))
-    frame = frame.join(ids, on="key", how="left").with_columns(
-        pl.lit(False).alias("created"),
-        pl.lit(None, dtype=pl.String).alias("tag_id"),
-    )
-    if cfg.kind != Kind.DELETE:  # a delete sync's rows were resolved with the others
-        frame, refused, gone = delete_by_id(ctx, cfg, frame)
-        plan.rejected = pl.concat([plan.rejected, refused], how="diagonal_relaxed")
-        plan.counts["already_gone"] = plan.counts.get("already_gone", 0) + gone
-    return frame.select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
-
-
-def _written_since(state: pl.DataFrame, extracted: Extracted) -> pl.Series:
-    """Keys this sync confirmed after the extract read the object (created since, say; a
-    write at the read's very instant counts as after it, as in the diff)."""
-    read = extracted.frame.get_column(X_READ).drop_nulls()
-    if read.is_empty():
-        return pl.Series("key", [], dtype=pl.String)
-    live = state.filter((pl.col("op") != "delete") & (pl.col("confirmed_at") >= read.max()))
-    return live.get_column("key")
-
-
-def _guard(cfg: SyncConfig, n: int, extracted: Extracted | None, state: pl.DataFrame) -> None:
-    """Deletes are permanent (§2, §3): stop above ``max_deletes`` records, or above
-    ``max_delete_share`` of the target when its size is known (the extract, else the records
-    this sync holds)."""
-    if n == 0:
-        return
-    if n > cfg.max_deletes:
-        raise DeleteGuardError(
-            f"{cfg.where('max_deletes')}: this run would delete {n} {cfg.object.name}, more "
-            f"than the allowed {cfg.max_deletes}; check the source, or raise max_deletes"
-        )
-    live = state.filter(pl.col("op") != "delete").height
-    target = extracted.count if extracted is not None else live
-    if extracted is None and cfg.kind == Kind.DELETE:
-        return  # a delete sync holds no records: only max_deletes can tell
-    share = n / max(target, 1)
-    if share > cfg.max_delete_share:
-        raise DeleteGuardError(
-            f"{cfg.where('max_delete_share')}: this run would delete {n} of {target} "
-            f"{cfg.object.name} ({share:.0%}), more than the allowed {cfg.max_delete_share:.0%}; "
-            "check the source, or raise max_delete_share if this is intended"
-        )
 
 
 def _email_warning(cfg: SyncConfig, valid: Desired, extracted: Extracted | None) -> list[str]:
@@ -351,7 +239,7 @@ def _email_warning(cfg: SyncConfig, valid: Desired, extracted: Extracted | None)
         return []
     with_uid = 0
     if "user_id" in valid.frame.columns:
-        with_uid = valid.frame.get_column("user_id").is_not_null().sum()
+        with_uid = int(valid.frame.get_column("user_id").is_not_null().sum())
     if extracted is not None and "x:user_id" in extracted.frame.columns:
         keys = valid.frame.get_column("email").cast(pl.String).implode()
         x = extracted.frame.filter(pl.col("key").is_in(keys) & pl.col("x:user_id").is_not_null())
@@ -372,17 +260,17 @@ def _tag_plan(ctx: Context, plan: SyncPlan, rows: pl.DataFrame) -> pl.DataFrame:
     cfg = plan.cfg
     extracted = load_extracted(ctx.wh, cfg, {})
     pairs = load_tag_pairs(ctx.wh, cfg, extracted) if extracted is not None else None
-    rows = rows.with_columns(pl.col(cfg.match).cast(pl.String).alias("entity_key"))
+    rows = rows.with_columns(pl.col(cfg.match or "").cast(pl.String).alias("entity_key"))
     done = settled(rows, plan.state, extracted, "entity_key", pairs)
     desired_keys = rows.get_column("key")
     rows = rows.filter(~done)
-    rows, bad = tags.tag_ids(ctx, cfg, rows, plan.state)
+    rows, bad = tag_ids(ctx, cfg, rows, plan.state)
     if bad.height:
         plan.rejected = pl.concat([plan.rejected, bad], how="diagonal_relaxed")
     changes, counts, plan.changes = tag_changes(cfg, rows, plan.state, extracted, pairs)
     plan.counts["unchanged"] = counts["unchanged"] + int(done.sum())
     if cfg.mode == "mirror":
-        removals = tags.tag_removals(ctx, cfg, desired_keys, plan.state)
+        removals = tag_removals(ctx, cfg, desired_keys, plan.state)
         changes = pl.concat([changes, removals])
     return changes
 
@@ -394,9 +282,7 @@ def _write_tables(ctx: Context, plan: SyncPlan) -> None:
         pl.lit(ctx.run_id).alias("run_id")
     )
     ctx.wh.replace_df(diff_table(name), diff)
-    rejected = plan.rejected.with_columns(
-        pl.lit(ctx.run_id).alias("run_id"), pl.lit(ctx.now()).alias("rejected_at")
-    )
+    rejected = ledger_rows.stamped(plan.rejected, run_id=ctx.run_id, now=ctx.now())
     ctx.wh.replace_df(rejected_table(name), rejected)
     if ctx.dry_run:  # what a reviewer reads before the real push
         planned = plan.changes.join(plan.diff.select("key"), on="key", how="semi")

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -30,6 +30,11 @@ from warehouse import SessionWarehouse, WarehouseConfig, postgres_dsn, warehouse
 from warehouse.config import DEFAULT_CONNECTION, check_disjoint
 from warehouse.lock import run_locks
 
+if TYPE_CHECKING:
+    from custify.client import CustifyClient
+    from custify.settings import Settings
+
+
 log = logging.getLogger("reverse_etl")
 #: the request a dry run proves the connection with: one id of one person
 PROBE_OBJECT = "people"
@@ -37,11 +42,11 @@ PROBE_PARAMS = {"properties": '["id"]'}
 
 
 def default_client_factory(
-    settings: Any, clock: Clock, budget_dsn: str | None = None
-) -> Callable[[str | None], Any]:
+    settings: Settings, clock: Clock, budget_dsn: str | None = None
+) -> Callable[[str | None], CustifyClient]:
     from custify.client import CustifyClient
 
-    def make(connection: str | None) -> Any:
+    def make(connection: str | None) -> CustifyClient:
         conn = settings.connection(connection)
         return CustifyClient(conn, clock=clock, postgres_dsn=budget_dsn)
 
@@ -49,13 +54,13 @@ def default_client_factory(
 
 
 def run_push(
-    settings: Any,
+    settings: Settings,
     sync_names: list[str] | None = None,
     *,
     connection: str | None = None,
     dry_run: bool = False,
     warehouse_cfg: WarehouseConfig | None = None,
-    client_factory: Callable[[str | None], Any] | None = None,
+    client_factory: Callable[[str | None], CustifyClient] | None = None,
     progress: Progress | None = None,
     clock: Clock | None = None,
     lock_wait_s: float = 0.0,
@@ -99,7 +104,7 @@ def run_push(
 
 
 def _run_waves(ctxs: dict[str, Context], cfgs: list[SyncConfig]) -> list[SyncReport]:
-    """Plan and send wave by wave (``reverse_etl.order``): a sync declared ``after`` another
+    """Plan and send wave by wave (``config.order``): a sync declared ``after`` another
     is planned once that one has sent, so it reads what it wrote. A sync whose source or
     requests broke holds back the syncs after it (they would act on stale data)."""
     reports: list[SyncReport] = []
@@ -171,7 +176,6 @@ def _run_one(
         return _failed_before_sending(ctx, cfg, error or "failed", plan_requests)
     started = ctx.now()
     ctx.cache.clear()  # what planning found missing, an earlier sync may have created since
-    ctx.current = cfg
     report = SyncReport.from_plan(plan, ctx.run_id, ctx.dry_run)
     report.requests = plan_requests
     try:

@@ -84,7 +84,7 @@ def load_extracted(
     match_col = read_column(match_read_field(cfg))
     if match_col not in columns or obj.id_field not in columns:
         return None
-    select = {X_ID: obj.id_field, "key": match_col}
+    select: dict[str, str | list[str]] = {X_ID: obj.id_field, "key": match_col}
     if "updated_at" in columns:  # a change time; never created_at (files, surveys)
         select[X_UPDATED] = "updated_at"
     wanted = {p: f for p, f in (fields or {}).items() if _comparable(f)}
@@ -170,7 +170,7 @@ def _lists(frame: pl.DataFrame, fields: dict[str, Field]) -> list[pl.Expr]:
 def as_id_list(expr: pl.Expr, dtype: pl.DataType, item: str | None = None) -> pl.Expr:
     """A list of ids from JSON text or a native list; ``item`` picks the id of ``{id}`` items."""
     if dtype == pl.String:
-        inner: pl.DataType = pl.Struct({item: pl.String}) if item else pl.String
+        inner: pl.DataType = pl.Struct({item: pl.String}) if item else pl.String()
         expr = expr.str.json_decode(pl.List(inner))
         dtype = pl.List(inner)
     if not isinstance(dtype, pl.List | pl.Array):

@@ -1,6 +1,6 @@
 """Find records by an identifier the user knows: the extract first, then Custify.
 
-Identifier resolution (``resolve.py``) asks "which records of ``object`` have ``by`` = v?" for
+Identifier resolution (``identify.refs``) asks "which records of ``object`` have ``by`` = v?" for
 many values at once. The answer comes, in order of cost, from
 
 1. the ELT's extracted table (free; it also shows when SEVERAL records share a value, e.g. two
@@ -32,6 +32,7 @@ from custify.envelopes import parse
 from custify.errors import NotFound
 from models.registry import Action, CustifyObject, Finder
 from reverse_etl import ledger
+from reverse_etl.config import SyncConfig
 from reverse_etl.config.fields import snake
 from reverse_etl.engine.context import Context
 from reverse_etl.identify.extract import DELETED
@@ -52,6 +53,7 @@ def dig(record: dict[str, Any], path: str) -> Any:
 
 def find(
     ctx: Context,
+    cfg: SyncConfig,
     obj: CustifyObject,
     by: str,
     take: str,
@@ -65,13 +67,12 @@ def find(
     ``by`` + ``SEP`` + the narrowing fields (an empty one matches any), from a scan only.
     ``count_all``: the caller must know when several records match (resolving to ONE id),
     so a remote lookup of a ``several`` identifier also asks the filtered list."""
-    conn = ctx.current.connection if ctx.current else None
-    key = ("find", conn, obj.name, by, take, within, count_all)
+    key = ("find", cfg.connection, obj.name, by, take, within, count_all)
     cache: Found = ctx.cache.setdefault(key, {})
     todo = [v for v in dict.fromkeys(values) if v not in cache]
     if within:
         if todo and remote:
-            cache.update(_scan(ctx, ctx.client_for(obj), obj, obj.find_by[by], take, todo))
+            cache.update(_scan(ctx, cfg, obj, obj.find_by[by], take, todo))
         return {v: cache.get(v, []) for v in values}
     if todo:
         cache.update(_from_extract(ctx, obj, by, take, todo))
@@ -84,9 +85,35 @@ def find(
         cache.update({k: [i] for k, i in hits.iter_rows()})
         todo = [v for v in todo if not cache.get(v)]
     if todo and remote:
-        cache.update(_remote(ctx, obj, by, take, todo, count_all))
+        cache.update(_remote(ctx, cfg, obj, by, take, todo, count_all))
     checkable = (remote and by in obj.find_by) or (obj.extracted and ctx.wh.table_exists(obj.name))
     return {v: cache.get(v, []) for v in values if checkable or cache.get(v)}
+
+
+def ids_by_key(
+    ctx: Context, cfg: SyncConfig, keys: list[str], *, unique: bool = False
+) -> dict[str, str]:
+    """``key -> custify id`` for the keys Custify knows (extract, snapshot, then lookups);
+    ``unique``: only keys that name exactly one record (a tag goes on that one or on none)."""
+    if not keys:
+        return {}
+    found = find(ctx, cfg, cfg.target, cfg.match or "id", "id", keys)
+    return {k: ids[0] for k, ids in found.items() if ids and (len(ids) == 1 or not unique)}
+
+
+def existing(
+    ctx: Context, cfg: SyncConfig, rows: pl.DataFrame, state: pl.DataFrame
+) -> pl.DataFrame:
+    """``(key, custify_id)`` of the desired keys that exist in Custify, for modes that care
+    (update-only must not create, create-only must not overwrite, mirror must know what it made)
+    when there is no extract; keys the snapshot knows are not asked again."""
+    live = state.filter(pl.col("op") != "delete").get_column("key").implode()
+    unknown = rows.filter(~pl.col("key").is_in(live)).get_column("key").unique().to_list()
+    found = ids_by_key(ctx, cfg, unknown)
+    return pl.DataFrame(
+        {"key": list(found), "custify_id": list(found.values())},
+        schema={"key": pl.String, "custify_id": pl.String},
+    )
 
 
 def _from_extract(ctx: Context, obj: CustifyObject, by: str, take: str, values: list[str]) -> Found:
@@ -115,14 +142,20 @@ def _from_extract(ctx: Context, obj: CustifyObject, by: str, take: str, values: 
 
 
 def _remote(
-    ctx: Context, obj: CustifyObject, by: str, take: str, values: list[str], count_all: bool
+    ctx: Context,
+    cfg: SyncConfig,
+    obj: CustifyObject,
+    by: str,
+    take: str,
+    values: list[str],
+    count_all: bool,
 ) -> Found:
     finder = obj.find_by.get(by)
     if finder is None:
         return {}
-    client = ctx.client_for(obj)
+    client = ctx.client(cfg)
     if finder.how == "scan":
-        return _scan(ctx, client, obj, finder, take, values)
+        return _scan(ctx, cfg, obj, finder, take, values)
     filtered = count_all and finder.several and finder.filter_type is not None
 
     def one(value: str) -> tuple[str, list[str]]:
@@ -135,7 +168,7 @@ def _remote(
         hits = [r for r in rows if str(dig(r, finder.field)) == value]
         return value, list(dict.fromkeys(str(dig(r, take)) for r in hits if dig(r, take)))
 
-    with ThreadPoolExecutor(max_workers=ctx.concurrency_for(obj)) as pool:
+    with ThreadPoolExecutor(max_workers=ctx.concurrency(cfg)) as pool:
         return dict(pool.map(one, values))
 
 
@@ -175,12 +208,12 @@ def filtered_list(client: Any, obj: CustifyObject, finder: Finder, value: str) -
 
 
 def _scan(
-    ctx: Context, client: Any, obj: CustifyObject, finder: Finder, take: str, values: list[str]
+    ctx: Context, cfg: SyncConfig, obj: CustifyObject, finder: Finder, take: str, values: list[str]
 ) -> Found:
     """One listing of the whole object per run, indexed by the finder's field."""
-    key = ("scan", ctx.current.connection if ctx.current else None, obj.name)
+    key = ("scan", cfg.connection, obj.name)
     if key not in ctx.cache:
-        ctx.cache[key] = list(client.iter_rows(obj))
+        ctx.cache[key] = list(ctx.client(cfg).iter_rows(obj))
     index: Found = {}
     for row in ctx.cache[key]:
         value, found = dig(row, finder.field), dig(row, take)

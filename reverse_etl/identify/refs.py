@@ -4,7 +4,7 @@ A note names its company by Custify id (``entity``), a comment its task, a file 
 person; a task update needs the task's ``_id``. Rows may give the user's own identifiers
 instead (``company_id``, ``user_id``, ``email``, ``externalId``, a tag's name): the registry's
 ``Ref`` rows say which column fills which request field, and ``find_by`` how the record is
-found (``records.py``). Three kinds of lookups run here, all set-based per distinct value:
+found (``identify.records``). Three kinds of lookups run here, all set-based per distinct value:
 
 - **refs** of the action (``Action.refs``): fill the request field and its companions
   (``entityModel``); a value that finds nothing, or several records, rejects the row;
@@ -127,7 +127,7 @@ def _apply(
         cond = cond & ~pl.lit(filled[ref.field])
     applies = frame.select(cond.fill_null(False).cast(pl.Boolean).alias("c")).get_column("c")
     values = frame.filter(applies).select(value.alias("v")).get_column("v").unique().to_list()
-    found = records.find(ctx, obj, ref.by, ref.take, values, lookup.remote, within,
+    found = records.find(ctx, cfg, obj, ref.by, ref.take, values, lookup.remote, within,
                          count_all=lookup.fill)  # fmt: skip
     frame = frame.with_columns(_outcome(lookup, found, value, applies))
     if lookup.fill:
@@ -282,7 +282,7 @@ def delete_by_id(
     if act is None or cfg.match is None or not resolves_first(act, cfg.match):
         return frame, rejected, 0
     missing = frame.filter(pl.col("custify_id").is_null()).get_column("key").unique().to_list()
-    found = records.find(ctx, cfg.target, cfg.match, "id", missing, count_all=True)
+    found = records.find(ctx, cfg, cfg.target, cfg.match, "id", missing, count_all=True)
     single = {k: ids[0] for k, ids in found.items() if len(ids) == 1}
     several = {k: ids for k, ids in found.items() if len(ids) > 1}
     frame = frame.with_columns(

@@ -1,8 +1,7 @@
-"""Reads from Custify the warehouse cannot answer: record existence, tag ids, entity ids.
+"""Tag syncs: tag names to ids, the tagged entities to ids, and mirror's removals.
 
-Each costs requests, so each is asked only for what no extract and no snapshot knows, and the
-per-key lookups run on the connection's thread pool. Tag names resolve through one listing of
-the tags (a few requests whatever the row count).
+Each costs requests, so each is asked only for what no extract and no snapshot knows. Tag names
+resolve through one listing of the tags (a few requests whatever the row count).
 """
 
 from __future__ import annotations
@@ -19,33 +18,6 @@ from reverse_etl.identify import records
 from reverse_etl.ledger.schemas import DIFF_SCHEMA
 
 _OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")  # Custify ids are Mongo ObjectIds (§1.3)
-
-
-def _lookup_many(
-    ctx: Context, cfg: SyncConfig, keys: list[str], *, unique: bool = False
-) -> dict[str, str]:
-    """``key -> custify id`` for the keys Custify knows (extract, snapshot, then lookups);
-    ``unique``: only keys that name exactly one record (a tag goes on that one or on none)."""
-    if not keys:
-        return {}
-    ctx.current = cfg
-    found = records.find(ctx, cfg.target, cfg.match or "id", "id", keys)
-    return {k: ids[0] for k, ids in found.items() if ids and (len(ids) == 1 or not unique)}
-
-
-def existing(
-    ctx: Context, cfg: SyncConfig, rows: pl.DataFrame, state: pl.DataFrame
-) -> pl.DataFrame:
-    """``(key, custify_id)`` of the desired keys that exist in Custify, for modes that care
-    (update-only must not create, create-only must not overwrite, mirror must know what it made)
-    when there is no extract; keys the snapshot knows are not asked again."""
-    live = state.filter(pl.col("op") != "delete").get_column("key").implode()
-    unknown = rows.filter(~pl.col("key").is_in(live)).get_column("key").unique().to_list()
-    found = _lookup_many(ctx, cfg, unknown)
-    return pl.DataFrame(
-        {"key": list(found), "custify_id": list(found.values())},
-        schema={"key": pl.String, "custify_id": pl.String},
-    )
 
 
 def _tag_map(ctx: Context, cfg: SyncConfig) -> dict[str, str]:
@@ -134,6 +106,8 @@ def entity_ids(ctx: Context, cfg: SyncConfig, diff: pl.DataFrame) -> pl.DataFram
     entity_key = pl.col("payload").str.json_path_match(f"$.{cfg.match}")
     diff = diff.with_columns(entity_key.alias("__entity"))
     missing = diff.filter(pl.col("custify_id").is_null()).get_column("__entity").unique()
-    found = _lookup_many(ctx, cfg, [k for k in missing.to_list() if k is not None], unique=True)
+    found = records.ids_by_key(
+        ctx, cfg, [k for k in missing.to_list() if k is not None], unique=True
+    )
     fill = pl.col("__entity").replace_strict(found, default=None, return_dtype=pl.String)
     return diff.with_columns(pl.coalesce("custify_id", fill).alias("custify_id")).drop("__entity")

@@ -8,13 +8,16 @@ rows); these turn them into ledger, snapshot, outcome, ``<sync>__rejected`` and
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import polars as pl
 
-from reverse_etl.ledger.schemas import OUTCOME_SCHEMA, UTC_TS
+from reverse_etl.identify.refs import GONE, ROW_HASH
+from reverse_etl.ledger.schemas import OUTCOME_SCHEMA, REJECTED_SCHEMA, UTC_TS
+from reverse_etl.source.desired import ROW
 
 
 def attempt_ids(n: int) -> pl.Series:
@@ -109,3 +112,39 @@ def records(
 def stamped(rejected: pl.DataFrame, *, run_id: str, now: dt.datetime) -> pl.DataFrame:
     """A plan's rejected rows as ``<sync>__rejected`` takes them."""
     return rejected.with_columns(pl.lit(run_id).alias("run_id"), pl.lit(now).alias("rejected_at"))
+
+
+def rejected(match: str | None, bad: pl.DataFrame) -> pl.DataFrame:
+    """A plan's rejected rows (``REJECTED_SCHEMA``): their key, when the ``match`` column
+    names one, and the whole row as JSON."""
+    payload_cols = [c for c in bad.columns if c not in (ROW, "reason")]
+    if bad.height == 0:
+        return pl.DataFrame(schema=REJECTED_SCHEMA)
+    drop = ("key", "payload", "payload_hash", GONE, "row_hash", "op")
+    payload_cols = [c for c in payload_cols if c not in drop]
+    keycol = match if match in bad.columns else None
+    key = pl.col(keycol).cast(pl.String) if keycol else pl.lit(None, dtype=pl.String)
+    values = pl.struct([_text(bad, c) for c in payload_cols]).struct.json_encode()
+    op = pl.col("op") if "op" in bad.columns else pl.lit(None, dtype=pl.String)
+    row_hash = pl.col(ROW_HASH) if ROW_HASH in bad.columns else pl.lit(None, dtype=pl.String)
+    return bad.select(
+        pl.col(ROW).alias("row"), key.alias("key"), "reason", values.alias("values"),
+        op.fill_null("invalid").alias("op"), row_hash.cast(pl.String).alias("row_hash"),
+    )  # fmt: skip
+
+
+def flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested columns as JSON text: rejected rows come from before and after decoding."""
+    nested = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)]
+    return frame.with_columns(_text(frame, c).alias(c) for c in nested) if nested else frame
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    dtype = frame.schema[column]
+    if isinstance(dtype, (pl.List, pl.Array, pl.Struct)):
+        return pl.col(column).map_elements(_json_text, return_dtype=pl.String)
+    return pl.col(column).cast(pl.String)

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from contextlib import ExitStack
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 from reverse_etl.ledger.schemas import (
     LEDGER,
@@ -58,7 +60,7 @@ def ensure_tables(wh: Warehouse) -> None:
                 )
 
 
-def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def empty(schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
@@ -109,7 +111,7 @@ def known_ids(wh: Warehouse, obj: str, match: str) -> pl.DataFrame:
     return _conform(df, {"key": pl.String, "custify_id": pl.String}).unique("key", keep="last")
 
 
-def _conform(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _conform(df: pl.DataFrame, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
     """Same columns and types on every warehouse (drivers differ on empty results and tz)."""
     if df.height == 0:
         return empty(schema)
@@ -156,7 +158,9 @@ def commit_wave(wh: Warehouse, outcomes: pl.DataFrame, sync: str, confirmed: pl.
     """
     if outcomes.height == 0 and confirmed.height == 0:
         return
-    out_schema = {"attempt_id": pl.String, **{c: LEDGER_SCHEMA[c] for c in OUTCOME_COLUMNS}}
+    out_schema = pl.Schema(
+        {"attempt_id": pl.String(), **{c: LEDGER_SCHEMA[c] for c in OUTCOME_COLUMNS}}
+    )
     q = wh.quote
     with ExitStack() as stack:
         # one session for the scratch tables and the transaction that consumes them (they

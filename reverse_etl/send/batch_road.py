@@ -32,7 +32,7 @@ from custify import batch as custify_batch
 from custify.errors import CustifyError, NotFound, endpoint_refused
 from models.registry import BATCH_PATH, REGISTRY
 from models.types import ActionKind
-from reverse_etl.identify.recovery import same
+from reverse_etl.identify import same
 
 if TYPE_CHECKING:
     from reverse_etl.send.sender import Outcome, Sender

@@ -10,18 +10,18 @@ may have been about that batch's content rather than the endpoint.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from reverse_etl.config import SyncConfig
 from reverse_etl.engine.context import Context
+from reverse_etl.ledger.schemas import ROADS, ROADS_SCHEMA
 
-ROADS = "_custify_roads"
-ROADS_SCHEMA: dict[str, pl.DataType] = {
-    "connection": pl.String, "road": pl.String, "status": pl.String, "reason": pl.String,
-    "decided_at": pl.Datetime("us", "UTC"),
-}  # fmt: skip
+if TYPE_CHECKING:
+    from custify.client import CustifyClient
+
+
 RECHECK_S = 24 * 3600.0
 _KEPT = ("403", "404", "405")
 
@@ -30,7 +30,7 @@ def _connection(cfg: SyncConfig) -> str:
     return cfg.connection or "default"
 
 
-def restore(ctx: Context, cfg: SyncConfig, client: Any) -> None:
+def restore(ctx: Context, cfg: SyncConfig, client: CustifyClient) -> None:
     """Close the client's batch road when an earlier run found it refused (once per run)."""
     key = ("roads", _connection(cfg))
     if key in ctx.cache or not cfg.action.batch_job:
@@ -52,7 +52,7 @@ def restore(ctx: Context, cfg: SyncConfig, client: Any) -> None:
             client.batch_road.refuse(f"{reason}, found on an earlier run", remembered=True)
 
 
-def persist(ctx: Context, cfg: SyncConfig, client: Any) -> None:
+def persist(ctx: Context, cfg: SyncConfig, client: CustifyClient) -> None:
     """Record a refusal this client found; forget one when ``/batch`` took a submit again."""
     road = client.batch_road
     refused = road.refused is not None and not road.remembered

@@ -10,7 +10,7 @@
   the record is already gone, which is what the delete wanted.
 - Gets read one record per row; the record lands in ``<sync>__records``.
 - Anything else is one call per row. A create Custify does not deduplicate, whose earlier
-  attempt may have reached it, is first looked for (``recovery.py``) and only sent when it is
+  attempt may have reached it, is first looked for (``identify.recovery``) and only sent when it is
   not there; when such a create's answer is lost, the row stays ``sent`` (unknown) rather
   than ``failed``, so the next run looks before it sends.
 
@@ -25,33 +25,48 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from custify.errors import NotFound, RecordRejected, RetriableError
 from models.registry import BATCH_MAX_JOBS, TAG_ENTITY_MAX_IDS
 from models.types import ActionKind, FieldType
-from reverse_etl.config import SyncConfig
+from reverse_etl.config import Op, SyncConfig
 from reverse_etl.diff.payload import token
-from reverse_etl.identify import records, recovery
+from reverse_etl.identify import find_created, get_all
 from reverse_etl.send import batch_road
 from reverse_etl.validate import uploads
 
+if TYPE_CHECKING:
+    from custify.client import CustifyClient
+
+
+class How(StrEnum):
+    """How a unit's rows travel: one request per unit."""
+
+    BATCH = "batch"  # POST /batch, up to BATCH_MAX_JOBS rows
+    TAG = "tag"  # PATCH /tag/entity, one tag and direction, up to TAG_ENTITY_MAX_IDS ids
+    DELETE = "delete"  # one record
+    GET = "get"  # one record read
+    CALL = "call"  # the action's own endpoint, one row
+
+
 #: how the push report names the road of each unit kind that is not a batch
-_ROADS = {"tag": "tag patch", "delete": batch_road.SINGLE, "get": batch_road.SINGLE,
-          "call": batch_road.SINGLE}  # fmt: skip
+_ROADS = {How.TAG: "tag patch", How.DELETE: batch_road.SINGLE, How.GET: batch_road.SINGLE,
+          How.CALL: batch_road.SINGLE}  # fmt: skip
 
 
 @dataclass
 class Unit:
     """One request's worth of diff rows (dicts with ``attempt_id``, ``key``, ``op``, ...)."""
 
-    how: str  # batch | tag | delete | get | call
+    how: How
     rows: list[dict[str, Any]]
 
     @classmethod
-    def of(cls, how: str, rows: pl.DataFrame) -> Unit:
+    def of(cls, how: How, rows: pl.DataFrame) -> Unit:
         return cls(how, rows.to_dicts())
 
 
@@ -68,28 +83,28 @@ class Outcome:
 
 def iter_units(
     cfg: SyncConfig, diff: pl.DataFrame, *, batch: bool = True
-) -> Iterator[tuple[str, pl.DataFrame]]:
+) -> Iterator[tuple[How, pl.DataFrame]]:
     """Request-sized slices of the diff (with ``attempt_id``), in sending order: ``(how,
     rows)``. Lazy: a wave turns only its own slices into row dicts (``Unit.of``), so a
     100,000-row push never holds every payload as Python objects at once. ``batch=False``
     (the connection's batch road is closed) sends batch-able rows one call each."""
     op = pl.col("op")
-    deletes = diff.filter(op == "delete")
-    gets = diff.filter(op == "get")
-    writes = diff.filter(~op.is_in(["delete", "tag_add", "tag_remove", "get"]))
-    tags = diff.filter(op.is_in(["tag_add", "tag_remove"]))
-    for how, frame in (("delete", deletes), ("get", gets)):
+    deletes = diff.filter(op == Op.DELETE)
+    gets = diff.filter(op == Op.GET)
+    writes = diff.filter(~op.is_in([Op.DELETE, Op.TAG_ADD, Op.TAG_REMOVE, Op.GET]))
+    tags = diff.filter(op.is_in([Op.TAG_ADD, Op.TAG_REMOVE]))
+    for how, frame in ((How.DELETE, deletes), (How.GET, gets)):
         for i in range(frame.height):
             yield how, frame.slice(i, 1)
     if cfg.action.batch_job and batch:
         for chunk in writes.iter_slices(BATCH_MAX_JOBS):
-            yield "batch", chunk
+            yield How.BATCH, chunk
     else:
         for i in range(writes.height):
-            yield "call", writes.slice(i, 1)
+            yield How.CALL, writes.slice(i, 1)
     for _, group in tags.sort("key").group_by(["tag_id", "op"], maintain_order=True):
         for chunk in group.iter_slices(TAG_ENTITY_MAX_IDS):
-            yield "tag", chunk
+            yield How.TAG, chunk
 
 
 def plan_units(cfg: SyncConfig, diff: pl.DataFrame, *, batch: bool = True) -> list[Unit]:
@@ -100,7 +115,9 @@ def plan_units(cfg: SyncConfig, diff: pl.DataFrame, *, batch: bool = True) -> li
 class Sender:
     """Sends units through one client; thread-safe (the client is, and this holds no state)."""
 
-    def __init__(self, cfg: SyncConfig, client: Any, claimed: set[str] | None = None) -> None:
+    def __init__(
+        self, cfg: SyncConfig, client: CustifyClient, claimed: set[str] | None = None
+    ) -> None:
         self.cfg = cfg
         self.client = client
         #: ids this sync already confirmed: never taken for another row's lost create
@@ -113,13 +130,13 @@ class Sender:
         return self.client.batch_road.open
 
     def run(self, unit: Unit) -> list[Outcome]:
-        if unit.how == "batch":  # failures inside are judged per row by the batch road
+        if unit.how is How.BATCH:  # failures inside are judged per row by the batch road
             return split_on_reject(unit.rows, lambda rows: batch_road.send(self, rows))
         handler: Callable[[list[dict[str, Any]]], list[Outcome]] = {
-            "tag": self._tag,
-            "delete": self._delete,
-            "get": self._get,
-            "call": self.call_one,
+            How.TAG: self._tag,
+            How.DELETE: self._delete,
+            How.GET: self._get,
+            How.CALL: self.call_one,
         }[unit.how]
         closed = self.client.batch_road.why_closed() if self.cfg.action.batch_job else None
         self.road.add(_ROADS[unit.how], len(unit.rows), closed or None)
@@ -131,7 +148,7 @@ class Sender:
         action = self.cfg.action
         body = {
             "ids": [r["custify_id"] for r in rows],
-            "type": "add" if rows[0]["op"] == "tag_add" else "remove",
+            "type": "add" if rows[0]["op"] == Op.TAG_ADD else "remove",
             "category": self.cfg.target.tag_category,
             "tag": rows[0]["tag_id"],
         }
@@ -141,6 +158,7 @@ class Sender:
     def _delete(self, rows: list[dict[str, Any]]) -> list[Outcome]:
         (row,) = rows
         action = self.cfg.delete_action
+        assert action is not None, "config.parse lets only objects with a delete action delete"
         try:
             self.client.call(action, json.loads(row["payload"]))
         except NotFound:
@@ -150,7 +168,7 @@ class Sender:
     def _get(self, rows: list[dict[str, Any]]) -> list[Outcome]:
         (row,) = rows
         target, match = self.cfg.target, self.cfg.match
-        found_all = records.get_all(self.client, self.cfg.action, json.loads(row["payload"]))
+        found_all = get_all(self.client, self.cfg.action, json.loads(row["payload"]))
         if not found_all:
             note = f"{match}: no {target.name} record with {match} '{row['key']}' in Custify"
             return [Outcome(row["attempt_id"], "rejected", 404, note)]
@@ -187,7 +205,7 @@ class Sender:
     def _recover(self, call: Call, row: dict[str, Any]) -> Outcome | None:
         """A create whose earlier attempt may have landed: confirm the record it made, or (an
         upsert whose content changed since) turn the resend into an update of that record."""
-        found = recovery.find_created(
+        found = find_created(
             self.client, self.cfg.action, call.payload, since=row.get("since"),
             claimed=self.claimed, token=token(self.cfg.name, row["key"]), upload=call.upload,
         )  # fmt: skip

@@ -30,6 +30,7 @@ from models.registry import CustifyObject
 from reverse_etl.config import Kind, SyncConfig
 from reverse_etl.config.fields import Field, bool_expr, iso_expr, snake
 from reverse_etl.engine.context import Context
+from reverse_etl.ledger.schemas import ATTRIBUTES_SCHEMA, DISCOVERED_ATTRIBUTES
 from reverse_etl.source.desired import Desired
 from warehouse import Warehouse
 
@@ -51,10 +52,6 @@ _DISCOVERED = {
 }  # fmt: skip
 
 Kinds = dict[str, tuple[str, str]]  # field path -> (type, which witness said so)
-#: what attribute discovery answered, per object (a row with no name: asked, nothing known)
-CACHE = "_custify_attributes"
-CACHE_SCHEMA = {"object": pl.String, "name": pl.String, "type": pl.String,
-                "discovered_at": pl.Datetime("us", "UTC")}  # fmt: skip
 CACHE_TTL = dt.timedelta(days=1)
 
 
@@ -110,11 +107,11 @@ def discover(client: Any, obj: CustifyObject) -> dict[str, str]:
 
 def cached(wh: Warehouse, obj: CustifyObject, now: dt.datetime) -> dict[str, str] | None:
     """What discovery answered for ``obj`` within the last day; None: not asked since."""
-    if obj.attributes_path is None or not wh.table_exists(CACHE):
+    if obj.attributes_path is None or not wh.table_exists(DISCOVERED_ATTRIBUTES):
         return None
     q = wh.quote
     rows = wh.query_rows(
-        f"SELECT {q('name')}, {q('type')}, {q('discovered_at')} FROM {wh.table(CACHE)} "
+        f"SELECT {q('name')}, {q('type')}, {q('discovered_at')} FROM {wh.table(DISCOVERED_ATTRIBUTES)} "
         f"WHERE {q('object')} = %s",
         (obj.name,),
     )
@@ -127,15 +124,17 @@ def cached(wh: Warehouse, obj: CustifyObject, now: dt.datetime) -> dict[str, str
 def remember(wh: Warehouse, obj: CustifyObject, found: Mapping[str, str], now: dt.datetime):
     """Replace ``obj``'s remembered discovery answer (an empty one too: it was asked)."""
     q = wh.quote
-    wh.create_table(CACHE, CACHE_SCHEMA)
-    wh.execute(f"DELETE FROM {wh.table(CACHE)} WHERE {q('object')} = %s", (obj.name,))
-    names = list(found) or [None]
+    wh.create_table(DISCOVERED_ATTRIBUTES, ATTRIBUTES_SCHEMA)
+    wh.execute(
+        f"DELETE FROM {wh.table(DISCOVERED_ATTRIBUTES)} WHERE {q('object')} = %s", (obj.name,)
+    )
+    names: list[str | None] = [*found] or [None]
     frame = pl.DataFrame(
         {"object": [obj.name] * len(names), "name": names,
          "type": [found.get(n) if n else None for n in names], "discovered_at": [now] * len(names)},
-        schema=CACHE_SCHEMA,
+        schema=ATTRIBUTES_SCHEMA,
     )  # fmt: skip
-    wh.insert_df(CACHE, frame)
+    wh.insert_df(DISCOVERED_ATTRIBUTES, frame)
 
 
 def _utc(value: Any) -> dt.datetime:
@@ -148,7 +147,7 @@ def discovered_kinds(found: Mapping[str, str], fields: Mapping[str, Field]) -> K
     return {
         path: (found[f.sub], "Custify's attribute discovery (§1.5)")
         for path, f in fields.items()
-        if f.top == ATTRIBUTES and f.sub in found
+        if f.top == ATTRIBUTES and f.sub is not None and f.sub in found
     }
 
 

@@ -4,7 +4,7 @@ The schema is built from the action's body field types (``Action.body``), its re
 the sync's identifier, the object's read-only fields and string limits, the registry's
 ``Constraint`` rows (ranges, enums, e-mail and user formats) and Custify's custom-attribute
 rules, including the type each attribute already has (custify-api.md §1.4, §1.5,
-``attributes.py``): no per-object schema is written by hand, so the next action gets
+``validate.attributes``): no per-object schema is written by hand, so the next action gets
 validation for free. Checks work on whatever types the warehouse delivers (a ``user_id`` that is
 an integer column, dates as strings): each check asks "can this value be sent as the field's
 type?", and the valid rows are then converted to exactly that type.
@@ -159,7 +159,7 @@ def _dynamic_checks(
     fld: Field, dtype: pl.DataType, kind: tuple[str, str] | None = None
 ) -> list[pa.Check]:
     """Custom attributes and event metadata (custify-api.md §1.5, §4); ``kind``: the type
-    Custify already holds the attribute as, and who says so (``attributes.py``)."""
+    Custify already holds the attribute as, and who says so (``validate.attributes``)."""
     checks: list[pa.Check] = []
     if kind is not None and not _nested(dtype):
         name, source = kind
@@ -214,10 +214,12 @@ def _row_checks(cfg: SyncConfig, frame: pl.DataFrame) -> list[pa.Check]:
     checks: list[pa.Check] = []
     for top, rule in cfg.action.constraints.items():
         cols = [c for c in frame.columns if c.startswith(f"{top}.")]
-        if not cols or rule.max_len is None or cfg.action.body.get(top) is not FieldType.OBJECT:
+        max_len = rule.max_len
+        if not cols or max_len is None or cfg.action.body.get(top) is not FieldType.OBJECT:
             continue
+        bound: int = max_len
 
-        def size(data: pa.PolarsData, cols: list[str] = cols, limit: int = rule.max_len):
+        def size(data: pa.PolarsData, cols: list[str] = cols, limit: int = bound):
             parts = [pl.col(c).alias(c.partition(".")[2]) for c in cols]
             text = pl.struct(parts).struct.json_encode()
             return data.lazyframe.select(text.str.len_chars() <= limit)

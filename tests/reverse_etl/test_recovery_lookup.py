@@ -7,7 +7,7 @@ import datetime as dt
 
 from models.registry import get_action
 from reverse_etl.diff.payload import marker, token
-from reverse_etl.identify.recovery import find_created
+from reverse_etl.identify import find_created
 
 
 def test_an_old_sticky_note_does_not_hide_the_attempts_note(sandbox, client, clock):

@@ -35,7 +35,7 @@ import json, os, signal, sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import reverse_etl.ledger as ledger
+import reverse_etl.ledger.tables as ledger
 from custify.settings import load_settings
 from reverse_etl import run_push
 from warehouse import WarehouseConfig

@@ -1,4 +1,7 @@
-"""``POST /batch`` and ``GET /batch/{id}`` (custify-api.md §15): submit, then poll by expectation.
+"""``POST /batch`` and ``GET /batch/{id}`` (custify-api.md §15): the pure part, no I/O.
+
+The limits, the job-id and status parsing, the one poll schedule (``poll_waits``) and what a
+client learned about the road (``BatchRoad``); ``custify.batch_worker`` sends the requests.
 
 The batch endpoint takes up to 100 jobs (each ``{type: people|company|event|custom-data,
 payload}``), answers 202 with a job id, and keeps the job's status for 6 hours. A row is only
@@ -25,7 +28,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from custify.batch_status import (
     NOT_REPORTED,
@@ -33,16 +36,11 @@ from custify.batch_status import (
     JobOutcome,
     read_status,
 )
-from custify.errors import CustifyError, RetriableError, endpoint_refused
-from custify.http import decode_json
-from models.registry import BATCH_MAX_JOBS, BATCH_PATH, BATCH_STATUS_PATH
-
-if TYPE_CHECKING:
-    from custify.client import CustifyClient
+from models.registry import BATCH_MAX_JOBS
 
 __all__ = [
-    "NOT_REPORTED", "BatchRoad", "BatchStatus", "JobOutcome", "poll", "read_status", "run",
-    "status", "submit", "validate_jobs",
+    "NOT_REPORTED", "BatchRoad", "BatchStatus", "JobOutcome", "job_id_of", "poll_waits",
+    "read_status", "replay_safe", "validate_jobs",
 ]  # fmt: skip
 
 JOB_TYPES = frozenset({"people", "company", "event", "custom-data"})
@@ -134,21 +132,7 @@ def replay_safe(jobs: list[dict[str, Any]]) -> bool:
     return True
 
 
-def submit(client: CustifyClient, jobs: list[dict[str, Any]]) -> str | None:
-    """``POST /batch``; the job id, or None when the 202 carries none (§1.9: 202 bodies may
-    be empty), in which case only other evidence can tell what happened."""
-    validate_jobs(jobs)
-    response = client.request(
-        "POST",
-        BATCH_PATH,
-        json={"jobs": jobs, "synchronous": False, "returnJobId": True},
-        replay_safe=replay_safe(jobs),
-    )
-    client.batch_road.accepted = True
-    return _job_id(decode_json(response))
-
-
-def _job_id(body: Any) -> str | None:
+def job_id_of(body: Any) -> str | None:
     """The id of a submitted batch, at the top of the answer or one wrapper down."""
     if not isinstance(body, dict):
         return None
@@ -161,69 +145,11 @@ def _job_id(body: Any) -> str | None:
     return None
 
 
-def status(client: CustifyClient, job_id: str) -> Any:
-    """``GET /batch/{id}``, decoded as it came (see ``read_status``)."""
-    return client.get_json(BATCH_STATUS_PATH.format(id=job_id))
-
-
-def poll(
-    client: CustifyClient,
-    job_id: str | None,
-    jobs: list[dict[str, Any]],
-    *,
-    submitted_at: float,
-    timeout_s: float = POLL_TIMEOUT_S,
-) -> BatchStatus:
-    """Wait for the job by expectation; done, still pending at ``timeout_s``, or unknown."""
-    road, clock = client.batch_road, client.clock
-    if job_id is None:
-        road.saw_unreadable()
-        clock.sleep(road.expected_s)  # no id to poll: give it the time jobs take, then look
-        return BatchStatus("unknown", detail="POST /batch answered without a job id", jobs=jobs)
-    wait, later, unknown = road.expected_s, max(EXPECTED_MIN_S, road.expected_s / 2), 0
+def poll_waits(expected_s: float) -> Iterator[float]:
+    """The waits before each poll of one job: first what jobs take (``expected_s``), then
+    half that, doubling up to ``POLL_MAX_S`` (a poll right after the submit only ever says
+    "queued" and costs a request)."""
+    wait, later = expected_s, max(EXPECTED_MIN_S, expected_s / 2)
     while True:
-        clock.sleep(wait)
-        state = _read(client, job_id, jobs)
-        if state.state == "done":
-            road.learn(state.duration_s, clock.now() - submitted_at)
-            return state
-        if state.state == "unknown":
-            unknown += 1
-            if unknown >= road.unknown_polls():
-                road.saw_unreadable()
-                if state.unreadable:
-                    road.refuse(state.detail or "unreadable batch status")
-                return state
-        if clock.now() - submitted_at >= timeout_s:
-            return state
+        yield wait
         wait, later = later, min(POLL_MAX_S, later * 2)
-
-
-def _read(client: CustifyClient, job_id: str, jobs: list[dict[str, Any]]) -> BatchStatus:
-    """One poll; a status endpoint that is refused or keeps failing is an unknown status."""
-    try:
-        return read_status(status(client, job_id), jobs)
-    except RetriableError as exc:
-        return BatchStatus("unknown", detail=str(exc), jobs=jobs)
-    except CustifyError as exc:
-        if not endpoint_refused(exc):
-            raise
-        return BatchStatus("unknown", detail=str(exc), jobs=jobs)
-
-
-def run(
-    client: CustifyClient, jobs: list[dict[str, Any]], *, timeout_s: float = POLL_TIMEOUT_S
-) -> list[JobOutcome]:
-    """Submit and poll; one outcome per job ("unknown" where the status gave no evidence).
-
-    Raises ``RetriableError`` when the job is still pending after ``timeout_s``."""
-    job_id = submit(client, jobs)
-    state = poll(client, job_id, jobs, submitted_at=client.clock.now(), timeout_s=timeout_s)
-    if state.state == "pending":
-        raise RetriableError(
-            f"batch {job_id} not done after {timeout_s:g}s; poll batch_status later",
-            maybe_applied=True,
-            method="GET",
-            path=BATCH_STATUS_PATH,
-        )
-    return [state.outcome(i) for i in range(len(jobs))]

@@ -253,7 +253,7 @@ class _JobIndex:
 
 
 def _names_other(report: dict[str, Any], job: dict[str, Any]) -> bool:
-    payload = job.get("payload") if isinstance(job.get("payload"), dict) else {}
+    payload: dict[str, Any] = job["payload"] if isinstance(job.get("payload"), dict) else {}
     for key in JOB_IDENTIFIERS.get(str(job.get("type")), ()):
         if key == "id":
             continue
@@ -264,7 +264,7 @@ def _names_other(report: dict[str, Any], job: dict[str, Any]) -> bool:
 
 
 def _judge(index: int, job: dict[str, Any], report: dict[str, Any]) -> JobOutcome:
-    result = report.get("result") if isinstance(report.get("result"), dict) else {}
+    result: dict[str, Any] = report["result"] if isinstance(report.get("result"), dict) else {}
     word = _word(report) or _word(result)
     flag = next((report[k] for k in ("success", "ok") if isinstance(report.get(k), bool)), None)
     ok = word in JOB_OK_WORDS if word else None

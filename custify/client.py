@@ -2,16 +2,9 @@
 
 It composes the seams of this package: ``HttpSession`` (budget, retry, classification),
 ``pagination`` (page/itemsPerPage/sort from the registry), ``envelopes`` (every §18 quirk) and
-``actions`` (a registry row -> a request). Every one of the registry's actions is also a named
-method, generated from the registry (see ``_install_action_methods``):
-
-- ``client.<object>_<verb>(payload)`` — e.g. ``client.people_upsert({...})``;
-- an action whose only identifier is a path segment takes it first, positionally:
-  ``client.tickets_reply(external_id, {...})``, ``client.tasks_update(task_id, {...})``;
-- other identifiers, parent params and query params are keywords:
-  ``client.people_get(email="a@b.c")``, ``client.deals_delete(externalId="D-1")``,
-  ``client.comments_create({...}, entityModel="Note", entity=note_id)``,
-  ``client.time_tracks_create({...}, user="csm@x.io")``.
+``actions`` (a registry row -> a request). Every one of the registry's actions is also a typed
+method (``client.people_upsert({...})``, ``client.tickets_reply(external_id, {...})``),
+generated from the registry into ``custify/action_methods.py``.
 
 Where the notes leave a request's shape open (the time-track path's spelling and id
 placement, §13), the client tries the documented form first and remembers what worked
@@ -20,7 +13,6 @@ placement, §13), the client tries the documented form first and remembers what 
 
 from __future__ import annotations
 
-import inspect
 import random
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -29,8 +21,9 @@ import httpx
 
 from custify import actions as _actions
 from custify import batch as _batch
-from custify import pagination
+from custify import batch_worker, pagination
 from custify import variants as _variants
+from custify.action_methods import ActionMethods
 from custify.envelopes import parse_one
 from custify.errors import FatalError
 from custify.http import HttpSession, RequestStats, decode_json
@@ -38,11 +31,11 @@ from custify.pagination import Page
 from custify.ratelimit import SlidingWindowBudget
 from custify.settings import ConnectionSettings
 from models.clock import Clock
-from models.registry import ACTIONS, BATCH_PATH, Action, CustifyObject, ListVariant
-from models.types import ActionKind, Envelope, IdLocation
+from models.registry import BATCH_PATH, Action, CustifyObject, ListVariant
+from models.types import ActionKind, Envelope
 
 
-class CustifyClient:
+class CustifyClient(ActionMethods):
     """Thread-safe Custify API client for one connection (one account, one rate budget)."""
 
     def __init__(
@@ -101,9 +94,13 @@ class CustifyClient:
         data: Mapping[str, Any] | None = None,
         replay_safe: bool | None = None,
         record: bool = False,
+        tally: RequestStats | None = None,
     ) -> httpx.Response:
         """Budget -> send -> classify -> retry or raise (see ``custify.http``); a path whose
-        spelling the notes leave open is tried in each spelling until one answers."""
+        spelling the notes leave open is tried in each spelling until one answers.
+
+        ``tally`` also counts this call's attempts (requests, retries, 429s): the per-call
+        hook for callers that report costs per object; ``stats`` counts every call."""
 
         def send(candidate: str) -> httpx.Response:
             return self._session.send(
@@ -115,13 +112,20 @@ class CustifyClient:
                 data=data,
                 replay_safe=replay_safe,
                 record=record,
+                tally=tally,
             )
 
         return _variants.with_spellings(self._spellings, path, send)
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        tally: RequestStats | None = None,
+    ) -> Any:
         """GET and decode; an empty body decodes to None."""
-        response = self.request("GET", path, params=params)
+        response = self.request("GET", path, params=params, tally=tally)
         return decode_json(response)
 
     # -- reading lists ----------------------------------------------------------------------
@@ -136,10 +140,17 @@ class CustifyClient:
         params: Mapping[str, Any] | None = None,
         parent_id: str | Mapping[str, str] | None = None,
         variant: str | ListVariant | None = None,
+        tally: RequestStats | None = None,
     ) -> Page:
-        """One page of a list (for callers that fetch pages concurrently); §1.7."""
+        """One page of a list (for callers that fetch pages concurrently); §1.7.
+
+        ``tally`` also counts the page's attempts (see ``request``)."""
+
+        def fetch(path: str, query: dict[str, Any]) -> Any:
+            return self.get_json(path, query, tally=tally)
+
         return pagination.fetch_page(
-            self.get_json,
+            fetch,
             pagination.resolve(obj),
             page,
             page_size=page_size,
@@ -252,7 +263,7 @@ class CustifyClient:
     # -- batch (§15) ------------------------------------------------------------------------
     def submit_batch(self, jobs: list[dict[str, Any]]) -> str:
         """``POST /batch`` (202 + job id); at most 100 jobs, else ValueError."""
-        job_id = _batch.submit(self, jobs)
+        job_id = batch_worker.submit(self, jobs)
         if job_id is None:
             raise FatalError("POST /batch answered without a job id", method="POST",
                              path=BATCH_PATH)  # fmt: skip
@@ -261,104 +272,11 @@ class CustifyClient:
     def batch_status(self, job_id: str) -> Any:
         """``GET /batch/{id}`` as Custify answered it (kept 6 h; read it with
         ``custify.batch.read_status``: the format is not documented, §15)."""
-        return _batch.status(self, job_id)
+        return batch_worker.status(self, job_id)
 
     def run_batch(
         self, jobs: list[dict[str, Any]], *, timeout_s: float = 900.0
     ) -> list[_batch.JobOutcome]:
         """Submit, poll by expectation (through the clock), and return one outcome per job:
         "success", "failed", or "unknown" where the status gave no evidence."""
-        return _batch.run(self, jobs, timeout_s=timeout_s)
-
-
-# -- named action methods, generated from the registry ---------------------------------------
-def positional_identifier(act: Action) -> str | None:
-    """The identifier a named method takes positionally: the only one, and a path segment."""
-    if act.kind is ActionKind.UPSERT or len(act.identifiers) != 1:
-        return None
-    ident = act.identifiers[0]
-    return ident.name if ident.location is IdLocation.PATH else None
-
-
-def method_name(act: Action) -> str:
-    """``people.upsert`` -> ``people_upsert``."""
-    return act.name.replace(".", "_")
-
-
-def _make_method(act: Action):  # type: ignore[no-untyped-def]
-    positional = positional_identifier(act)
-    ident_names = {i.name for i in act.identifiers}
-
-    def method(self: CustifyClient, *args: Any, query=None, files=None, **kwargs: Any) -> Any:
-        args_list = list(args)
-        by = value = None
-        if positional is not None:
-            if not args_list:
-                raise TypeError(f"{method_name(act)}() needs {positional!r} first")
-            by, value = positional, args_list.pop(0)
-        if len(args_list) > 1:
-            raise TypeError(f"{method_name(act)}() takes one payload")
-        payload = args_list[0] if args_list else None
-        parent = {k: kwargs.pop(k) for k in act.parent_params if k in kwargs}
-        extra_query = {k: kwargs.pop(k) for k in act.query if k in kwargs}
-        ids = {k: kwargs.pop(k) for k in list(kwargs) if k in ident_names}
-        ids = {k: v for k, v in ids.items() if v is not None}
-        if kwargs:
-            raise TypeError(f"{method_name(act)}() got unexpected {sorted(kwargs)}")
-        if len(ids) > 1 or (ids and by is not None):
-            raise TypeError(f"{method_name(act)}() takes one identifier, got {sorted(ids)}")
-        if ids:
-            ((by, value),) = ids.items()
-        merged_query = {**extra_query, **(query or {})} or None
-        return self.call(
-            act, payload, by=by, value=value, parent=parent or None, query=merged_query,
-            files=files,
-        )  # fmt: skip
-
-    method.__name__ = method.__qualname__ = method_name(act)
-    method.__doc__ = _method_doc(act, positional)
-    method.__signature__ = _signature(act, positional)  # type: ignore[attr-defined]
-    return method
-
-
-def _method_doc(act: Action, positional: str | None) -> str:
-    idents = ", ".join(f"{i.name} ({i.location.value})" for i in act.identifiers) or "none"
-    lines = [
-        f"{act.family}: {act.name} -> {act.method} {act.path}.",
-        "",
-        f"Identifiers: {idents}."
-        + (f" {positional!r} is the first positional argument." if positional else ""),
-    ]
-    if act.parent_params:
-        lines.append(f"Parent keywords: {', '.join(act.parent_params)}.")
-    if act.query:
-        lines.append(f"Query keywords: {', '.join(act.query)}.")
-    if act.duplicates_on_retry:
-        lines.append("Not retried after it may have reached Custify (duplicates on retry).")
-    if act.doc:
-        lines += ["", act.doc]
-    return "\n".join(lines)
-
-
-def _signature(act: Action, positional: str | None) -> inspect.Signature:
-    P = inspect.Parameter
-    params = [P("self", P.POSITIONAL_ONLY)]
-    if positional:
-        params.append(P(positional, P.POSITIONAL_ONLY))
-    params.append(P("payload", P.POSITIONAL_ONLY, default=None))
-    names = [i.name for i in act.identifiers if i.name != positional]
-    names += [*act.parent_params, *act.query]
-    params += [P(n, P.KEYWORD_ONLY, default=None) for n in dict.fromkeys(names)]
-    params += [P("query", P.KEYWORD_ONLY, default=None), P("files", P.KEYWORD_ONLY, default=None)]
-    return inspect.Signature(params)
-
-
-def _install_action_methods() -> None:
-    for act in ACTIONS.values():
-        name = method_name(act)
-        if hasattr(CustifyClient, name):
-            raise RuntimeError(f"action method {name} clashes with CustifyClient.{name}")
-        setattr(CustifyClient, name, _make_method(act))
-
-
-_install_action_methods()
+        return batch_worker.run(self, jobs, timeout_s=timeout_s)

@@ -100,8 +100,9 @@ class DltValues:
         settings_dir = str(project_dir / ".dlt")
         global_dir = _global_dlt_dir()
         self.env = env
-        self.files = [SecretsTomlProvider(settings_dir, global_dir),
-                      ConfigTomlProvider(settings_dir, global_dir)]  # fmt: skip
+        # dlt takes None for "no global directory" though its hints say str
+        self.files = [SecretsTomlProvider(settings_dir, global_dir),  # type: ignore[arg-type]
+                      ConfigTomlProvider(settings_dir, global_dir)]  # type: ignore[arg-type]  # fmt: skip
         self.extra = _registered_extra_providers()
 
     @staticmethod

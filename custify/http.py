@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import orjson
 
+from custify.budgets import make_budget
 from custify.errors import (
     ConnectFailed,
     CustifyError,
@@ -44,7 +45,7 @@ from custify.errors import (
     parse_retry_after,
     strip_query,
 )
-from custify.ratelimit import SlidingWindowBudget, make_budget
+from custify.ratelimit import SlidingWindowBudget
 from custify.settings import ApiKey, ConnectionSettings, env_name
 from models.clock import Clock, RealClock
 
@@ -117,6 +118,21 @@ class RequestStats:
         return f"RequestStats({self.snapshot()})"
 
 
+class Counters:
+    """The session's ``RequestStats`` and, when one call asked for it, that call's tally."""
+
+    def __init__(self, stats: RequestStats, tally: RequestStats | None) -> None:
+        self._all = (stats,) if tally is None else (stats, tally)
+
+    def add(self, **counts: int) -> None:
+        for stats in self._all:
+            stats.add(**counts)
+
+    def status(self, status: int) -> None:
+        for stats in self._all:
+            stats.status(status)
+
+
 class HttpSession:
     """Budget -> send -> classify -> retry or raise. Thread-safe; share one per account."""
 
@@ -172,12 +188,16 @@ class HttpSession:
         data: Mapping[str, Any] | None = None,
         replay_safe: bool | None = None,
         record: bool = False,
+        tally: RequestStats | None = None,
     ) -> httpx.Response:
         """Send until success, a non-retriable error, or the retry allowance runs out.
 
         ``replay_safe`` (default: idempotent method) allows retrying after the request may have
         reached Custify; ``record`` makes 400/409/422 a ``RecordRejected`` (one row's fault).
+        ``tally`` counts this call's attempts too (the session's ``stats`` counts them all),
+        so a caller can say what one object's scan cost.
         """
+        counters = Counters(self.stats, tally)
         method = method.upper()
         if replay_safe is None:
             replay_safe = method in IDEMPOTENT_METHODS
@@ -188,32 +208,32 @@ class HttpSession:
             self.budget.acquire()
             sent += 1
             err, response = self._attempt(
-                method, path, params, json, files, data, headers, record, sent
+                method, path, params, json, files, data, headers, record, sent, counters
             )
             if response is not None:
                 self._reached = True
             if err is None:
                 return response  # type: ignore[return-value]
             if self._never_reached(err, response):  # a setup error, not a blip: stop now
-                return self._fail(self._connect_failed(err))  # type: ignore[arg-type]
+                return self._fail(self._connect_failed(err), counters)  # type: ignore[arg-type]
             if isinstance(err, RetriableError):
                 err.maybe_applied = err.maybe_applied or applied_before
                 applied_before = err.maybe_applied
             if isinstance(err, RateLimitedError):
                 limited += 1
-                self.stats.add(rate_limited=1)
+                counters.add(rate_limited=1)
                 self.budget.observe(retry_after=self._rate_limited_wait(err, limited))
                 if limited > self.policy.max_rate_limited:
-                    return self._fail(err)
+                    return self._fail(err, counters)
                 continue
             if not isinstance(err, RetriableError):
-                return self._fail(err)
+                return self._fail(err, counters)
             if err.maybe_applied and not replay_safe:
-                return self._fail(err)
+                return self._fail(err, counters)
             retries += 1
             if retries > self.policy.max_retries:
-                return self._fail(err)
-            self.stats.add(retries=1)
+                return self._fail(err, counters)
+            counters.add(retries=1)
             self.clock.sleep(self._retry_wait(retries, response))
 
     def _attempt(
@@ -227,20 +247,21 @@ class HttpSession:
         headers: dict[str, str],
         record: bool,
         sent: int,
+        counters: Counters,
     ) -> tuple[CustifyError | None, httpx.Response | None]:
         """One send: returns (error or None, response or None). Never raises httpx errors."""
         started = time.perf_counter()
-        self.stats.add(requests=1)
+        counters.add(requests=1)
         try:
             response = self._client.request(
                 method, path, params=params, json=json, files=files, data=data, headers=headers
             )
         except httpx.TransportError as exc:
-            err = error_from_transport(exc, method, path)
-            err.attempts = sent
+            lost = error_from_transport(exc, method, path)
+            lost.attempts = sent
             self._log(method, path, type(exc).__name__, started, sent)
-            return err, None
-        self.stats.status(response.status_code)
+            return lost, None
+        counters.status(response.status_code)
         self._log(method, path, response.status_code, started, sent)
         err = error_from_response(response, method, path, record=record, attempts=sent)
         self._observe(response, err)
@@ -299,8 +320,8 @@ class HttpSession:
         with self._rng_lock:
             return self.policy.backoff(retries, self._rng)
 
-    def _fail(self, err: CustifyError) -> httpx.Response:
-        self.stats.add(errors=1)
+    def _fail(self, err: CustifyError, counters: Counters) -> httpx.Response:
+        counters.add(errors=1)
         raise err
 
     def _log(self, method: str, path: str, status: object, started: float, attempt: int) -> None:

@@ -181,11 +181,13 @@ def iter_pages(fetch: Fetch, obj: CustifyObject, **options: Any) -> Iterator[Pag
 
 
 def _iter_one(fetch: Fetch, obj: CustifyObject, options: dict[str, Any]) -> Iterator[Page]:
-    page_no: int | None = options.pop("start_page", 1)
+    start = options.pop("start_page", 1)
     pager = Pager(obj, options.pop("page_size", None))
-    while page_no is not None:
-        page = fetch_page(fetch, obj, page_no, page_size=pager.size, **options)
-        page_no = pager.after(page)  # raises on a repeated page before it is handed out
+
+    def one(page_no: int, size: int) -> Page:
+        return fetch_page(fetch, obj, page_no, page_size=size, **options)
+
+    for page in pager.walk(one, start):
         if page.rows:
             yield page
 
@@ -211,11 +213,24 @@ class Pager:
         self.restart: int | None = None
         self._signatures: dict[tuple[int, int], int] = {}  # (size, page) -> hash of its ids
         self._last: tuple[int, int] | None = None  # (page, ids) of the page ``after`` saw last
+        #: the page ``walk`` reads next, None once the list is done
+        self.next_page: int | None = None
 
     @property
     def lowered(self) -> int | None:
         """The server's page cap, when it proved lower than what was asked."""
         return self.size if self.confirmed and self.size < self.asked else None
+
+    def walk(self, fetch: Callable[[int, int], Page], start: int = 1) -> Iterator[Page]:
+        """Every page from ``start``, each fetched as ``fetch(page_no, size)`` at the size
+        asked for next, until ``after`` says the list is done; the guard raises before a
+        repeated page is handed out. A consumer may stop early (``next_page`` says whether
+        another page would follow)."""
+        self.next_page = start
+        while self.next_page is not None:
+            page = fetch(self.next_page, self.size)
+            self.next_page = self.after(page)
+            yield page
 
     def after(self, page: Page) -> int | None:
         """The page to read after ``page``, or None when the list is done."""

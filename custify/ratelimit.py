@@ -3,7 +3,7 @@
 Custify allows 100 requests per 10-second window for the whole account, reads and writes alike,
 and answers 429 beyond it. Extraction and pushes, in any number of threads, processes and
 machines, share that one budget (design.md "One HTTP stack, one rate budget"). Where the log
-lives is the backend (``[custify] budget_backend``, built by ``make_budget``):
+lives is the backend (``[custify] budget_backend``, built by ``custify.budgets.make_budget``):
 
 - ``sqlite`` (default): ``RateBudget``, a SQLite file (WAL mode, every decision inside
   ``BEGIN IMMEDIATE``) that every process on the machine opens; ``path=None`` keeps it in memory
@@ -41,13 +41,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from custify.errors import ConfigError
 from custify.settings import ConnectionSettings
 from models.clock import Clock, RealClock
 
-__all__ = ["BACKENDS", "RateBudget", "SlidingWindowBudget", "account_key", "make_budget"]
-
-BACKENDS = ("sqlite", "postgres")
+__all__ = ["RateBudget", "SlidingWindowBudget", "account_key"]
 #: never sleep less than this when waiting: more than a float's step at epoch-scale times
 #: (~2.4e-7 s), so a rounding remainder still moves the clock, and far below any real wait
 _MIN_WAIT_S = 5e-7
@@ -270,41 +267,3 @@ def account_key(settings: ConnectionSettings) -> str:
     """
     raw = f"{settings.base_url}\0{settings.api_key.fingerprint()}"
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def make_budget(
-    settings: ConnectionSettings, *, clock: Clock | None = None, postgres_dsn: str | None = None
-) -> SlidingWindowBudget:
-    """The budget ``settings.budget_backend`` names, for the account of ``settings``.
-
-    ``postgres_dsn`` is the warehouse's PostgreSQL (dlt's postgres credentials); only the
-    ``postgres`` backend needs it.
-    """
-    where = f"connection {settings.name!r}: budget_backend"
-    backend = settings.budget_backend
-    if backend == "sqlite":
-        return RateBudget(
-            settings.rate_limit,
-            settings.rate_window_s,
-            path=settings.default_budget_path(),
-            clock=clock,
-            safety_s=settings.rate_safety_s,
-        )
-    if backend == "postgres":
-        if not postgres_dsn:
-            raise ConfigError(
-                f'{where} = "postgres" needs the warehouse\'s PostgreSQL: set '
-                "DESTINATION__POSTGRES__CREDENTIALS (or [destination.postgres] credentials "
-                "in .dlt/secrets.toml)"
-            )
-        from custify.ratelimit_pg import PostgresBudget
-
-        return PostgresBudget(
-            settings.rate_limit,
-            settings.rate_window_s,
-            dsn=postgres_dsn,
-            account=account_key(settings),
-            clock=clock,
-            safety_s=settings.rate_safety_s,
-        )
-    raise ConfigError(f"{where} must be one of {', '.join(BACKENDS)}, got {backend!r}")

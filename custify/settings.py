@@ -47,6 +47,7 @@ class ApiKey:
     """
 
     __slots__ = ("_value",)
+    _value: str
 
     def __init__(self, value: str) -> None:
         if not isinstance(value, str):
@@ -394,7 +395,7 @@ def load_settings(
     _refuse_secrets(sections, config_file)
     options = {name: _options(name, section, config_file) for name, section in sections.items()}
     if secrets_path is not None:  # an explicit file replaces dlt's lookup of .dlt/secrets.toml
-        dlt = _ExplicitSecrets(Path(secrets_path), env)
+        dlt: _ExplicitSecrets | DltValues = _ExplicitSecrets(Path(secrets_path), env)
     else:
         check_dlt_files(project_dir)
         dlt = DltValues(project_dir, env)

@@ -7,11 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from custify_sync.console import console
 from models.stop import StopFlag
-
-#: progress and summaries go to stderr so stdout stays clean for `extract --events`; when it
-#: is not a terminal (CI, cron, a log file) a fixed width keeps the tables readable.
-console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 def run_sandbox_command(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from custify_sync.commands import console
+from custify_sync.console import console
 from models.stop import StopFlag
 
 

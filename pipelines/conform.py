@@ -105,7 +105,7 @@ def conform(table: Table, naming: Any, known: Known) -> tuple[pl.DataFrame, set[
     return complete(pl.DataFrame(out), types), final_json, changes
 
 
-_DTYPES = {
+_DTYPES: dict[str, Any] = {
     "text": pl.String, "json": pl.String, "bigint": pl.Int64, "double": pl.Float64,
     "bool": pl.Boolean, "timestamp": TS_DTYPE, "date": pl.Date,
 }  # fmt: skip

@@ -17,10 +17,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from custify.client import CustifyClient
 from models.clock import Clock, RealClock
 from models.registry import CustifyObject
 from models.stop import StopFlag
 from pipelines.conform import Change, Known
+from pipelines.cursor import Cursors
 from pipelines.fetch import Fetcher
 from pipelines.jobs import SCOPED, IdSet, Plan, list_ids, stream_keys
 from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
@@ -64,9 +66,13 @@ def new_run_id(clock: Clock) -> str:
 
 
 class RunContext:
+    """One extract run: its client, options, reports, request pool and id listings (the
+    ``JobContext`` every object's job reads). Without a client it only names the resources
+    (Dagster's asset definitions); nothing can be fetched."""
+
     def __init__(
         self,
-        client: Any,
+        client: CustifyClient | None,
         *,
         options: ExtractOptions | None = None,
         clock: Clock | None = None,
@@ -79,13 +85,12 @@ class RunContext:
     ) -> None:
         self.client = client
         self.options = options or ExtractOptions()
-        self.clock = clock or getattr(client, "clock", None) or RealClock()
+        self.clock: Clock = clock or (client.clock if client else None) or RealClock()
         self.full_refresh, self.reconcile, self.explicit = full_refresh, reconcile, explicit
         self.progress_cb = progress
         self.stop = stop
         self.run_id = run_id or new_run_id(self.clock)
-        settings = getattr(client, "settings", None)
-        self.concurrency = int(getattr(settings, "concurrency", 8) or 8)
+        self.concurrency = int((client.settings.concurrency if client else 0) or 8)
         self.reports: dict[str, ObjectReport] = {}
         self.changes: list[Change] = []
         self.pending_deletes: dict[str, list[str]] = {}
@@ -105,6 +110,8 @@ class RunContext:
     def acquire(self) -> Fetcher:
         with self._lock:
             if self._fetcher is None:
+                if self.client is None:
+                    raise ValueError("this run has no client: pass client=CustifyClient(...)")
                 self._fetcher = Fetcher(self.client, self.concurrency, self.stop)
             self._active += 1
             return self._fetcher
@@ -145,7 +152,7 @@ class RunContext:
     # -- planning ------------------------------------------------------------------------------
     def plan(self, obj: CustifyObject, state: dict[str, Any]) -> Plan:
         """Incremental from the stored cursors, full when there are none, skip when not due."""
-        cursors = dict(state.get("cursors") or {})
+        cursors = Cursors.from_state(state)
         initialized = bool(state.get("initialized"))
         report = self.report(obj.name)
         report.previous_cursor = state.get("cursor")
@@ -157,7 +164,7 @@ class RunContext:
             due_in = float(last) + interval - self.clock.now()
             if due_in > 0:
                 return Plan(obj, "skip", cursors, reason=f"not due for {due_in:.0f} s")
-        full = self.full_refresh or not all(k in cursors for k in stream_keys(obj))
+        full = self.full_refresh or not cursors.covers(stream_keys(obj))
         if self.reconcile and obj.name not in ("people", "companies"):
             full = True  # the full list doubles as the id listing (one scan, not two)
         mode = "full" if full else "incremental"

@@ -41,9 +41,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from models.clock import ECHO_SKEW_S
 from models.registry import TRIGGERS, CustifyObject
@@ -67,7 +68,7 @@ EVENT_COLUMNS = [
     #: updates: ``{field: [old, new]}`` of what changed (pipelines.event_changes); else NULL
     {"name": "changes", "data_type": "json"},
 ]
-_SCHEMA = {
+_SCHEMA: dict[str, Any] = {
     "event_id": pl.String, "object": pl.String, "record_id": pl.String, "event_type": pl.String,
     "run_id": pl.String, "detected_at": pl.Datetime("us", "UTC"),
     "updated_at": pl.Datetime("us", "UTC"), "origin": pl.String, "changes": pl.String,
@@ -162,20 +163,42 @@ def frame(
     )
 
 
-def own_writes(sql_client: Any, ids: Iterable[str], chunk: int = 1000) -> pl.DataFrame:
+class SqlRows(Protocol):
+    """What detection needs of a destination's SQL client (dlt's ``SqlClientBase``)."""
+
+    def make_qualified_table_name(self, table_name: str, quote: bool = True) -> str: ...
+
+    def execute_sql(self, sql: str, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def _select(
+    sql_client: SqlRows | None, table: str, query: str, ids: list[str], chunk: int
+) -> list[tuple[Any, ...]]:
+    """Rows of ``query`` (``{table}`` and ``{marks}`` filled in) over ``ids`` in chunks;
+    none without a client (the table cannot hold rows yet) or when the table is missing."""
+    if sql_client is None or not ids:
+        return []
+    qualified = sql_client.make_qualified_table_name(table)
+    rows: list[tuple[Any, ...]] = []
+    try:
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            marks = ", ".join(["%s"] * len(part))
+            rows.extend(sql_client.execute_sql(query.format(table=qualified, marks=marks), *part)
+                        or [])  # fmt: skip
+    except DatabaseUndefinedRelation:  # the first load has not created the table yet
+        return []
+    return rows
+
+
+def own_writes(sql_client: SqlRows | None, ids: Iterable[str], chunk: int = 1000) -> pl.DataFrame:
     """``record_id, attempted_at, finished_at`` of the writes the reverse ETL confirmed on
     these records (none when it never ran in this dataset)."""
-    ids = list(ids)
-    ledger = sql_client.make_qualified_table_name(LEDGER_TABLE)
-    rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(ids), chunk):
-        part = ids[start : start + chunk]
-        marks = ", ".join(["%s"] * len(part))
-        sql = (
-            f"SELECT custify_id, attempted_at, finished_at FROM {ledger} "
-            f"WHERE status = 'confirmed' AND custify_id IN ({marks})"
-        )
-        rows.extend(sql_client.execute_sql(sql, *part) or [])
+    query = (
+        "SELECT custify_id, attempted_at, finished_at FROM {table} "
+        "WHERE status = 'confirmed' AND custify_id IN ({marks})"
+    )
+    rows = _select(sql_client, LEDGER_TABLE, query, list(ids), chunk)
     stamp = pl.Datetime("us", "UTC")
     return pl.DataFrame(
         {"record_id": [r[0] for r in rows], "attempted_at": [r[1] for r in rows],
@@ -207,20 +230,16 @@ def mark_echoes(found: pl.DataFrame, writes: pl.DataFrame) -> pl.DataFrame:
 
 
 def existing_rows(
-    sql_client: Any, table: str, ids: Iterable[str], columns: set[str], deleted_column: str,
-    chunk: int = 1000,
+    sql_client: SqlRows | None, table: str, ids: Iterable[str], columns: set[str],
+    deleted_column: str, chunk: int = 1000,
 ) -> pl.DataFrame:  # fmt: skip
-    """``id, wh_updated_at, wh_deleted, wh_present`` of the warehouse rows among ``ids``."""
-    ids = list(ids)
+    """``id, wh_updated_at, wh_deleted, wh_present`` of the warehouse rows among ``ids``
+    (none without a client: the table cannot hold rows yet)."""
     stamp = "updated_at" if "updated_at" in columns else "NULL"
-    deleted = f"{deleted_column} IS NOT NULL" if deleted_column in columns else "FALSE"
-    qualified = sql_client.make_qualified_table_name(table)
-    rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(ids), chunk):
-        part = ids[start : start + chunk]
-        marks = ", ".join(["%s"] * len(part))
-        sql = f"SELECT id, {stamp}, {deleted} FROM {qualified} WHERE id IN ({marks})"
-        rows.extend(sql_client.execute_sql(sql, *part) or [])
+    deleted = f"{deleted_column} IS NOT NULL" if deleted_column and deleted_column in columns \
+        else "FALSE"  # fmt: skip
+    query = f"SELECT id, {stamp}, {deleted} FROM {{table}} WHERE id IN ({{marks}})"
+    rows = _select(sql_client, table, query, list(ids), chunk)
     return pl.DataFrame(
         {
             "id": [r[0] for r in rows],

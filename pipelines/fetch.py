@@ -7,9 +7,9 @@ by threads and processes) decides when each may leave. Every request runs under 
 object being scanned), so the run summary can say how many requests and 429s each object cost
 (objectives: one per company, §14).
 
-The per-object counts come from a tap on the client's ``RequestStats``: the client counts every
-attempt (retries, 429s) in the thread that sends it, so a thread-local tag attributes them
-exactly. The tap forwards everything to the original counters and is removed after the run.
+The per-object counts come from the client's per-call hook: every page is sent with the
+tally of its tag (``list_page(..., tally=...)``), which counts every attempt (retries, 429s)
+of that call besides the client's own ``stats``.
 """
 
 from __future__ import annotations
@@ -21,31 +21,15 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from custify.client import CustifyClient
+from custify.http import RequestStats
 from custify.pagination import Page
+from models.registry import CustifyObject
 from models.stop import StopFlag
-
-_local = threading.local()
 
 
 class Cancelled(Exception):
     """The run is stopping (another object hit a fatal error); no new request is sent."""
-
-
-class _StatsTap:
-    """Forwards to the client's ``RequestStats`` and also counts per thread-local tag."""
-
-    def __init__(self, inner: Any, counts: dict[str, Counter[str]], lock: threading.Lock) -> None:
-        self._inner, self._counts, self._lock = inner, counts, lock
-
-    def add(self, **counts: int) -> None:
-        self._inner.add(**counts)
-        tag = getattr(_local, "tag", None)
-        if tag is not None:
-            with self._lock:
-                self._counts.setdefault(tag, Counter()).update(counts)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 class Completions:
@@ -77,38 +61,33 @@ class Completions:
 
 
 class Fetcher:
-    """A request pool bound to one client; ``close()`` restores the client's counters."""
+    """A request pool bound to one client, with the requests it sent counted per tag."""
 
-    def __init__(self, client: Any, concurrency: int, stop: StopFlag | None = None) -> None:
+    def __init__(
+        self, client: CustifyClient, concurrency: int, stop: StopFlag | None = None
+    ) -> None:
         self.client = client
         self.stop = stop
-        self.counts: dict[str, Counter[str]] = {}
+        self._tallies: dict[str, RequestStats] = {}
+        self._pages: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="custify-fetch")
-        self._session = getattr(client, "_session", None)
-        self._original = getattr(self._session, "stats", None)
-        if self._original is not None:
-            self._session.stats = _StatsTap(self._original, self.counts, self._lock)
-        self.tapped = self._original is not None
+
+    def _tally(self, tag: str) -> RequestStats:
+        with self._lock:
+            return self._tallies.setdefault(tag, RequestStats())
 
     # -- requests ----------------------------------------------------------------------------
-    def page(self, tag: str, obj: Any, page: int, **options: Any) -> Page:
-        """One list page, sent from the calling thread under ``tag``."""
+    def page(self, tag: str, obj: CustifyObject, page: int, **options: Any) -> Page:
+        """One list page, sent from the calling thread and counted under ``tag``."""
         if self.stop is not None:
             self.stop.check()  # Ctrl-C / SIGTERM: no new request; the run ends unloaded
         if self._cancel.is_set():
             raise Cancelled()
-        previous = getattr(_local, "tag", None)
-        _local.tag = tag
-        try:
-            result = self.client.list_page(obj, page, **options)
-        finally:
-            _local.tag = previous
+        result = self.client.list_page(obj, page, tally=self._tally(tag), **options)
         with self._lock:
-            self.counts.setdefault(tag, Counter())["pages"] += 1
-            if not self.tapped:
-                self.counts[tag]["requests"] += 1
+            self._pages[tag] += 1
         return result
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
@@ -116,14 +95,15 @@ class Fetcher:
         return self._pool.submit(fn, *args, **kwargs)
 
     def stats(self, tag: str) -> dict[str, int]:
+        counted = self._tally(tag).snapshot()
         with self._lock:
-            c = self.counts.get(tag, Counter())
-            return {
-                "requests": c["requests"],
-                "rate_limited": c["rate_limited"],
-                "retries": c["retries"],
-                "pages": c["pages"],
-            }
+            pages = self._pages[tag]
+        return {
+            "requests": counted["requests"],
+            "rate_limited": counted["rate_limited"],
+            "retries": counted["retries"],
+            "pages": pages,
+        }
 
     # -- lifecycle -----------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -136,5 +116,3 @@ class Fetcher:
     def close(self) -> None:
         self._cancel.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._original is not None and self._session is not None:
-            self._session.stats = self._original

@@ -27,16 +27,18 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from custify.errors import ListFailure, NotFound, list_failure
 from models.registry import CustifyObject, ParentList, get_object
 from models.types import SortStyle
+from pipelines.cursor import Cursors
 from pipelines.fetch import Cancelled, Completions, Fetcher
 from pipelines.frames import build_batch
 from pipelines.idkeys import IdKeys
+from pipelines.options import ExtractOptions
 from pipelines.parents import changed_parents, keyed_names
-from pipelines.scan import StreamResult, parse_ts, scan_concurrent, scan_sequential, settle
+from pipelines.scan import StreamResult, scan_concurrent, scan_sequential, settle
 
 DONE = object()
 ID_PROPERTIES = '["id"]'
@@ -52,7 +54,8 @@ class Plan:
 
     obj: CustifyObject
     mode: str  # "incremental", "full" or "skip"
-    cursors: dict[str, str] = field(default_factory=dict)  # stream key -> ISO cursor
+    #: the object's cursors per stream: stored ones in, this run's advances out
+    cursors: Cursors = field(default_factory=Cursors)
     baseline: bool = False  # first scan of the object: no trigger events (see events.py)
     reconcile: bool = False
     reason: str = ""
@@ -80,6 +83,19 @@ def stream_keys(obj: CustifyObject) -> list[str]:
     return [v.label for v in obj.variants] or [""]
 
 
+class JobContext(Protocol):
+    """What an object's job needs of its run (``pipelines.context.RunContext`` is one); a
+    protocol, so the run can build jobs without the two modules importing each other."""
+
+    options: ExtractOptions
+    concurrency: int
+    first_error: BaseException | None
+
+    def fail(self, exc: BaseException) -> None: ...
+
+    def id_set(self, obj: CustifyObject, fetcher: Fetcher, tag: str) -> IdSet: ...
+
+
 #: one parent list to read: (query or path parameter, parent id, other path parameters or
 #: None when the parent goes in the query)
 ParentItem = tuple[str, str, Mapping[str, str] | None]
@@ -88,7 +104,7 @@ ParentItem = tuple[str, str, Mapping[str, str] | None]
 class ObjectJob:
     """Background scan of one object; ``poll()`` returns a Batch, None (not yet) or DONE."""
 
-    def __init__(self, plan: Plan, fetcher: Fetcher, ctx: Any) -> None:
+    def __init__(self, plan: Plan, fetcher: Fetcher, ctx: JobContext) -> None:
         self.plan, self.obj, self.fetcher, self.ctx = plan, plan.obj, fetcher, ctx
         self.tag = self.obj.name
         self.queue: queue.Queue = queue.Queue(maxsize=ctx.options.queue_batches)
@@ -97,7 +113,6 @@ class ObjectJob:
         self._buffer: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.results: dict[str, StreamResult] = {}
-        self.new_cursors: dict[str, str] = {}
         self.ids: IdSet | None = None
         self.error: BaseException | None = None
         self.listing = plan.listing  # how the list was read this run (saved in the state)
@@ -248,19 +263,10 @@ class ObjectJob:
     def _threshold(self, key: str) -> float | None:
         if self.plan.mode != "incremental":
             return None
-        cursor = parse_ts(self.plan.cursors.get(key))
-        return None if cursor is None else cursor - self.ctx.options.overlap_s
+        return self.plan.cursors.threshold(key, self.ctx.options.overlap_s)
 
     def _advance(self, key: str, res: StreamResult, top_raw: str | None) -> None:
-        """The new cursor: the top seen at the start (never the max loaded); kept if unstable."""
-        old = self.plan.cursors.get(key)
-        if res.unstable or top_raw is None:
-            if old is not None:
-                self.new_cursors[key] = old
-            return
-        if old is not None and (parse_ts(old) or 0) > (parse_ts(top_raw) or 0):
-            top_raw = old  # never move backwards (a list emptied by deletes)
-        self.new_cursors[key] = top_raw
+        self.plan.cursors.advance(key, top_raw, unstable=res.unstable)
 
     def _scan_parents(
         self, parents: list[tuple[str, str, Mapping[str, str] | None]], key: str

@@ -28,8 +28,9 @@ from typing import IO, Any
 
 import polars as pl
 
+from custify.client import CustifyClient
 from custify.errors import CustifyError
-from custify.settings import ConnectionSettings
+from custify.settings import ConnectionSettings, Settings
 from models.clock import Clock, RealClock
 from models.stop import Interrupted, StopFlag
 from pipelines.conform import Change
@@ -111,14 +112,14 @@ class ExtractReport:
 
 
 def run_extract(
-    settings: Any,
+    settings: Settings | ConnectionSettings,
     *,
     connection: str | None = None,
     objects: list[str] | None = None,
     warehouse_cfg: WarehouseConfig,
     full_refresh: bool = False,
     reconcile: bool = False,
-    client: Any = None,
+    client: CustifyClient | None = None,
     progress: Callable[[ObjectReport], None] | None = None,
     events_out: IO[str] | None = None,
     clock: Clock | None = None,
@@ -147,16 +148,14 @@ def run_extract(
         if pipeline.first_run:  # no local state (a new state_dir, a fresh container): dlt
             _step(pipeline.sync_destination, cfg)  # restores cursors from the warehouse
         own_client = client is None
-        if own_client:
-            from custify.client import CustifyClient
-
+        if client is None:
             dsn = postgres_dsn(cfg)  # the budget's, when budget_backend = "postgres"
             client = CustifyClient(conn, clock=clock, postgres_dsn=dsn)
         ctx = RunContext(client, options=options, clock=clock, full_refresh=full_refresh,
                          reconcile=reconcile, explicit=objects is not None,
                          progress=progress, stop=stop)  # fmt: skip
         try:
-            report = _run(pipeline, ctx, objects, cfg)
+            report = _run(pipeline, ctx, client, objects, cfg)
         finally:
             if own_client:
                 client.close()
@@ -168,15 +167,19 @@ def run_extract(
 
 
 def _run(
-    pipeline: Any, ctx: RunContext, objects: list[str] | None, cfg: WarehouseConfig
+    pipeline: Any,
+    ctx: RunContext,
+    client: CustifyClient,
+    objects: list[str] | None,
+    cfg: WarehouseConfig,
 ) -> ExtractReport:
     started = ctx.detected_at()
     recovered = _finish_pending(pipeline, cfg)
-    before = ctx.client.stats.snapshot()
-    source = custify_source(client=ctx.client, objects=objects, context=ctx)
+    before = client.stats.snapshot()
+    source = custify_source(client=client, objects=objects, context=ctx)
     load_ids = _extract_and_load(pipeline, source, cfg)
     deleted = _apply_deletes(pipeline, ctx, ctx.options)
-    after = ctx.client.stats.snapshot()
+    after = client.stats.snapshot()
     return ExtractReport(
         run_id=ctx.run_id, started_at=started, finished_at=ctx.detected_at(),
         destination=cfg.destination, dataset=cfg.dataset,
@@ -210,7 +213,7 @@ def log_report(report: ExtractReport) -> None:
     )  # fmt: skip
 
 
-def _connection(settings: Any, name: str | None) -> ConnectionSettings:
+def _connection(settings: Settings | ConnectionSettings, name: str | None) -> ConnectionSettings:
     if isinstance(settings, ConnectionSettings):
         if name not in (None, settings.name):
             raise WarehouseConfigError(f"connection {name!r} asked, settings of {settings.name!r}")

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from custify.pagination import Page, Pager
+from models.registry import CustifyObject
 from pipelines.fetch import Completions, Fetcher
 
 Emit = Callable[[list[dict[str, Any]]], None]
@@ -144,32 +145,34 @@ def _page_span(rows: list[dict[str, Any]], field: str) -> tuple[bool, Stamp, Sta
 
 
 def scan_sequential(
-    fetcher: Fetcher, tag: str, obj: Any, options: dict[str, Any], threshold: float | None,
-    emit: Emit, start: int = 1, result: StreamResult | None = None, pager: Pager | None = None,
+    fetcher: Fetcher, tag: str, obj: CustifyObject, options: dict[str, Any],
+    threshold: float | None, emit: Emit, start: int = 1, result: StreamResult | None = None,
+    pager: Pager | None = None,
 ) -> StreamResult:  # fmt: skip
-    """Pages in order until the pager stops, or (``threshold`` set) until a page's oldest row
-    is older than the threshold.
+    """Pages in order (``Pager.walk``) until the pager stops, or (``threshold`` set) until a
+    page's oldest row is older than the threshold.
 
     Runs in one request-pool thread; the requests are sequential because each page decides
     whether the next one is needed.
     """
     result = result or StreamResult()
     pager = pager or Pager(obj, options.get("page_size"))
-    page_no: int | None = start
-    while page_no is not None:
-        page = fetcher.page(tag, obj, page_no, **{**options, "page_size": pager.size})
-        page_no = pager.after(page)  # the guard raises before a repeated page is emitted
+
+    def one(page_no: int, size: int) -> Page:
+        return fetcher.page(tag, obj, page_no, **{**options, "page_size": size})
+
+    for page in pager.walk(one, start):
         if page.rows:
             emit(page.rows)
         oldest, _ = result.observe(page, obj.cursor_field)
         early = threshold is not None and oldest is not None and oldest < threshold
-        if page_no is not None and early and result.ordered:
+        if pager.next_page is not None and early and result.ordered:
             return result.done(pager, complete=False)
     return result.done(pager, complete=True)
 
 
 def scan_concurrent(
-    fetcher: Fetcher, tag: str, obj: Any, options: dict[str, Any], emit: Emit, window: int
+    fetcher: Fetcher, tag: str, obj: CustifyObject, options: dict[str, Any], emit: Emit, window: int
 ) -> StreamResult:
     """A full scan: page 1 gives ``total``, then up to ``window`` pages are in flight at once.
 
@@ -200,7 +203,7 @@ def scan_concurrent(
 
 
 def _run_window(
-    fetcher: Fetcher, tag: str, obj: Any, options: dict[str, Any], emit: Emit,
+    fetcher: Fetcher, tag: str, obj: CustifyObject, options: dict[str, Any], emit: Emit,
     pages: range, window: int, result: StreamResult, pager: Pager,
 ) -> int | None:  # fmt: skip
     """Fetch ``pages`` with at most ``window`` in flight; observe them in completion order.
@@ -225,7 +228,7 @@ def _run_window(
     return pager.take_restart()
 
 
-def _absorb(page: Page, emit: Emit, result: StreamResult, obj: Any, pager: Pager) -> None:
+def _absorb(page: Page, emit: Emit, result: StreamResult, obj: CustifyObject, pager: Pager) -> None:
     pager.check(page)  # the guard raises before a repeated page is emitted
     if page.rows:
         emit(page.rows)

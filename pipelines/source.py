@@ -33,13 +33,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import dlt
 import polars as pl
+from dlt.common.schema.typing import TColumnSchema, TMergeDispositionDict
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.resource import DltResource
 
+from custify.client import CustifyClient
 from models.registry import EXTRACTED, CustifyObject
 from pipelines import event_changes, events, forgotten
 from pipelines.conform import Known, conform
@@ -49,9 +51,9 @@ from pipelines.frames import CHILD_IDX, PARENT_ID, TOMBSTONE, Batch
 from pipelines.jobs import DONE, SCOPED, ObjectJob, Plan
 from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
 from pipelines.reconcile import delete_events
-from pipelines.scan import parse_ts
+from warehouse import duckdb_catalog
 
-MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
 #: wall seconds between progress callbacks while a scan has no batch ready
 PROGRESS_EVERY_S = 0.5
 
@@ -70,23 +72,29 @@ class _HintNoise(logging.Filter):
         return name not in self.names
 
 
-logging.getLogger("dlt").addFilter(_HintNoise())
+def quiet_hint_noise() -> None:
+    """Idempotent; called by ``custify_source``, so importing this module changes no logger."""
+    dlt_logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _HintNoise) for f in dlt_logger.filters):
+        dlt_logger.addFilter(_HintNoise())
+
+
 EVENTS_HINTS = dlt.mark.make_hints(
     table_name=events.EVENTS_TABLE,
     write_disposition={"disposition": "merge", "strategy": "insert-only"},
     primary_key="event_id",
-    columns=events.EVENT_COLUMNS,
+    columns=cast("list[TColumnSchema]", events.EVENT_COLUMNS),
 )
 
 
 @dlt.source(name="custify", max_table_nesting=0, root_key=False)
 def custify_source(
-    client: Any = None,
+    client: CustifyClient | None = None,
     objects: list[str] | None = None,
     full_refresh: bool = False,
     reconcile: bool = False,
-    options: Any = None,
-    context: Any = None,
+    options: ExtractOptions | None = None,
+    context: RunContext | None = None,
 ) -> list[DltResource]:
     """One resource per extracted registry object (``objects`` narrows them).
 
@@ -94,6 +102,8 @@ def custify_source(
     config, state or traces). ``context`` is a ``RunContext`` when ``run_extract`` drives
     the run (it reads the reports and applies reconciled deletes after the load).
     """
+    quiet_hint_noise()
+    duckdb_catalog.install()  # a plain dlt pipeline may load into custify.duckdb too
     if context is None:
         if client is None:
             raise ValueError("custify_source needs client=CustifyClient(...)")
@@ -233,10 +243,8 @@ def _finish_report(report: ObjectReport, job: ObjectJob, state: Any) -> None:
 
 
 def _save_state(state: Any, plan: Plan, job: ObjectJob, ctx: RunContext) -> None:
-    """Cursors per stream (variant or ``*`` for per-parent lists); ``cursor`` is the oldest."""
-    cursors = {**plan.cursors, **job.new_cursors}
-    state["cursors"] = cursors
-    state["cursor"] = min(cursors.values(), key=lambda v: parse_ts(v) or 0) if cursors else None
+    """The cursors (``pipelines.cursor``), and what the next run's plan reads."""
+    plan.cursors.write(state)
     state["initialized"] = True
     state["last_scan_at"] = ctx.clock.now()
     state["last_run_id"] = ctx.run_id
@@ -299,7 +307,7 @@ class Writer:
         cols += [{"name": c, "data_type": "json"} for c in sorted(hinted)]
         hints = dlt.mark.make_hints(
             table_name=self.obj.name, write_disposition=MERGE, primary_key=self.obj.id_field,
-            columns=cols,
+            columns=cast("list[TColumnSchema]", cols),
         )  # fmt: skip
         return dlt.mark.with_hints(_arrow(frame), hints, create_table_variant=True)
 
@@ -314,21 +322,16 @@ class Writer:
         ]
         return dlt.mark.make_hints(
             table_name=table, write_disposition=MERGE, primary_key=[PARENT_ID, CHILD_IDX],
-            merge_key=PARENT_ID, columns=cols,
+            merge_key=PARENT_ID, columns=cast("list[TColumnSchema]", cols),
         )  # fmt: skip
 
     def _existing(self, ids: list[str]) -> pl.DataFrame:
         """The warehouse's version of these records, before this run's load."""
         cols = set(self.known.types.get(self.obj.name, {}))
-        if not self.existed or not ids:
-            return events.existing_rows(_NoRows(), self.obj.name, [], cols, "")
-        try:
-            client = self.ctx.sql(dlt.current.pipeline())
-            return events.existing_rows(
-                client, self.obj.name, ids, cols, self.ctx.options.deleted_column
-            )
-        except DatabaseUndefinedRelation:
-            return events.existing_rows(_NoRows(), self.obj.name, [], cols, "")
+        client = self.ctx.sql(dlt.current.pipeline()) if self.existed and ids else None
+        return events.existing_rows(
+            client, self.obj.name, ids, cols, self.ctx.options.deleted_column
+        )
 
     def _with_changes(
         self, frame: pl.DataFrame, json_cols: set[str], found: pl.DataFrame
@@ -360,12 +363,8 @@ class Writer:
 
     def _own_writes(self, ids: list[str]) -> pl.DataFrame:
         """The reverse ETL's confirmed writes on these records (see events.mark_echoes)."""
-        if not ids:
-            return events.own_writes(_NoRows(), [])
-        try:
-            return events.own_writes(self.ctx.sql(dlt.current.pipeline()), ids)
-        except DatabaseUndefinedRelation:  # the reverse ETL never ran on this dataset
-            return events.own_writes(_NoRows(), [])
+        client = self.ctx.sql(dlt.current.pipeline()) if ids else None
+        return events.own_writes(client, ids)  # none when the reverse ETL never ran here
 
     def deletes(self, job: ObjectJob) -> Iterator[Any]:
         """Reconcile: ``*.deleted`` events now; the marks are applied after the load."""
@@ -396,13 +395,3 @@ def events_item(frame: pl.DataFrame) -> Any:
 
 def _arrow(frame: pl.DataFrame) -> Any:
     return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
-
-
-class _NoRows:
-    """Stands in for a SQL client when the table cannot hold rows yet."""
-
-    def make_qualified_table_name(self, table: str) -> str:
-        return table
-
-    def execute_sql(self, *args: Any) -> list:
-        return []

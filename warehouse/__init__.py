@@ -14,10 +14,7 @@ from warehouse.connection import (
     make_pipeline,
     postgres_dsn,
 )
-from warehouse.duckdb_catalog import install as _install_duckdb_catalog
 from warehouse.session import SessionWarehouse
-
-_install_duckdb_catalog()
 
 __all__ = [
     "DESTINATIONS",

@@ -107,7 +107,7 @@ class WarehouseConfig:
     def for_connection(self, name: str | None, dataset: str | None = None) -> WarehouseConfig:
         """The config of connection ``name``: its own dataset and pipeline (so its own dlt
         state, cursors, ledger and trigger events); the default connection keeps this one."""
-        if name in (None, DEFAULT_CONNECTION):
+        if name is None or name == DEFAULT_CONNECTION:
             return self
         slug = re.sub(r"[^A-Za-z0-9_]", "_", name).lower()
         return replace(

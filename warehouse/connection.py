@@ -18,6 +18,7 @@ from typing import Any
 import dlt
 import polars as pl
 
+from warehouse import duckdb_catalog
 from warehouse.config import (
     STAGING_LAYOUT,
     WarehouseConfig,
@@ -30,9 +31,11 @@ INSERT_CHUNK_ROWS = 500
 
 def make_destination(cfg: WarehouseConfig) -> Any:
     """The dlt destination object for ``cfg``; credentials None = dlt's providers resolve them."""
-    layout = {"staging_dataset_name_layout": STAGING_LAYOUT}
+    layout: dict[str, Any] = {"staging_dataset_name_layout": STAGING_LAYOUT}
     if cfg.destination == "duckdb":
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        duckdb_catalog.install()
 
         # no insertion order to keep: the load writes staging tables and merges them, which
         # lets DuckDB stream within the memory limit instead of buffering whole files; one

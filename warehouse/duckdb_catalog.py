@@ -44,8 +44,10 @@ class _SameNameWarning(logging.Filter):
 
 
 def install() -> None:
-    """Idempotent; called when the warehouse package is imported."""
-    DuckDbSqlClient.catalog_name = _catalog_name  # type: ignore[method-assign]
+    """Idempotent; called where a DuckDB destination is made (``make_destination``, the dlt
+    source), so importing the package changes nothing in dlt."""
+    if DuckDbSqlClient.catalog_name is not _catalog_name:
+        DuckDbSqlClient.catalog_name = _catalog_name  # type: ignore[method-assign, assignment]
     dlt_logger = logging.getLogger("dlt")
     if not any(isinstance(f, _SameNameWarning) for f in dlt_logger.filters):
         dlt_logger.addFilter(_SameNameWarning())

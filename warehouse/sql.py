@@ -31,7 +31,9 @@ def run_query(wh: Warehouse, sql: str) -> pl.DataFrame:
                 return pl.DataFrame()
             names = [d[0] for d in cursor.description]
             arrow = cursor.arrow()
-            return pl.DataFrame({n: [] for n in names}) if arrow is None else pl.from_arrow(arrow)
+            if arrow is None:
+                return pl.DataFrame({n: [] for n in names})
+            return pl.DataFrame(pl.from_arrow(arrow))
     except WarehouseUnavailable:
         raise
     except Exception as exc:

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from custify import batch as custify_batch
+from custify import batch_worker as custify_batch
 from custify.errors import CustifyError, NotFound, endpoint_refused
 from models.registry import BATCH_PATH, REGISTRY
 from models.types import ActionKind

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from custify.actions import prepare
-from custify.client import CustifyClient, method_name
+from custify.client import CustifyClient
 from custify.errors import NotFound
+from custify.named_actions import method_name
 from models.registry import ACTIONS
 
 ID = "5b9f95d838ab5e09b8ed66cb"
@@ -158,7 +159,7 @@ def test_get_one_through_the_registry(scripted) -> None:
         (lambda c: c.people_upsert({"name": "x"}), "needs one of id, user_id, email"),
         (lambda c: c.deals_delete(), "needs one of externalId, id"),
         (lambda c: c.people_get(id=ID, email="a@b.c"), "one identifier"),
-        (lambda c: c.tickets_reply(), "needs 'externalId'"),
+        (lambda c: c.tickets_reply(), "argument: 'externalId'"),  # type: ignore[call-arg]
         (lambda c: c.comments_create({"text": "x"}), "needs parent 'entityModel'"),
         (lambda c: c.people_get(nickname="x"), "unexpected"),
         (lambda c: c.call("people.get", by="phone", value="1"), "cannot identify by 'phone'"),

@@ -8,8 +8,9 @@ import httpx
 import psycopg2
 import pytest
 
+from custify.budgets import make_budget
 from custify.client import CustifyClient
-from custify.ratelimit import RateBudget, account_key, make_budget
+from custify.ratelimit import RateBudget, account_key
 from custify.ratelimit_pg import SCHEMA, PostgresBudget
 from custify.settings import ApiKey, ConfigError, ConnectionSettings, load_settings
 from models.clock import FakeClock

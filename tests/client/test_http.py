@@ -20,6 +20,7 @@ from custify.errors import (
     RecordRejected,
     RetriableError,
 )
+from custify.http import RequestStats
 
 OK = httpx.Response(200, json={"companies": [{"id": "c1"}], "total": 1})
 REQ = httpx.Request("GET", "https://api.custify.example/x")
@@ -146,6 +147,17 @@ def test_429_is_absorbed_and_blocks_the_budget(scripted, clock) -> None:
     assert client.stats.snapshot()["rate_limited"] == 2
     assert client.stats.snapshot()["retries"] == 0  # 429s do not use the error allowance
     assert clock.now() - start >= 6.0
+
+
+def test_a_calls_tally_counts_its_own_attempts_and_the_stats_count_all(scripted) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": "0"})
+    client, _ = scripted(OK, limited, OK)
+    client.list_page("companies", 1)  # not counted in the tally below
+    tally = RequestStats()
+    assert client.list_page("companies", 1, tally=tally).rows == [{"id": "c1"}]
+    assert (tally.requests, tally.rate_limited, tally.retries) == (2, 1, 0)
+    assert tally.by_status == {429: 1, 200: 1}
+    assert (client.stats.requests, client.stats.rate_limited) == (3, 1)
 
 
 def test_retry_after_zero_is_honoured_with_a_small_floor(scripted, clock) -> None:

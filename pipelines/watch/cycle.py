@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from custify.client import CustifyClient
+from custify.settings import ConnectionSettings, Settings
 from models.clock import Clock, RealClock
 from models.stop import StopFlag
 from pipelines.options import ExtractOptions
@@ -68,14 +70,14 @@ class CycleReport:
 class CycleInputs:
     """What every cycle of one ``run`` shares: settings, warehouse, clients, stop flag."""
 
-    settings: Any
+    settings: Settings | ConnectionSettings
     warehouse_cfg: WarehouseConfig
     connection: str | None = None
     options: ExtractOptions | None = None
     #: a ``CustifyClient`` for the extract (None: each extract opens its own)
-    client: Any = None
+    client: CustifyClient | None = None
     #: ``connection name -> client`` for the push (None: the push opens its own)
-    client_factory: Callable[[str | None], Any] | None = None
+    client_factory: Callable[[str | None], CustifyClient] | None = None
     clock: Clock = field(default_factory=RealClock)
     stop: StopFlag | None = None
     lock_wait_s: float = 0.0

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from custify.client import CustifyClient
 from custify.errors import AuthError, ConfigError, ConnectFailed, CustifyError
+from custify.settings import ConnectionSettings
 from models.registry import get_object
 from models.stop import Interrupted
 from pipelines.options import ExtractOptions
@@ -71,23 +73,22 @@ def run_watch(
     opts = options or WatchOptions.from_raw(raw)
     extract_opts = inputs.options or ExtractOptions.from_raw(raw)
     own_client = inputs.client is None
-    if own_client:
-        inputs.client = _client(inputs)
+    client = inputs.client = inputs.client or _client(inputs)
     if inputs.client_factory is None:  # one client, one budget, one request count
-        client = inputs.client
         inputs.client_factory = lambda _name: client
     try:
         return _Watch(inputs, opts, extract_opts, duration_s, state_dir, webhook_transport).run()
     finally:
         if own_client:
-            inputs.client.close()
+            client.close()
 
 
-def _client(inputs: CycleInputs) -> Any:
-    from custify.client import CustifyClient
+def _client(inputs: CycleInputs) -> CustifyClient:
     from warehouse import postgres_dsn
 
-    conn = inputs.settings.connection(inputs.connection)
+    settings = inputs.settings
+    conn = settings if isinstance(settings, ConnectionSettings) \
+        else settings.connection(inputs.connection)  # fmt: skip
     return CustifyClient(conn, clock=inputs.clock, postgres_dsn=postgres_dsn(inputs.target()))
 
 
@@ -96,8 +97,11 @@ class _Watch:
                  duration_s: float | None, state_dir: Path | None,
                  webhook_transport: Any = None) -> None:  # fmt: skip
         self.inputs, self.opts, self.clock = inputs, opts, inputs.clock
+        if inputs.client is None:
+            raise ValueError("a watch needs its client (run_watch opens one)")
+        self.client: CustifyClient = inputs.client
         objects = list(extract_opts.selected(None))
-        conn = inputs.client.settings
+        conn = self.client.settings
         limit_rps = conn.rate_limit / conn.rate_window_s
         rest = {o.name: extract_opts.interval(o.name) for o in objects}
         self.scheduler = Scheduler(objects, opts, rest_s=rest, limit_rps=limit_rps)
@@ -170,7 +174,7 @@ class _Watch:
         self._done(cycle, scans, push)
 
     def _poll(self, now: float) -> list[str]:
-        sched, client = self.scheduler, self.inputs.client
+        sched, client = self.scheduler, self.client
         if self.inputs.stop is not None:
             self.inputs.stop.check()
         due = sched.due(now)
@@ -271,7 +275,7 @@ class _Watch:
 
     def _write_health(self) -> None:
         now = self.clock.now()
-        stats = self.inputs.client.stats.snapshot()
+        stats = self.client.stats.snapshot()
         self.health.count_requests(now, int(stats["requests"]))
         self.health.budget_per_min = self.health.requests_per_min / self.limit_per_min
         self.health.update(self.scheduler, now)

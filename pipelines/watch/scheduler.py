@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from custify.client import CustifyClient
 from models.rows import CustifyObject
 from models.types import SortStyle
 from pipelines.scan import parse_ts
@@ -140,13 +141,13 @@ class Scheduler:
     def next_due_at(self) -> float:
         return min((p.next_at for p in self.polls.values()), default=math.inf)
 
-    def probe(self, client: Any, poll: ObjectPoll, obj: CustifyObject) -> bool:
+    def probe(self, client: CustifyClient, poll: ObjectPoll, obj: CustifyObject) -> bool:
         """Ask the object's newest rows; True when they differ from the last answer."""
         signature: list[Any] = []
         for variant in obj.variants or (None,):
             page = client.list_page(obj, 1, page_size=PROBE_ROWS, sort_desc=True,
                                     sort_by=obj.cursor_field, variant=variant)  # fmt: skip
-            stamps = [parse_ts(r.get(obj.cursor_field)) for r in page.rows]
+            stamps = [parse_ts(r.get(obj.cursor_field or "")) for r in page.rows]
             known = [s for s in stamps if s is not None]
             if known != sorted(known, reverse=True):  # the server ignored the sort (INF)
                 poll.why_scheduled = "the list ignored the updated_at sort"

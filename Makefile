@@ -26,6 +26,7 @@ lint: setup
 test: setup
 	@scripts/ensure-postgres
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: setup

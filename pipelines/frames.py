@@ -54,7 +54,7 @@ class Batch:
     obj: str
     parent: Table
     children: list[Table]
-    ids: list[str]
+    ids: list[object]  # each row's id as Custify wrote it (text, or a number on some lists)
     rows: int
 
 

@@ -20,7 +20,7 @@ from reverse_etl.identify import ROW_HASH, X_READ, Extracted, delete_by_id
 from reverse_etl.ledger.schemas import DIFF_SCHEMA
 
 if TYPE_CHECKING:
-    from reverse_etl.engine.plan import SyncPlan
+    from reverse_etl.engine.sync_plan import SyncPlan
 
 
 def plan_deletes(

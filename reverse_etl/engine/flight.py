@@ -20,13 +20,14 @@ from custify.errors import FatalError
 from reverse_etl import ledger
 from reverse_etl.config import Kind, SyncConfig
 from reverse_etl.engine.context import Context
-from reverse_etl.engine.plan import SyncPlan
 from reverse_etl.engine.report import SyncReport
+from reverse_etl.engine.sync_plan import SyncPlan
 from reverse_etl.identify import entity_ids
 from reverse_etl.ledger import rows as ledger_rows
 from reverse_etl.ledger.schemas import records_table, rejected_table
 from reverse_etl.send import roads
-from reverse_etl.send.sender import How, Outcome, Sender, Unit, iter_units
+from reverse_etl.send.outcome import Outcome
+from reverse_etl.send.sender import How, Sender, Unit, iter_units
 
 Wave = tuple[pl.DataFrame, list[Unit], list[Future[list[Outcome]]]]
 

@@ -23,8 +23,9 @@ from reverse_etl.config import SyncConfig, SyncConfigError, order, select_syncs
 from reverse_etl.diff.payload import stable_hash
 from reverse_etl.engine.context import Context, Progress
 from reverse_etl.engine.flight import send_plan
-from reverse_etl.engine.plan import SyncPlan, plan_sync
+from reverse_etl.engine.plan import plan_sync
 from reverse_etl.engine.report import PushReport, SyncReport
+from reverse_etl.engine.sync_plan import SyncPlan
 from reverse_etl.ledger import rows as ledger_rows
 from warehouse import SessionWarehouse, WarehouseConfig, postgres_dsn, warehouse_config
 from warehouse.config import DEFAULT_CONNECTION, check_disjoint

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 if TYPE_CHECKING:
-    from reverse_etl.engine.plan import SyncPlan
+    from reverse_etl.engine.sync_plan import SyncPlan
 
 
 @dataclass

@@ -34,7 +34,7 @@ from reverse_etl.identify.refs import (
     reuse_confirmed,
     with_row_hash,
 )
-from reverse_etl.identify.tags import entity_ids, tag_ids, tag_removals
+from reverse_etl.identify.tags import entity_ids, tag_ids
 
 __all__ = [
     "DELETED",
@@ -62,6 +62,5 @@ __all__ = [
     "reuse_confirmed",
     "same",
     "tag_ids",
-    "tag_removals",
     "with_row_hash",
 ]

@@ -6,21 +6,18 @@ resolve through one listing of the tags (a few requests whatever the row count).
 
 from __future__ import annotations
 
-import json
 import re
 
 import polars as pl
 
 from reverse_etl.config import SyncConfig
-from reverse_etl.diff.payload import stable_hash
 from reverse_etl.engine.context import Context
 from reverse_etl.identify import records
-from reverse_etl.ledger.schemas import DIFF_SCHEMA
 
-_OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")  # Custify ids are Mongo ObjectIds (§1.3)
+OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")  # Custify ids are Mongo ObjectIds (§1.3)
 
 
-def _tag_map(ctx: Context, cfg: SyncConfig) -> dict[str, str]:
+def tag_map(ctx: Context, cfg: SyncConfig) -> dict[str, str]:
     """Tag name -> id for the entity's category (names are unique per category, §1.6)."""
     category = cfg.target.tag_category
     out: dict[str, str] = {}
@@ -47,13 +44,13 @@ def tag_ids(
 
     Names resolve from what this sync confirmed before, else one listing of the tags."""
     tags = rows.get_column("tag").cast(pl.String)
-    names = sorted({t for t in tags.drop_nulls().to_list() if not _OBJECT_ID.match(t)})
+    names = sorted({t for t in tags.drop_nulls().to_list() if not OBJECT_ID.match(t)})
     mapping = learned_tag_ids(state) if state is not None else {}
     if any(n not in mapping for n in names):
-        mapping = _tag_map(ctx, cfg)
+        mapping = tag_map(ctx, cfg)
     typ = pl.col("type").cast(pl.String).str.to_lowercase() if "type" in rows.columns else None
     rows = rows.with_columns(
-        pl.when(pl.col("tag").cast(pl.String).str.contains(_OBJECT_ID.pattern))
+        pl.when(pl.col("tag").cast(pl.String).str.contains(OBJECT_ID.pattern))
         .then(pl.col("tag").cast(pl.String))
         .otherwise(pl.col("tag").cast(pl.String).replace_strict(mapping, default=None))
         .alias("tag_id"),
@@ -74,31 +71,6 @@ def tag_ids(
         (pl.col("__type") == "add").alias("adds")
     )
     return good.drop("reason", "__type"), bad
-
-
-def tag_removals(
-    ctx: Context, cfg: SyncConfig, desired_keys: pl.Series, state: pl.DataFrame
-) -> pl.DataFrame:
-    """Mirror: remove the tags this sync added whose rows have left the source."""
-    from reverse_etl.diff.changes import mirror_candidates
-
-    gone = mirror_candidates(state, desired_keys, ("tag_add",))
-    if gone.height == 0:
-        return pl.DataFrame(schema=DIFF_SCHEMA)
-    payloads = [json.loads(p) for p in gone.get_column("payload").to_list()]
-    for p in payloads:
-        p["type"] = "remove"
-    tags = [str(p.get("tag")) for p in payloads]
-    mapping = _tag_map(ctx, cfg) if any(not _OBJECT_ID.match(t) for t in tags) else {}
-    frame = gone.select("key", "custify_id").with_columns(
-        pl.Series("payload", [json.dumps(p, sort_keys=True) for p in payloads]),
-        pl.Series("tag_id", [t if _OBJECT_ID.match(t) else mapping.get(t) for t in tags]),
-        pl.lit("tag_remove").alias("op"),
-        pl.lit(False).alias("created"),
-        pl.lit(None, dtype=pl.String).alias("row_hash"),
-    )
-    frame = frame.with_columns(stable_hash(frame.get_column("payload")).alias("payload_hash"))
-    return frame.filter(pl.col("tag_id").is_not_null()).select(list(DIFF_SCHEMA)).cast(DIFF_SCHEMA)
 
 
 def entity_ids(ctx: Context, cfg: SyncConfig, diff: pl.DataFrame) -> pl.DataFrame:

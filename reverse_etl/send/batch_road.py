@@ -26,16 +26,29 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from custify import batch_worker as custify_batch
 from custify.errors import CustifyError, NotFound, endpoint_refused
 from models.registry import BATCH_PATH, REGISTRY
 from models.types import ActionKind
 from reverse_etl.identify import same
+from reverse_etl.send.outcome import Outcome, split_on_reject
 
 if TYPE_CHECKING:
-    from reverse_etl.send.sender import Outcome, Sender
+    from custify.client import CustifyClient
+    from reverse_etl.config import SyncConfig
+
+
+class RoadSender(Protocol):
+    """What the batch road needs of the sender that hands it rows."""
+
+    cfg: SyncConfig
+    client: CustifyClient
+    road: RoadLog
+
+    def call_one(self, rows: list[dict[str, Any]]) -> list[Outcome]: ...
+
 
 #: roads a row can take, as the push report names them
 BATCH, READ_BACK, SINGLE = "batch", "read back", "single"
@@ -72,7 +85,7 @@ class RoadLog:
         return f"{parts} (fallback after {reasons})" if reasons else parts
 
 
-def send(sender: Sender, rows: list[dict[str, Any]]) -> list[Outcome]:
+def send(sender: RoadSender, rows: list[dict[str, Any]]) -> list[Outcome]:
     """One batch unit: submit (unless the road is closed), poll, then look for evidence."""
     road = sender.client.batch_road
     jobs = [{"type": sender.cfg.action.batch_job, "payload": json.loads(r["payload"])}
@@ -85,7 +98,7 @@ def send(sender: Sender, rows: list[dict[str, Any]]) -> list[Outcome]:
     return _judge(sender, rows, state)
 
 
-def _submit(sender: Sender, jobs: list[dict[str, Any]]) -> tuple[bool, str | None]:
+def _submit(sender: RoadSender, jobs: list[dict[str, Any]]) -> tuple[bool, str | None]:
     """``(accepted, job id)``; a refusal of the endpoint itself closes the client's road."""
     road = sender.client.batch_road
     with road.probe():  # the first submit of an unknown road goes alone
@@ -100,9 +113,7 @@ def _submit(sender: Sender, jobs: list[dict[str, Any]]) -> tuple[bool, str | Non
             return False, None
 
 
-def _judge(sender: Sender, rows: list[dict[str, Any]], state: Any) -> list[Outcome]:
-    from reverse_etl.send.sender import Outcome
-
+def _judge(sender: RoadSender, rows: list[dict[str, Any]], state: Any) -> list[Outcome]:
     out: dict[str, Outcome] = {}
     unknown: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
@@ -133,10 +144,8 @@ def _why_unknown(state: Any) -> str:
     return "batch jobs the status did not report"
 
 
-def read_back(sender: Sender, rows: list[dict[str, Any]], why: str) -> dict[str, Outcome]:
+def read_back(sender: RoadSender, rows: list[dict[str, Any]], why: str) -> dict[str, Outcome]:
     """Rows whose record Custify now holds with every value they sent: confirmed."""
-    from reverse_etl.send.sender import Outcome
-
     target = REGISTRY[sender.cfg.action.object]
     get = next((a for a in target.actions if a.kind is ActionKind.GET), None)
     if get is None:  # events have no read-back (§4): their resend is deduplicated instead
@@ -200,10 +209,8 @@ def _path(record: dict[str, Any], path: str) -> Any:
     return value
 
 
-def single(sender: Sender, rows: list[dict[str, Any]], reason: str) -> list[Outcome]:
+def single(sender: RoadSender, rows: list[dict[str, Any]], reason: str) -> list[Outcome]:
     """The rows through the action's single endpoint, a few at a time in the same budget."""
-    from reverse_etl.send.sender import split_on_reject
-
     act = sender.cfg.action
     note = f"sent through {act.method} {act.path} ({reason})"
 
@@ -217,7 +224,7 @@ def single(sender: Sender, rows: list[dict[str, Any]], reason: str) -> list[Outc
 
 
 def _each(
-    sender: Sender, rows: list[dict[str, Any]], fn: Callable[[dict[str, Any]], list[Outcome]]
+    sender: RoadSender, rows: list[dict[str, Any]], fn: Callable[[dict[str, Any]], list[Outcome]]
 ) -> list[Outcome]:
     """``fn`` per row, a few rows in flight at once (the connection's ``concurrency``; the
     client's rate budget paces them all)."""

@@ -30,13 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from custify.errors import NotFound, RecordRejected, RetriableError
+from custify.errors import NotFound, RetriableError
 from models.registry import BATCH_MAX_JOBS, TAG_ENTITY_MAX_IDS
 from models.types import ActionKind, FieldType
 from reverse_etl.config import Op, SyncConfig
 from reverse_etl.diff.payload import token
 from reverse_etl.identify import find_created, get_all
 from reverse_etl.send import batch_road
+from reverse_etl.send.outcome import Outcome, split_on_reject
 from reverse_etl.validate import uploads
 
 if TYPE_CHECKING:
@@ -68,17 +69,6 @@ class Unit:
     @classmethod
     def of(cls, how: How, rows: pl.DataFrame) -> Unit:
         return cls(how, rows.to_dicts())
-
-
-@dataclass
-class Outcome:
-    attempt_id: str
-    status: str  # confirmed | rejected | failed | sent
-    http_status: int | None = None
-    error: str | None = None
-    custify_id: str | None = None
-    #: the record a get read (JSON), for ``<sync>__records``
-    record: str | None = None
 
 
 def iter_units(
@@ -250,21 +240,3 @@ class Call:
                 file_name, data = uploads.read(cfg.files_dir, str(payload.pop(name)))
                 call.files, call.upload = {name: (file_name, data)}, (file_name, len(data))
         return call
-
-
-def split_on_reject(
-    rows: list[dict[str, Any]], handler: Callable[[list[dict[str, Any]]], list[Outcome]]
-) -> list[Outcome]:
-    """Run ``handler``; on a 400/404 for a group, bisect to find the rows Custify refuses."""
-    try:
-        return handler(rows)
-    except uploads.UploadRefused as exc:
-        return [Outcome(r["attempt_id"], "rejected", None, str(exc)) for r in rows]
-    except (RecordRejected, NotFound) as exc:
-        if len(rows) == 1:
-            return [Outcome(rows[0]["attempt_id"], "rejected", exc.status, str(exc))]
-        mid = len(rows) // 2
-        return split_on_reject(rows[:mid], handler) + split_on_reject(rows[mid:], handler)
-    except RetriableError as exc:
-        note = " (may have been applied)" if exc.maybe_applied else ""
-        return [Outcome(r["attempt_id"], "failed", exc.status, f"{exc}{note}") for r in rows]

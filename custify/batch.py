@@ -5,7 +5,7 @@ client learned about the road (``BatchRoad``); ``custify.batch_worker`` sends th
 
 The batch endpoint takes up to 100 jobs (each ``{type: people|company|event|custom-data,
 payload}``), answers 202 with a job id, and keeps the job's status for 6 hours. A row is only
-done when there is evidence (design.md "POST /batch is asynchronous"); the status format is not
+done when there is evidence (``POST /batch`` is asynchronous); the status format is not
 documented, so ``custify.batch_status`` reads it without guessing.
 
 Each client keeps a ``BatchRoad``: what it learned about ``/batch`` on its account.

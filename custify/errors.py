@@ -1,13 +1,13 @@
 """The error taxonomy of the API boundary, by what the caller must do (docs/architecture.md).
 
-``classify`` is the ONLY place in custify-sync that reads HTTP status codes (design.md "Four
-seams, one each"). Every other module asks it, or catches one of the classes below:
+``classify`` is the ONLY place in custify-sync that reads HTTP status codes (one seam per
+concern). Every other module asks it, or catches one of the classes below:
 
 - ``FatalError``: stop the run (a 400 on a non-record call, bad configuration).
 - ``AuthError``: 401 wrong/missing key, 403 endpoint not allowed for the key (custify-api.md §1.2).
 - ``RetriableError``: 5xx, dropped connection, timeout, malformed JSON (§1.9). ``maybe_applied``
   tells whether the request may have reached Custify, which matters for creates that Custify does
-  not deduplicate (notes, tasks, comments, replies, files; design.md "Hazards").
+  not deduplicate (notes, tasks, comments, replies, files).
 - ``RateLimitedError``: 429 with ``Retry-After`` (§1.8); the request was certainly not applied.
 - ``RecordRejected``: 400/409/422 on a per-record write: the row's fault, not the run's.
 - ``NotFound``: 404, or Custify's "200 with an empty array" on a lookup (§1.9, §18.3).
@@ -146,7 +146,7 @@ def classify(response: httpx.Response, *, record: bool = False) -> type[CustifyE
 
     ``record`` says the request wrote one record (an action call): then 400/409/422 blame the
     row (``RecordRejected``) rather than the run (``FatalError``). The one place that reads
-    status codes (design.md).
+    status codes.
     """
     status = response.status_code
     if status < 300:

@@ -14,7 +14,7 @@ honours ``Retry-After`` (including ``Retry-After: 0``). The rules:
   when the request is ``replay_safe``. Creates that Custify does not deduplicate
   (``duplicates_on_retry`` in the registry: notes, tasks, comments, replies, files) are not:
   they raise ``RetriableError(maybe_applied=True)`` so the reverse-ETL ledger can look before
-  sending again (design.md "Creates are not idempotent").
+  sending again (creates are not idempotent).
 
 Logging goes to ``logging.getLogger("custify")`` at DEBUG: method, path (no query string: it can
 hold e-mails), status, elapsed. Never the key, never a header.

@@ -2,7 +2,7 @@
 
 Custify allows 100 requests per 10-second window for the whole account, reads and writes alike,
 and answers 429 beyond it. Extraction and pushes, in any number of threads, processes and
-machines, share that one budget (design.md "One HTTP stack, one rate budget"). Where the log
+machines, share that one budget (one HTTP stack, one rate budget). Where the log
 lives is the backend (``[custify] budget_backend``, built by ``custify.budgets.make_budget``):
 
 - ``sqlite`` (default): ``RateBudget``, a SQLite file (WAL mode, every decision inside

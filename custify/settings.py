@@ -1,6 +1,6 @@
 """Connection settings: the one module that reads pipelines.toml, .dlt/secrets.toml and the env.
 
-Settings are passed in, never looked up elsewhere (design.md). Non-secret options live in
+Settings are passed in, never looked up elsewhere. Non-secret options live in
 ``pipelines.toml`` under ``[custify]`` (the default connection) and
 ``[custify.connections.<name>]`` (named connections such as production and staging). The key
 lives in ``.dlt/secrets.toml`` or the environment (``CUSTIFY_API_KEY``,

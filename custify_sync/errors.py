@@ -1,4 +1,4 @@
-"""Map every error a user can fix to one line on stderr and an exit code (design.md).
+"""Map every error a user can fix to one line on stderr and an exit code.
 
 0 success, 1 the run finished with rejected or failed records (or failed objects / syncs),
 2 usage or configuration error, 75 another run holds the lock (``EX_TEMPFAIL``: try again

@@ -1,7 +1,7 @@
 """Injectable clock: every component that waits or stamps time takes one.
 
 Tests hand the same ``FakeClock`` to the sandbox and the client, so a 10-second rate window or a
-backoff costs no real time (design.md: "Sleep and clock are injectable").
+backoff costs no real time.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ TAG_ENTITY_MAX_IDS = 100
 RATE_LIMIT_REQUESTS = 100
 RATE_LIMIT_WINDOW_S = 10.0
 
-#: The design's action families and their sizes (design.md "What must be covered").
+#: The design's action families and their sizes, as the product covers them.
 ACTION_FAMILIES: Mapping[str, int] = MappingProxyType(
     {
         "People": 7, "Companies": 5, "Notes": 3, "Tags": 5, "Scores": 2, "Tickets": 4,

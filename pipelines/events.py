@@ -2,7 +2,7 @@
 
 The event types come from the registry's triggers (models.registry.TRIGGERS: every
 created/updated pair of an extracted object, files and surveys created only, §17), named in
-the singular as in design.md: ``person.created``, ``note.updated``, ``file.created``...
+the singular: ``person.created``, ``note.updated``, ``file.created``...
 Reconciliation adds ``<object>.deleted`` (models.types.Trigger.DELETED).
 
 Detection compares each extracted row with the warehouse as it was before this run's load:

@@ -1,7 +1,7 @@
 """Concurrent requests within the shared rate budget, counted per object.
 
 Custify allows 10 requests/s per account (§1.8) and answers in a few hundred ms, so a sequential
-client reaches only a fraction of the budget (design.md "Performance model"). ``Fetcher`` keeps
+client reaches only a fraction of the budget. ``Fetcher`` keeps
 up to ``concurrency`` requests in flight on one thread pool; the client's ``RateBudget`` (shared
 by threads and processes) decides when each may leave. Every request runs under a tag (the
 object being scanned), so the run summary can say how many requests and 429s each object cost

@@ -1,6 +1,6 @@
 """Custify rows -> polars frames: flattened parents, child tables, JSON lists.
 
-Rows never pass through dlt's Python normalizer (design.md "Performance model": ~18x slower
+Rows never pass through dlt's Python normalizer (~18x slower
 than Arrow). A page's dicts go to Arrow in one C++ call (``pa.array``, strict about types) and
 polars does the rest:
 

@@ -1,6 +1,6 @@
 """Extract options: the ``[extract]`` section of pipelines.toml, validated once.
 
-Why each knob exists (custify-api.md and design.md "Hazards" / "Performance model"):
+Why each knob exists (docs/custify-api.md, and the hazards and performance model of docs/architecture.md):
 
 - ``overlap_s``: the incremental scan re-reads this many seconds below the stored cursor, so
   timestamp ties and rows that moved while a previous scan paged are caught again; merge on id

@@ -89,7 +89,7 @@ class ExtractReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every object loaded; 1 when any failed (design.md exit codes)."""
+        """0 when every object loaded; 1 when any failed (the exit codes the README lists)."""
         return 1 if self.failures else 0
 
     @property

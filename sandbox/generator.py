@@ -1,4 +1,4 @@
-"""Seeded generator of a realistic, linked Custify account (design.md "Sandbox").
+"""Seeded generator of a realistic, linked Custify account.
 
 Deterministic from ``seed``: each table draws from its own ``random.Random`` named after the
 seed and the table, and ids come from one counter in a fixed generation order. Scale 1 is

@@ -39,7 +39,7 @@ class Gen:
         """A ``() -> (created_t, updated_t)`` source over the last two years.
 
         With ``timestamp_ties`` the times snap to a grid of ``n // ties`` points, so about
-        ``ties`` rows share each ``updated_at`` (the tie hazard of design.md).
+        ``ties`` rows share each ``updated_at`` (ties on the cursor field, which an incremental cursor must not skip).
         """
         r, start, span = rng.random, self.start, TWO_YEARS_S
         grid = span / max(1, n // self.ties) if self.ties else 0.0

@@ -4,8 +4,8 @@ A job runs exactly the logic of its single endpoint (same validation, same upser
 only when it completes, like Custify's background worker: once ``faults.batch_delay_s`` of
 clock time has passed since the submit, the next request the sandbox handles (of any kind, a
 status poll included) completes every due job first. Until then its status is ``queued`` and
-nothing is applied, so a client has to poll to learn the outcome (design.md: "a row is only
-done when the job says so"). INF: the real processing time is undocumented; polling is not
+nothing is applied, so a client has to poll to learn the outcome (a row is only
+done when the job says so). INF: the real processing time is undocumented; polling is not
 required to make a job run. ``synchronous: true`` (at most 3 jobs) runs at once and answers
 200 with the results (INF). Jobs are kept 6 hours.
 

@@ -2,7 +2,7 @@
 
 One case per action (parametrised over ``models.registry.ACTIONS``): each performs the action
 on a fresh seeded sandbox and then checks what Custify now holds, not only what the call
-returned (design.md "Testing"). A missing case fails the suite.
+returned. A missing case fails the suite.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Write semantics against the sandbox: lost answers, batches, rejections (design.md hazards)."""
+"""Write semantics against the sandbox: lost answers, batches, rejections."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from models.registry import (
 )
 from models.types import ActionKind, Envelope, IdLocation, SortStyle, Trigger
 
-#: design.md's table list: the trigger objects, companies, and the read side completed
+#: the tables the product promises: the trigger objects, companies, and the read side completed
 TRIGGER_OBJECTS = {
     "people", "notes", "tasks", "tickets", "files", "surveys", "time_tracks", "meetings",
     "health_scores", "segments", "lifecycles", "playbooks", "customer_objectives",
@@ -39,7 +39,7 @@ def test_every_extracted_object_of_the_design_is_registered():
 
 
 def test_action_families_match_the_design_counts():
-    # design.md lists the families with their sizes (its headline count differs from their sum)
+    # the families and their sizes as the product promises them
     assert Counter(a.family for a in ACTIONS.values()) == Counter(ACTION_FAMILIES)
     assert len(ACTIONS) == sum(ACTION_FAMILIES.values())
 

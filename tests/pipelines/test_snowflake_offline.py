@@ -1,4 +1,4 @@
-"""Snowflake, verified offline: nothing here connects (design.md: Snowflake cannot be reached).
+"""Snowflake, verified offline: nothing here connects (no Snowflake account is reachable from the tests).
 
 What IS checked: dlt's Snowflake destination accepts our config; our source extracts and
 normalizes into Snowflake load packages (parquet files with the expected columns); the DDL and

@@ -12,6 +12,7 @@ PROBE = textwrap.dedent(
     from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
     original = DuckDbSqlClient.catalog_name
     import custify, custify.client, pipelines, pipelines.source, warehouse, custify_sync.cli
+    import reverse_etl, reverse_etl.engine.push, sandbox, sandbox.server, models
     assert DuckDbSqlClient.catalog_name is original, "catalog_name patched at import"
     assert not logging.getLogger("dlt").filters, "a dlt log filter installed at import"
     from warehouse import WarehouseConfig, make_destination

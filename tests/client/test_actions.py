@@ -1,15 +1,15 @@
 """Every registry action through its named method, at the network edge: what goes on the wire.
 
 The sandbox tests assert what each action does to Custify's state; these pin the request the
-client builds from the registry row (method, path, query, body) for all 49 actions, including
+client builds from the registry row (method, path, query, body) for every action, including
 the quirks: identifier locations and path overrides, upserts without an id, comments' parent
 path, time tracks' ``user`` query, tasks' ``_id`` in path and body, multipart upload.
+Each action's call and expected request is its scenario's ``wire`` (``tests/scenarios.py``).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 import pytest
@@ -19,67 +19,11 @@ from custify.client import CustifyClient
 from custify.errors import NotFound
 from custify.named_actions import method_name
 from models.registry import ACTIONS
-
-ID = "5b9f95d838ab5e09b8ed66cb"
-NOTE = {"text": "<p>hi</p>", "entity": ID, "entityModel": "Company"}
-FIN = {"externalId": "X-1", "company_id": "acme"}
-
-# action: (positional args, keywords, method, path, query, json body subset or None)
-CASES: dict[str, tuple[tuple, dict, str, str, dict, Any]] = {
-    "people.create": (({"email": "a@b.c"},), {}, "POST", "/people", {}, {"email": "a@b.c"}),
-    "people.update": (({"id": ID, "name": "A"},), {}, "POST", "/people", {}, {"id": ID}),
-    "people.upsert": (({"user_id": "u1"},), {}, "POST", "/people", {}, {"user_id": "u1"}),
-    "people.get": ((), {"email": "a@b.c"}, "GET", "/people", {"email": "a@b.c"}, None),
-    "people.delete": ((), {"id": ID}, "DELETE", f"/people/{ID}", {}, None),
-    "people.tag": (({"ids": [ID], "type": "add", "tag": ID},), {}, "POST", "/people/tag", {}, {"type": "add"}),
-    "companies.create": (({"company_id": "acme"},), {}, "POST", "/company", {}, {"company_id": "acme"}),
-    "companies.update": (({"id": ID, "plan": "pro"},), {}, "POST", "/company", {}, {"id": ID}),
-    "companies.upsert": (({"company_id": "acme"},), {}, "POST", "/company", {}, {"company_id": "acme"}),
-    "companies.get": ((), {"company_id": "acme"}, "GET", "/company", {"company_id": "acme"}, None),
-    "companies.delete": ((), {"company_id": "acme"}, "DELETE", "/company", {"company_id": "acme"}, None),
-    "events.insert": (({"name": "login", "created_at": "2024-01-01", "email": "a@b.c"},), {}, "POST", "/event", {}, {"name": "login"}),
-    "notes.create": ((NOTE,), {}, "POST", "/note", {}, NOTE),
-    "notes.update": ((ID, {"text": "x"}), {}, "POST", f"/note/{ID}", {}, {"text": "x"}),
-    "notes.upsert": (({"text": "x"},), {"id": ID}, "POST", f"/note/{ID}", {}, {"text": "x"}),
-    "tags.create": (({"name": "vip", "category": "company"},), {}, "POST", "/tag", {}, {"name": "vip"}),
-    "tags.update": ((ID, {"name": "VIP"}), {}, "POST", f"/tag/{ID}", {}, {"name": "VIP"}),
-    "tags.upsert": (({"name": "vip", "category": "company"},), {}, "POST", "/tag", {}, {"name": "vip"}),
-    "tags.delete": ((ID,), {}, "DELETE", f"/tag/{ID}", {}, None),
-    "tags.entity": (({"ids": [ID], "type": "remove", "category": "company", "tag": ID},), {}, "PATCH", "/tag/entity", {}, {"type": "remove"}),
-    "scores.nps": (({"score": 9},), {"email": "a@b.c"}, "POST", "/nps_score", {"email": "a@b.c"}, {"score": 9}),
-    "scores.csat": (({"score": 4},), {"id": ID}, "POST", f"/csat_score/{ID}", {}, {"score": 4}),
-    "tickets.create": (({"externalId": "T-1", "company": "acme"},), {}, "POST", "/ticket", {}, {"externalId": "T-1"}),
-    "tickets.update": (("T/1", {"title": "x"}), {}, "PUT", "/ticket/T%2F1", {}, {"title": "x"}),
-    "tickets.delete": (("T-1",), {}, "DELETE", "/ticket/T-1", {}, None),
-    "tickets.reply": (("T-1", {"body": "hello"}), {}, "POST", "/ticket/T-1/reply", {}, {"body": "hello"}),
-    "tasks.create": (({"name": "n", "priority": "low", "status": "open"},), {}, "POST", "/task", {}, {"name": "n"}),
-    "tasks.update": ((ID, {"status": "not relevant"}), {}, "PUT", f"/task/{ID}", {}, {"_id": ID, "status": "not relevant"}),
-    "comments.create": (({"text": "c"},), {"entityModel": "Note", "entity": ID}, "POST", f"/comment/Note/{ID}", {}, {"text": "c"}),
-    "comments.update": (({"id": "c1", "text": "c"},), {"entityModel": "Task", "entity": ID}, "POST", f"/comment/Task/{ID}", {}, {"id": "c1"}),
-    "comments.upsert": (({"text": "c"},), {"entityModel": "Note", "entity": ID}, "POST", f"/comment/Note/{ID}", {}, {"text": "c"}),
-    "files.upload": (({"companyId": ID},), {"files": {"file": ("a.txt", b"abc")}}, "POST", "/file", {}, None),
-    "files.unlink": (({"fileId": ID, "companyId": ID},), {}, "POST", "/file/unlink", {}, {"fileId": ID}),
-    "files.show_in_portal": ((ID, {"showInPortal": True}), {}, "PUT", f"/file/{ID}/showInPortal", {}, {"showInPortal": True}),
-    "deals.create": ((FIN,), {}, "POST", "/financial/deal", {}, FIN),
-    "deals.update": ((ID, {"value": 5}), {}, "POST", f"/financial/deal/{ID}", {}, {"value": 5}),
-    "deals.upsert": ((FIN,), {}, "POST", "/financial/deal", {}, FIN),
-    "deals.delete": ((), {"externalId": "X-1"}, "DELETE", "/financial/deal", {"externalId": "X-1"}, None),
-    "invoices.create": ((FIN,), {}, "POST", "/financial/invoice", {}, FIN),
-    "invoices.update": ((ID, {"total": 5.5}), {}, "POST", f"/financial/invoice/{ID}", {}, {"total": 5.5}),
-    "invoices.upsert": ((FIN,), {}, "POST", "/financial/invoice", {}, FIN),
-    "invoices.delete": ((), {"id": ID}, "DELETE", f"/financial/invoice/{ID}", {}, None),
-    "subscriptions.create": ((FIN,), {}, "POST", "/financial/subscription", {}, FIN),
-    "subscriptions.update": ((ID, {"mrr": 9.0}), {}, "POST", f"/financial/subscription/{ID}", {}, {"mrr": 9.0}),
-    "subscriptions.upsert": ((FIN,), {}, "POST", "/financial/subscription", {}, FIN),
-    "subscriptions.delete": ((), {"externalId": "X-1"}, "DELETE", "/financial/subscription", {"externalId": "X-1"}, None),
-    "time_tracks.create": (({"name": "call", "duration": 60, "startedDate": "2024-01-01"},), {"user": "csm@x.io"}, "POST", "/time-track", {"user": "csm@x.io"}, {"duration": 60}),
-    "time_tracks.update": (({"duration": 90},), {"id": ID, "user": "csm@x.io"}, "PUT", "/time-track", {"id": ID, "user": "csm@x.io"}, {"duration": 90}),
-    "time_tracks.delete": ((), {"id": ID}, "DELETE", "/time-track", {"id": ID}, None),
-}  # fmt: skip
+from tests.scenarios import ID, SCENARIOS
 
 
-def test_every_action_has_a_case_and_a_method() -> None:
-    assert set(CASES) == set(ACTIONS) and len(ACTIONS) == 49
+def test_every_action_has_a_scenario_and_a_method() -> None:
+    assert set(SCENARIOS) == set(ACTIONS)
     for name in ACTIONS:
         assert callable(getattr(CustifyClient, method_name(ACTIONS[name])))
 
@@ -96,17 +40,17 @@ def answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"id": ID})
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(ACTIONS))
 def test_named_method_sends_the_registry_request(scripted, name: str) -> None:
-    args, kwargs, method, path, query, body = CASES[name]
+    wire = SCENARIOS[name].wire
     client, script = scripted(answer)
-    result = getattr(client, method_name(ACTIONS[name]))(*args, **kwargs)
+    result = getattr(client, method_name(ACTIONS[name]))(*wire.args, **wire.kwargs)
     sent = script.requests[-1]
-    assert (sent.method, sent.url.raw_path.decode().split("?")[0]) == (method, path)
-    assert dict(sent.url.params) == query
-    if body is not None:
+    assert (sent.method, sent.url.raw_path.decode().split("?")[0]) == (wire.method, wire.path)
+    assert dict(sent.url.params) == wire.query
+    if wire.body is not None:
         sent_body = json.loads(sent.content)
-        assert body.items() <= sent_body.items()
+        assert wire.body.items() <= sent_body.items()
         for ident in ACTIONS[name].identifiers:  # path/query identifiers leave the body...
             if ident.location.value != "body" and ident.name != "_id":  # ...except _id (§8)
                 assert ident.name not in sent_body
@@ -176,16 +120,16 @@ def test_misuse_is_a_clear_error_before_any_request(scripted, call, message) -> 
 
 def test_replay_safety_follows_the_registry() -> None:
     for name, act in ACTIONS.items():
-        args = CASES[name]
-        kwargs = {k: v for k, v in args[1].items() if k != "files"}
-        payload = next((a for a in args[0] if isinstance(a, dict)), None)
-        positional = next((a for a in args[0] if isinstance(a, str)), None)
+        wire = SCENARIOS[name].wire
+        kwargs = {k: v for k, v in wire.kwargs.items() if k != "files"}
+        payload = next((a for a in wire.args if isinstance(a, dict)), None)
+        positional = next((a for a in wire.args if isinstance(a, str)), None)
         ids = {k: v for k, v in kwargs.items() if k in {i.name for i in act.identifiers}}
         by, value = next(iter(ids.items()), (None, positional))
         if positional is not None:
             by = act.identifiers[0].name
         parent = {k: kwargs[k] for k in act.parent_params if k in kwargs}
-        files = args[1].get("files")
+        files = wire.kwargs.get("files")
         prepared = prepare(act, payload, by=by, value=value, parent=parent, files=files)
         if name == "events.insert":  # this payload has no deduplication_id
             assert prepared.replay_safe is False

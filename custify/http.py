@@ -35,6 +35,7 @@ import httpx
 import orjson
 
 from custify.budgets import make_budget
+from custify.config_file import env_name
 from custify.errors import (
     ConnectFailed,
     CustifyError,
@@ -46,7 +47,7 @@ from custify.errors import (
     strip_query,
 )
 from custify.ratelimit import SlidingWindowBudget
-from custify.settings import ApiKey, ConnectionSettings, env_name
+from custify.settings import ApiKey, ConnectionSettings
 from models.clock import Clock, RealClock
 
 logger = logging.getLogger("custify")

@@ -14,8 +14,8 @@ from pathlib import Path
 import dagster as dg
 from croniter import croniter  # type: ignore[import-untyped]
 
+from custify.config_file import DEFAULT_CONNECTION, dagster_options
 from custify.errors import ConfigError
-from custify.settings import DEFAULT_CONNECTION, dagster_options
 from custify_sync.dagster import naming
 from custify_sync.dagster.extract import extract_assets
 from custify_sync.dagster.push import sync_assets

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from models.registry import ACTIONS, Action
@@ -25,18 +25,8 @@ def method_name(act: Action) -> str:
 class NamedActions:
     """The shared body of the generated methods; ``CustifyClient`` provides ``call``."""
 
-    def call(
-        self,
-        action: str | Action,
-        payload: Mapping[str, Any] | None = None,
-        *,
-        by: str | None = None,
-        value: Any = None,
-        parent: Mapping[str, Any] | None = None,
-        query: Mapping[str, Any] | None = None,
-        files: Mapping[str, Any] | None = None,
-    ) -> Any:
-        raise NotImplementedError
+    #: ``CustifyClient.call``, which every generated method ends in
+    call: Callable[..., Any]
 
     def named(
         self,

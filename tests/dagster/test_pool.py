@@ -1,18 +1,23 @@
-"""One account, one writer: two runs of one connection started together take turns.
+"""One account, one writer: a run arriving while another holds the account's pool waits its turn.
 
 Two ``dagster job execute`` processes (two workers) share one instance whose pools have limit
 1 (``concurrency: pools: default_limit: 1`` in dagster.yaml, as README "Running at scale"
-tells). The referee is the runs' event logs: both runs succeed, no two of their steps'
-windows intersect, and every request the account received falls inside one window. The run
-lock waits up to 5 s here, only so that the hand-off between one step's release of the lock
-and the next step's start is not taken for an overlap (the windows would show a real one);
-the second test shows the lock failing the second run at once when no pool serializes them.
+tells). The second worker starts once the first run's step holds the slot, and the account
+answers slowly until Dagster has told that the second run is blocked by the pool: the pool,
+not the timing, keeps them apart. (Two steps claiming a free slot at the same instant can both
+get it, since Dagster's claim is two statements; the run lock is the guarantee then, as the
+second test shows.) The referee is the runs' event logs: both runs succeed, no two of their
+steps' windows intersect, and every request the account received falls inside one window.
+The run lock waits up to 5 s here, only so that the hand-off between one step's release of the
+lock and the next step's start is not taken for an overlap (the windows would show a real one).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -41,8 +46,31 @@ def _windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[float, flo
     return [(starts[k], ends[k], f"{run_id[:8]}:{k}") for k in starts]
 
 
+def _wait_for(what: str, found: Callable[[], bool], timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not found():
+        assert time.monotonic() < deadline, f"no {what} within {timeout_s} s"
+        time.sleep(0.2)
+
+
+def _step_started(instance: dg.DagsterInstance) -> bool:
+    return any(
+        r.dagster_event_type == dg.DagsterEventType.STEP_START
+        for run in instance.get_runs()
+        for r in instance.all_logs(run.run_id)
+    )
+
+
+def _blocked_by_pool(instance: dg.DagsterInstance, name: str) -> bool:
+    return any(
+        f"blocked by limit for pool {name}" in (r.user_message or "")
+        for run in instance.get_runs()
+        for r in instance.all_logs(run.run_id)
+    )
+
+
 def test_two_runs_on_one_account_never_overlap(tmp_path: Path, home: Path, sandboxes) -> None:
-    alpha = sandboxes(41, scale=0.02, latency_s=0.01)
+    alpha = sandboxes(41, scale=0.02, latency_s=2.0)  # slow until the second run waits
     d = project(tmp_path / "p", TWO_CONNECTIONS.replace("lock_wait_s = 0", "lock_wait_s = 5"))
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
@@ -50,15 +78,22 @@ def test_two_runs_on_one_account_never_overlap(tmp_path: Path, home: Path, sandb
     env = clean_env(home, {**alpha.env("CUSTIFY_ALPHA"), "DAGSTER_HOME": str(dagster_home)})
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     instance.get_runs()  # its databases exist before two processes race to create them
-    # the pool's row too: Dagster creates a default-limit pool lazily, at the first claim,
-    # and two workers claiming at once could each create it and each take a slot
+    # the pool's row too: Dagster creates a default-limit pool lazily, at the first claim
     instance.event_log_storage.set_concurrency_slots(pool("alpha"), 1)
     alpha.sb.journal.clear()
-    workers = [subprocess.Popen(JOB, cwd=d, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True) for _ in range(2)]  # fmt: skip
+
+    def worker() -> subprocess.Popen:
+        return subprocess.Popen(JOB, cwd=d, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+    workers = [worker()]
+    _wait_for("step of the first run", lambda: _step_started(instance))
+    workers.append(worker())
+    _wait_for("second run blocked by the pool", lambda: _blocked_by_pool(instance, pool("alpha")))
+    alpha.sb.faults.latency_s = 0.01
     outputs = [w.communicate(timeout=600)[0] for w in workers]
-    for worker, out in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0, out[-4000:]
+    for w, out in zip(workers, outputs, strict=True):
+        assert w.returncode == 0, out[-4000:]
         assert "RunLocked" not in out and "is running" not in out
 
     runs = instance.get_runs()

@@ -42,12 +42,17 @@ def parse(sql: str) -> None:
     assert sqlglot.parse(sql, read="snowflake"), sql
 
 
-def test_extract_and_normalize_into_snowflake_packages(snowflake, client):
-    cfg, pipeline = snowflake
+def normalized(snowflake, client):
+    """The pipeline, with people and tickets extracted and normalized, and its load info."""
+    _, pipeline = snowflake
     source = custify_source(client=client, objects=["people", "tickets"],
                             options=ExtractOptions(intervals={}))  # fmt: skip
     pipeline.extract(source)
-    info = pipeline.normalize()
+    return pipeline, pipeline.normalize()
+
+
+def test_extract_and_normalize_into_snowflake_packages(snowflake, client):
+    pipeline, info = normalized(snowflake, client)
     package = pipeline.get_load_package_info(info.loads_ids[0])
     jobs = {j.job_file_info.table_name: j for j in package.jobs["new_jobs"]}
     assert {"people", "tickets", "tickets__replies"} <= set(jobs)
@@ -60,13 +65,12 @@ def test_extract_and_normalize_into_snowflake_packages(snowflake, client):
     schema = pipeline.default_schema
     assert schema.tables["people"]["columns"]["tags"]["data_type"] == "json"
     assert schema.tables["tickets__replies"]["columns"]["_tombstone"]["hard_delete"]
-    return pipeline
 
 
 def test_ddl_and_merge_sql_parse_as_snowflake(snowflake, client):
     from dlt.destinations.impl.snowflake.snowflake import SnowflakeMergeJob
 
-    pipeline = test_extract_and_normalize_into_snowflake_packages(snowflake, client)
+    pipeline, _ = normalized(snowflake, client)
     job_client = pipeline.destination_client()  # created, never entered: it does not connect
     statements = []
     for table in ("people", "tickets", "tickets__replies", "trigger_events"):

@@ -32,8 +32,6 @@ from models.types import ActionKind, Envelope, IdLocation
 
 #: identifiers that must travel in the body as well as in the path (tasks.update, §8 quirk 9)
 _ALSO_IN_BODY = frozenset({"_id"})
-#: actions that are replay-safe only when the payload carries Custify's dedup key (§4)
-DEDUP_KEYS = {"events.insert": "deduplication_id"}
 
 
 @dataclass(frozen=True)
@@ -138,8 +136,7 @@ def replay_safe(act: Action, body: Mapping[str, Any]) -> bool:
     """
     if act.duplicates_on_retry:
         return False
-    key = DEDUP_KEYS.get(act.name)
-    return key is None or bool(body.get(key))
+    return act.dedup_key is None or bool(body.get(act.dedup_key))
 
 
 def _place_identifier(

@@ -36,14 +36,14 @@ from custify.batch_status import (
     JobOutcome,
     read_status,
 )
-from models.registry import BATCH_MAX_JOBS
+from models.registry import BATCH_JOB_IDENTIFIERS, BATCH_MAX_JOBS
 
 __all__ = [
     "NOT_REPORTED", "BatchRoad", "BatchStatus", "JobOutcome", "job_id_of", "poll_waits",
     "read_status", "replay_safe", "validate_jobs",
 ]  # fmt: skip
 
-JOB_TYPES = frozenset({"people", "company", "event", "custom-data"})
+JOB_TYPES = frozenset(BATCH_JOB_IDENTIFIERS)
 #: the first guess of how long a job takes (INF: §15 gives no processing time), and its bounds
 EXPECTED_FIRST_S = 2.0
 EXPECTED_MIN_S = 0.25

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custify.errors import is_transient_status
+from models.registry import BATCH_JOB_IDENTIFIERS
 
 PENDING_WORDS = frozenset(
     {"queued", "pending", "processing", "in_progress", "in progress", "running", "started"}
@@ -47,13 +48,6 @@ _ID_KEYS = ("id", "entityId", "entity_id", "recordId", "record_id")
 _REASON_KEYS = ("error", "reason", "message", "errors")
 _CODE_KEYS = ("statusCode", "status_code", "code", "httpStatus")
 _ECHO_KEYS = ("payload", "input", "request", "job")
-#: the fields of a job's payload that name it, per job type, in order of preference (§2–§4)
-JOB_IDENTIFIERS: dict[str, tuple[str, ...]] = {
-    "people": ("id", "user_id", "email"),
-    "company": ("id", "company_id"),
-    "event": ("deduplication_id",),
-    "custom-data": ("data_id",),
-}
 #: ``JobOutcome.reason`` of a job no report named (not the row's fault)
 NOT_REPORTED = "the batch status did not report this job"
 
@@ -213,7 +207,7 @@ def _by_identifier(
 def _repeats(sources: list[dict[str, Any]], job: dict[str, Any]) -> bool:
     """Does the report repeat the job's most specific identifier that both carry?"""
     payload = _payload(job)
-    for key in JOB_IDENTIFIERS.get(str(job.get("type")), ()):
+    for key in BATCH_JOB_IDENTIFIERS.get(str(job.get("type")), ()):
         mine = payload.get(key)
         if mine in (None, ""):
             continue  # (a report's id is the record it made unless the job sent one)
@@ -236,7 +230,7 @@ class _JobIndex:
         self.by_value: dict[tuple[str, str], list[int]] = {}
         for i, job in enumerate(jobs):
             payload = _payload(job)
-            for key in JOB_IDENTIFIERS.get(str(job.get("type")), ()):
+            for key in BATCH_JOB_IDENTIFIERS.get(str(job.get("type")), ()):
                 mine = payload.get(key)
                 if mine not in (None, ""):
                     self.by_value.setdefault((key, str(mine)), []).append(i)
@@ -254,7 +248,7 @@ class _JobIndex:
 
 def _names_other(report: dict[str, Any], job: dict[str, Any]) -> bool:
     payload: dict[str, Any] = job["payload"] if isinstance(job.get("payload"), dict) else {}
-    for key in JOB_IDENTIFIERS.get(str(job.get("type")), ()):
+    for key in BATCH_JOB_IDENTIFIERS.get(str(job.get("type")), ()):
         if key == "id":
             continue
         theirs, mine = report.get(key), payload.get(key)

@@ -61,6 +61,28 @@ EXTRACTED: tuple[CustifyObject, ...] = tuple(o for o in OBJECTS if o.extracted)
 TRIGGERS: tuple[tuple[str, Trigger], ...] = tuple(
     (o.name, t) for o in EXTRACTED for t in o.triggers
 )
+#: Custom data rides ``POST /batch`` with no action of its own (§15): its jobs are named by the
+#: id of the data they carry.
+CUSTOM_DATA_JOB: tuple[str, tuple[str, ...]] = ("custom-data", ("data_id",))
+
+
+def _batch_job_identifiers() -> Mapping[str, tuple[str, ...]]:
+    """The payload fields that name one job of each ``POST /batch`` job type, most specific
+    first: an append's dedup key (many jobs share a person), else the identifiers Custify's
+    upsert of that type matches on (§2–§4, §15)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for action in ACTIONS.values():
+        if action.batch_job and action.dedup_key:
+            out[action.batch_job] = (action.dedup_key,)
+        elif action.batch_job and action.kind is ActionKind.UPSERT:
+            out[action.batch_job] = tuple(i.name for i in action.identifiers)
+    name, fields = CUSTOM_DATA_JOB
+    out[name] = fields
+    return MappingProxyType(out)
+
+
+#: Every ``POST /batch`` job type, with the payload fields that name one of its jobs.
+BATCH_JOB_IDENTIFIERS: Mapping[str, tuple[str, ...]] = _batch_job_identifiers()
 #: Objects whose records ``PATCH /tag/entity`` tags (their category, §1.6 and §5) and that
 #: rows can name by an identifier (``find_by``).
 TAGGABLE: tuple[CustifyObject, ...] = tuple(o for o in OBJECTS if o.tag_category and o.find_by)
@@ -104,7 +126,7 @@ def get_action(name: str) -> Action:
 
 
 __all__ = [
-    "ACTIONS", "ACTION_FAMILIES", "BATCH_MAX_JOBS", "BATCH_MAX_SYNC_JOBS", "BATCH_PATH",
+    "ACTIONS", "ACTION_FAMILIES", "BATCH_JOB_IDENTIFIERS", "BATCH_MAX_JOBS", "BATCH_MAX_SYNC_JOBS", "BATCH_PATH",
     "BATCH_STATUS_PATH", "EXTRACTED", "OBJECTS", "RATE_LIMIT_REQUESTS", "RATE_LIMIT_WINDOW_S",
     "REGISTRY", "TAGGABLE", "TAG_CATEGORIES", "TAG_ENTITY_MAX_IDS", "TRIGGERS", "UNREAD",
     "Action", "Constraint", "CustifyObject", "Finder", "GetOne", "Identifier", "KeyedList", "Link",

@@ -20,13 +20,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from models.registry import (
-    ACTIONS,
+    BATCH_JOB_IDENTIFIERS,
     BATCH_MAX_JOBS,
     BATCH_MAX_SYNC_JOBS,
     BATCH_PATH,
     BATCH_STATUS_PATH,
 )
-from models.types import ActionKind
 from sandbox import lookup
 from sandbox.routes import appends, people_company
 from sandbox.util import ApiError, Req, Resp, bad_request, iso_ms, not_found
@@ -35,9 +34,8 @@ if TYPE_CHECKING:
     from sandbox.account import Account
 
 KEEP_S = 6 * 3600.0
-#: The registry's batch job types (``Action.batch_job``), plus custom data, which has no
-#: action of its own (§15).
-JOB_TYPES = (*dict.fromkeys(a.batch_job for a in ACTIONS.values() if a.batch_job), "custom-data")
+#: The registry's batch job types (``Action.batch_job`` and custom data, §15).
+JOB_TYPES = tuple(BATCH_JOB_IDENTIFIERS)
 
 
 def routes() -> list[tuple[str, str, Callable[[Account, Req], Resp], str]]:
@@ -111,19 +109,11 @@ def view(record: dict) -> dict:
     return out
 
 
-def _named_by() -> dict[str, tuple[str, ...]]:
-    """The payload fields a "nested" report names its job by, per job type (no index there):
-    the dedup key of an append, else the identifiers Custify matches on besides ``id``."""
-    out: dict[str, tuple[str, ...]] = {}
-    for action in ACTIONS.values():
-        if action.batch_job and action.kind in (ActionKind.UPSERT, ActionKind.APPEND):
-            named = tuple(i.name for i in action.identifiers if i.name != "id")
-            out[action.batch_job] = (action.dedup_key,) if action.dedup_key else named
-    out["custom-data"] = ("data_type", "data_id")  # custom data has no action of its own
-    return out
-
-
-_NAMED_BY = _named_by()
+#: The payload fields a "nested" report names its job by, per job type (no index there): those
+#: naming a job, but its Custify ``id``, which a create does not send.
+_NAMED_BY = {
+    job: tuple(k for k in fields if k != "id") for job, fields in BATCH_JOB_IDENTIFIERS.items()
+}
 
 
 def shaped(out: dict, record: dict, shape: str) -> dict:

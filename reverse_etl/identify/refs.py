@@ -34,11 +34,11 @@ from reverse_etl.config import Kind, SyncConfig, resolve_target
 from reverse_etl.diff.payload import stable_hash
 from reverse_etl.engine.context import Context
 from reverse_etl.identify import records
-from reverse_etl.ledger.schemas import REJECTED_SCHEMA
+from reverse_etl.ledger import rows as ledger_rows
+from reverse_etl.ledger.schemas import GONE, REJECTED_SCHEMA, ROW_HASH
 from reverse_etl.source.desired import ROW, Desired
 
 REASON = "reason"
-GONE = "__gone"
 
 
 @dataclass(frozen=True)
@@ -232,9 +232,6 @@ def _required(cfg: SyncConfig, frame: pl.DataFrame, fields: dict, lookups: list)
     return frame
 
 
-ROW_HASH = "row_hash"
-
-
 def with_row_hash(desired: Desired) -> Desired:
     """Hash of the row as the source gave it, before resolution: when this sync confirmed a
     row with the same hash, its confirmed payload is reused and nothing is looked up again
@@ -296,11 +293,7 @@ def delete_by_id(
         "its Custify id"
         for k in bad.get_column("key").to_list()
     ]
-    rejected = pl.concat([rejected, bad.select(
-        pl.lit(None, dtype=pl.Int64).alias("row"), "key", pl.Series("reason", reasons,
-        dtype=pl.String), pl.col("payload").alias("values"), pl.lit("unresolved").alias("op"),
-        pl.lit(None, dtype=pl.String).alias("row_hash"),
-    )])  # fmt: skip
+    rejected = ledger_rows.unresolved(bad, reasons)
     keep = frame.filter(~pl.col("key").is_in(list(several)) & pl.col("custify_id").is_not_null())
     gone = frame.height - bad.height - keep.height
     payload = pl.col("custify_id").map_elements(lambda v: json.dumps({"id": v}), pl.String)

@@ -15,8 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from reverse_etl.identify.refs import GONE, ROW_HASH
-from reverse_etl.ledger.schemas import OUTCOME_SCHEMA, REJECTED_SCHEMA, UTC_TS
+from reverse_etl.ledger.schemas import GONE, OUTCOME_SCHEMA, REJECTED_SCHEMA, ROW_HASH, UTC_TS
 from reverse_etl.source.desired import ROW
 
 
@@ -130,6 +129,16 @@ def rejected(match: str | None, bad: pl.DataFrame) -> pl.DataFrame:
     return bad.select(
         pl.col(ROW).alias("row"), key.alias("key"), "reason", values.alias("values"),
         op.fill_null("invalid").alias("op"), row_hash.cast(pl.String).alias("row_hash"),
+    )  # fmt: skip
+
+
+def unresolved(rows: pl.DataFrame, reasons: list[str]) -> pl.DataFrame:
+    """A plan's rejected rows (``REJECTED_SCHEMA``) for diff rows (``key``, ``payload``) whose
+    record could not be named by one id, with one reason each."""
+    return rows.select(
+        pl.lit(None, dtype=pl.Int64).alias("row"), "key",
+        pl.Series("reason", reasons, dtype=pl.String), pl.col("payload").alias("values"),
+        pl.lit("unresolved").alias("op"), pl.lit(None, dtype=pl.String).alias("row_hash"),
     )  # fmt: skip
 
 

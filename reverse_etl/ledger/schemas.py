@@ -18,6 +18,10 @@ LEDGER = "_custify_ledger"
 STATE = "_custify_sync_state"
 RUNS = "_custify_runs"
 UTC_TS = pl.Datetime("us", "UTC")
+#: a row's content hash, from the source to the snapshot (a repeated row is sent once)
+ROW_HASH = "row_hash"
+#: a plan row's flag for a key Custify no longer holds (resolution found no record)
+GONE = "__gone"
 
 #: ``_custify_ledger``: one row per record attempt
 LEDGER_SCHEMA = _schema({

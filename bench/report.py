@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import push_scale_report
+from bench.suite import PART_LABELS
 
 GIB_MB = 1024.0
 
@@ -42,7 +43,7 @@ def figures(res: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of the summary table: benchmark, measure, ours, baseline, ratio, target, verdict."""
     rows: list[dict[str, Any]] = []
     cpu = res.get("cpu")
-    for part, what in (("all", "all objects"), ("people", "people only")):
+    for part, what in PART_LABELS.items():
         sub = (cpu or {}).get(part)
         if not sub:
             continue
@@ -205,7 +206,7 @@ def details(res: dict[str, Any]) -> list[str]:
                   f"({', '.join(f'{k} {v:,}' for k, v in c.items())}).", "",
                   "| objects | source | records | requests | process CPU s | user/sys | extraction-call CPU s | wall s | peak RSS MB | dlt steps (s) | sandbox CPU s |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-        for part in ("all", "people"):
+        for part in PART_LABELS:
             sub = cpu.get(part)
             if not sub:
                 continue
@@ -220,7 +221,7 @@ def details(res: dict[str, Any]) -> list[str]:
                              f"| {e['work_cpu_s']:.2f} | {e['work_s']:.1f} | {e['max_rss_mb']:.0f} "
                              f"| {steps} | {e.get('sandbox_cpu_s', 0):.1f} |")  # fmt: skip
         for k, v in ((cpu.get("all") or {}).get("rest_api") or {}).items():
-            lines.append(f"\nrest_api {k} (all objects): {v['child_rows']:,} rows in child tables "
+            lines.append(f"\nrest_api {k} ({PART_LABELS['all']}): {v['child_rows']:,} rows in child tables "
                          "besides the parent records.")  # fmt: skip
         lines.append("")
     idle = (cpu or {}).get("idle")
@@ -316,8 +317,8 @@ def plots(res: dict[str, Any], outdir: Path) -> list[Path]:
                 ax.text(x - 0.2, v, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
             ax.set_xticks(list(xs), [n for n, _ in entries])
             ax.set_ylabel("CPU seconds per 100,000 records")
-            what = "all objects" if part == "all" else "people only"
-            ax.set_title(f"1. Extraction CPU, {what} ({sub['ours']['records']:,} records)")
+            ax.set_title(f"1. Extraction CPU, {PART_LABELS[part]} ({sub['ours']['records']:,} "
+                         "records)")  # fmt: skip
             ax.legend(fontsize=8)
         save(fig, "cpu_per_record.png")
     rate = res.get("rate")

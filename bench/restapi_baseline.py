@@ -40,6 +40,10 @@ VARIANTS: dict[str, tuple[str, str, int, dict[str, Any], tuple[str, ...]]] = {
     "playbooks": ("playbook", "playbooks", 200, {"includeCounts": "false"}, ("companies", "people")),
 }  # fmt: skip
 
+#: The objects the baseline reads (objectives through the companies as parents): the set both
+#: sides extract in the CPU comparison.
+BASELINE_OBJECTS: tuple[str, ...] = (*ENDPOINTS, *VARIANTS, "surveys", "customer_objectives")
+
 PAGE_NUMBER = {"type": "page_number", "base_page": 1, "page_param": "page", "total_path": "total"}
 
 
@@ -65,7 +69,7 @@ def _resource(name: str, path: str, selector: str, size: int, params: dict[str, 
 def custify_rest_api_config(base_url: str, api_key: str,
                             objects: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
     """The ``RESTAPIConfig`` for ``objects`` (all 14 extracted objects when None)."""
-    wanted = set(objects or [*ENDPOINTS, *VARIANTS, "surveys", "customer_objectives"])
+    wanted = set(objects or BASELINE_OBJECTS)
     resources: list[dict[str, Any]] = []
     for name, (path, selector, size, params) in ENDPOINTS.items():
         if name in wanted or (name == "companies" and "customer_objectives" in wanted):

@@ -45,8 +45,8 @@ from warehouse import (
     WarehouseConfig,
     WarehouseConfigError,
     WarehouseUnavailable,
-    make_pipeline,
     postgres_dsn,
+    run_pipeline,
 )
 from warehouse.lock import run_lock
 
@@ -140,8 +140,7 @@ def run_extract(
     options.selected(objects)  # unknown or excluded names fail before anything is sent
     conn = _connection(settings, connection)
     cfg = warehouse_cfg.for_connection(conn.name, conn.dataset)
-    with run_lock(cfg, command="extract", wait_s=lock_wait_s):
-        pipeline = make_pipeline(cfg)
+    with run_lock(cfg, command="extract", wait_s=lock_wait_s), run_pipeline(cfg) as pipeline:
         wh = Warehouse(cfg, pipeline)
         wh.execute("SELECT 1")  # unreachable warehouse: one line, nothing sent
         check_duckdb_catalog(pipeline, cfg)

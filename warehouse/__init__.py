@@ -13,6 +13,7 @@ from warehouse.connection import (
     make_destination,
     make_pipeline,
     postgres_dsn,
+    run_pipeline,
 )
 from warehouse.session import SessionWarehouse
 
@@ -27,5 +28,6 @@ __all__ = [
     "make_destination",
     "make_pipeline",
     "postgres_dsn",
+    "run_pipeline",
     "warehouse_config",
 ]

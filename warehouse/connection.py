@@ -29,8 +29,9 @@ from warehouse.config import (
 INSERT_CHUNK_ROWS = 500
 
 
-def make_destination(cfg: WarehouseConfig) -> Any:
-    """The dlt destination object for ``cfg``; credentials None = dlt's providers resolve them."""
+def make_destination(cfg: WarehouseConfig, duckdb_conn: Any | None = None) -> Any:
+    """The dlt destination object for ``cfg``; credentials None = dlt's providers resolve them.
+    ``duckdb_conn``: an open connection to ``cfg``'s DuckDB file for dlt to load through."""
     layout: dict[str, Any] = {"staging_dataset_name_layout": STAGING_LAYOUT}
     if cfg.destination == "duckdb":
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -44,7 +45,8 @@ def make_destination(cfg: WarehouseConfig) -> Any:
         settings: dict[str, Any] = {"preserve_insertion_order": False, "threads": 1}
         if cfg.duckdb_memory_limit:
             settings["memory_limit"] = cfg.duckdb_memory_limit
-        creds = DuckDbCredentials(str(cfg.duckdb_path), global_config=settings)
+        target = duckdb_conn if duckdb_conn is not None else str(cfg.duckdb_path)
+        creds = DuckDbCredentials(target, global_config=settings)
         return dlt.destinations.duckdb(creds, **layout)
     factory = getattr(dlt.destinations, cfg.destination)
     return factory(credentials=cfg.credentials, **layout)
@@ -77,17 +79,43 @@ def postgres_credentials(cfg: WarehouseConfig | None = None) -> str:
     return str(creds.to_native_representation())
 
 
-def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> dlt.Pipeline:
+def make_pipeline(
+    cfg: WarehouseConfig, *, pipeline_name: str | None = None, duckdb_conn: Any | None = None
+) -> dlt.Pipeline:
     """A dlt pipeline writing to ``cfg``'s dataset; its state lives in ``cfg.pipelines_dir``."""
     kwargs: dict[str, Any] = {}
     if cfg.pipelines_dir is not None:
         kwargs["pipelines_dir"] = str(cfg.pipelines_dir)
     return dlt.pipeline(
         pipeline_name=pipeline_name or cfg.pipeline_name,
-        destination=make_destination(cfg),
+        destination=make_destination(cfg, duckdb_conn),
         dataset_name=cfg.dataset,
         **kwargs,
     )
+
+
+@contextmanager
+def run_pipeline(cfg: WarehouseConfig) -> Iterator[dlt.Pipeline]:
+    """The pipeline of one run, which on DuckDB loads through one connection held for the run.
+
+    dlt closes a DuckDB database when its last load job hands back its connection and opens it
+    again for the next job, which costs half of a load's CPU over many small tables
+    (bench/README.md, benchmark 1); a connection dlt does not own stays open between jobs.
+    It is closed when the run ends, so the file is free for other processes between runs.
+    """
+    if cfg.destination != "duckdb":
+        yield make_pipeline(cfg)
+        return
+    import duckdb
+
+    try:
+        conn = duckdb.connect(str(cfg.duckdb_path))
+    except duckdb.Error as exc:  # a missing folder, a file another process holds, not DuckDB
+        raise WarehouseUnavailable(cfg, exc) from None
+    try:
+        yield make_pipeline(cfg, duckdb_conn=conn)
+    finally:
+        conn.close()
 
 
 def sql_type(dtype: pl.DataType, destination: str) -> str:

@@ -45,8 +45,9 @@ from warehouse import (
     WarehouseConfig,
     WarehouseConfigError,
     WarehouseUnavailable,
+    make_pipeline,
+    one_connection_load,
     postgres_dsn,
-    run_pipeline,
 )
 from warehouse.lock import run_lock
 
@@ -140,7 +141,8 @@ def run_extract(
     options.selected(objects)  # unknown or excluded names fail before anything is sent
     conn = _connection(settings, connection)
     cfg = warehouse_cfg.for_connection(conn.name, conn.dataset)
-    with run_lock(cfg, command="extract", wait_s=lock_wait_s), run_pipeline(cfg) as pipeline:
+    with run_lock(cfg, command="extract", wait_s=lock_wait_s):
+        pipeline = make_pipeline(cfg)
         wh = Warehouse(cfg, pipeline)
         wh.execute("SELECT 1")  # unreachable warehouse: one line, nothing sent
         check_duckdb_catalog(pipeline, cfg)
@@ -251,15 +253,20 @@ def _finish_pending(pipeline: Any, cfg: WarehouseConfig) -> int:
         pipeline.list_normalized_load_packages()
     )
     _step(pipeline.normalize, cfg)
-    _step(pipeline.load, cfg)
+    _load(pipeline, cfg)
     return pending
 
 
 def _extract_and_load(pipeline: Any, source: Any, cfg: WarehouseConfig) -> list[str]:
     extract = _step(lambda: pipeline.extract(source), cfg)
     _step(pipeline.normalize, cfg)
-    _step(pipeline.load, cfg)
+    _load(pipeline, cfg)
     return list(getattr(extract, "loads_ids", []) or [])
+
+
+def _load(pipeline: Any, cfg: WarehouseConfig) -> None:
+    with one_connection_load(pipeline, cfg):
+        _step(pipeline.load, cfg)
 
 
 def _step(fn: Callable[[], Any], cfg: WarehouseConfig) -> Any:

@@ -12,8 +12,8 @@ from warehouse.connection import (
     WarehouseUnavailable,
     make_destination,
     make_pipeline,
+    one_connection_load,
     postgres_dsn,
-    run_pipeline,
 )
 from warehouse.session import SessionWarehouse
 
@@ -27,7 +27,7 @@ __all__ = [
     "check_identifier",
     "make_destination",
     "make_pipeline",
+    "one_connection_load",
     "postgres_dsn",
-    "run_pipeline",
     "warehouse_config",
 ]

@@ -29,27 +29,58 @@ from warehouse.config import (
 INSERT_CHUNK_ROWS = 500
 
 
-def make_destination(cfg: WarehouseConfig, duckdb_conn: Any | None = None) -> Any:
-    """The dlt destination object for ``cfg``; credentials None = dlt's providers resolve them.
-    ``duckdb_conn``: an open connection to ``cfg``'s DuckDB file for dlt to load through."""
+def make_destination(cfg: WarehouseConfig) -> Any:
+    """The dlt destination object for ``cfg``; credentials None = dlt's providers resolve them."""
     layout: dict[str, Any] = {"staging_dataset_name_layout": STAGING_LAYOUT}
     if cfg.destination == "duckdb":
-        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-
         duckdb_catalog.install()
-
-        # no insertion order to keep: the load writes staging tables and merges them, which
-        # lets DuckDB stream within the memory limit instead of buffering whole files; one
-        # thread: every DuckDB thread holds buffers of its own beyond the limit, and the load's
-        # many small merges gain nothing from parallel plans (bench/README.md, benchmark 5)
-        settings: dict[str, Any] = {"preserve_insertion_order": False, "threads": 1}
-        if cfg.duckdb_memory_limit:
-            settings["memory_limit"] = cfg.duckdb_memory_limit
-        target = duckdb_conn if duckdb_conn is not None else str(cfg.duckdb_path)
-        creds = DuckDbCredentials(target, global_config=settings)
-        return dlt.destinations.duckdb(creds, **layout)
+        return dlt.destinations.duckdb(_duckdb_credentials(cfg, str(cfg.duckdb_path)), **layout)
     factory = getattr(dlt.destinations, cfg.destination)
     return factory(credentials=cfg.credentials, **layout)
+
+
+def _duckdb_credentials(cfg: WarehouseConfig, target: Any) -> Any:
+    """dlt's credentials for ``cfg``'s DuckDB file: its path, or a connection open on it."""
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    # no insertion order to keep: the load writes staging tables and merges them, which
+    # lets DuckDB stream within the memory limit instead of buffering whole files; one
+    # thread: every DuckDB thread holds buffers of its own beyond the limit, and the load's
+    # many small merges gain nothing from parallel plans (bench/README.md, benchmark 5)
+    settings: dict[str, Any] = {"preserve_insertion_order": False, "threads": 1}
+    if cfg.duckdb_memory_limit:
+        settings["memory_limit"] = cfg.duckdb_memory_limit
+    return DuckDbCredentials(target, global_config=settings)
+
+
+@contextmanager
+def one_connection_load(pipeline: dlt.Pipeline, cfg: WarehouseConfig) -> Iterator[None]:
+    """Around dlt's load step: on DuckDB, the load goes through one connection held for it.
+
+    dlt closes a DuckDB database when a load job hands back the last connection and opens it
+    again for the next job, which costs half of a load's CPU over many small tables
+    (bench/README.md, benchmark 1); a connection dlt does not own stays open between jobs. It
+    is given to the destination the way ``pipeline.load(credentials=...)`` would, and the
+    file's path is given back after, so the file is free for other processes while the run
+    extracts and once it ends.
+    """
+    if cfg.destination != "duckdb":
+        yield
+        return
+    import duckdb
+
+    try:
+        conn = duckdb.connect(str(cfg.duckdb_path))
+    except duckdb.Error as exc:  # a file another process holds, or not a DuckDB file
+        raise WarehouseUnavailable(cfg, exc) from None
+    params = pipeline.destination.config_params
+    before = params.get("credentials")
+    params["credentials"] = _duckdb_credentials(cfg, conn)
+    try:
+        yield
+    finally:
+        params["credentials"] = before
+        conn.close()
 
 
 def postgres_dsn(cfg: WarehouseConfig | None = None) -> str | None:
@@ -79,43 +110,17 @@ def postgres_credentials(cfg: WarehouseConfig | None = None) -> str:
     return str(creds.to_native_representation())
 
 
-def make_pipeline(
-    cfg: WarehouseConfig, *, pipeline_name: str | None = None, duckdb_conn: Any | None = None
-) -> dlt.Pipeline:
+def make_pipeline(cfg: WarehouseConfig, *, pipeline_name: str | None = None) -> dlt.Pipeline:
     """A dlt pipeline writing to ``cfg``'s dataset; its state lives in ``cfg.pipelines_dir``."""
     kwargs: dict[str, Any] = {}
     if cfg.pipelines_dir is not None:
         kwargs["pipelines_dir"] = str(cfg.pipelines_dir)
     return dlt.pipeline(
         pipeline_name=pipeline_name or cfg.pipeline_name,
-        destination=make_destination(cfg, duckdb_conn),
+        destination=make_destination(cfg),
         dataset_name=cfg.dataset,
         **kwargs,
     )
-
-
-@contextmanager
-def run_pipeline(cfg: WarehouseConfig) -> Iterator[dlt.Pipeline]:
-    """The pipeline of one run, which on DuckDB loads through one connection held for the run.
-
-    dlt closes a DuckDB database when its last load job hands back its connection and opens it
-    again for the next job, which costs half of a load's CPU over many small tables
-    (bench/README.md, benchmark 1); a connection dlt does not own stays open between jobs.
-    It is closed when the run ends, so the file is free for other processes between runs.
-    """
-    if cfg.destination != "duckdb":
-        yield make_pipeline(cfg)
-        return
-    import duckdb
-
-    try:
-        conn = duckdb.connect(str(cfg.duckdb_path))
-    except duckdb.Error as exc:  # a missing folder, a file another process holds, not DuckDB
-        raise WarehouseUnavailable(cfg, exc) from None
-    try:
-        yield make_pipeline(cfg, duckdb_conn=conn)
-    finally:
-        conn.close()
 
 
 def sql_type(dtype: pl.DataType, destination: str) -> str:

@@ -70,7 +70,7 @@ def _blocked_by_pool(instance: dg.DagsterInstance, name: str) -> bool:
 
 
 def test_two_runs_on_one_account_never_overlap(tmp_path: Path, home: Path, sandboxes) -> None:
-    alpha = sandboxes(41, scale=0.02, latency_s=2.0)  # slow until the second run waits
+    alpha = sandboxes(41, scale=0.02, latency_s=5.0)  # slow until the second run waits
     d = project(tmp_path / "p", TWO_CONNECTIONS.replace("lock_wait_s = 0", "lock_wait_s = 5"))
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()

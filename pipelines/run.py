@@ -46,7 +46,6 @@ from warehouse import (
     WarehouseConfigError,
     WarehouseUnavailable,
     make_pipeline,
-    one_connection_load,
     postgres_dsn,
 )
 from warehouse.lock import run_lock
@@ -253,20 +252,15 @@ def _finish_pending(pipeline: Any, cfg: WarehouseConfig) -> int:
         pipeline.list_normalized_load_packages()
     )
     _step(pipeline.normalize, cfg)
-    _load(pipeline, cfg)
+    _step(pipeline.load, cfg)
     return pending
 
 
 def _extract_and_load(pipeline: Any, source: Any, cfg: WarehouseConfig) -> list[str]:
     extract = _step(lambda: pipeline.extract(source), cfg)
     _step(pipeline.normalize, cfg)
-    _load(pipeline, cfg)
+    _step(pipeline.load, cfg)
     return list(getattr(extract, "loads_ids", []) or [])
-
-
-def _load(pipeline: Any, cfg: WarehouseConfig) -> None:
-    with one_connection_load(pipeline, cfg):
-        _step(pipeline.load, cfg)
 
 
 def _step(fn: Callable[[], Any], cfg: WarehouseConfig) -> Any:

@@ -12,7 +12,6 @@ from warehouse.connection import (
     WarehouseUnavailable,
     make_destination,
     make_pipeline,
-    one_connection_load,
     postgres_dsn,
 )
 from warehouse.session import SessionWarehouse
@@ -27,7 +26,6 @@ __all__ = [
     "check_identifier",
     "make_destination",
     "make_pipeline",
-    "one_connection_load",
     "postgres_dsn",
     "warehouse_config",
 ]

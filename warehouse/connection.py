@@ -33,54 +33,21 @@ def make_destination(cfg: WarehouseConfig) -> Any:
     """The dlt destination object for ``cfg``; credentials None = dlt's providers resolve them."""
     layout: dict[str, Any] = {"staging_dataset_name_layout": STAGING_LAYOUT}
     if cfg.destination == "duckdb":
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
         duckdb_catalog.install()
-        return dlt.destinations.duckdb(_duckdb_credentials(cfg, str(cfg.duckdb_path)), **layout)
+
+        # no insertion order to keep: the load writes staging tables and merges them, which
+        # lets DuckDB stream within the memory limit instead of buffering whole files; one
+        # thread: every DuckDB thread holds buffers of its own beyond the limit, and the load's
+        # many small merges gain nothing from parallel plans (bench/README.md, benchmark 5)
+        settings: dict[str, Any] = {"preserve_insertion_order": False, "threads": 1}
+        if cfg.duckdb_memory_limit:
+            settings["memory_limit"] = cfg.duckdb_memory_limit
+        creds = DuckDbCredentials(str(cfg.duckdb_path), global_config=settings)
+        return dlt.destinations.duckdb(creds, **layout)
     factory = getattr(dlt.destinations, cfg.destination)
     return factory(credentials=cfg.credentials, **layout)
-
-
-def _duckdb_credentials(cfg: WarehouseConfig, target: Any) -> Any:
-    """dlt's credentials for ``cfg``'s DuckDB file: its path, or a connection open on it."""
-    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-
-    # no insertion order to keep: the load writes staging tables and merges them, which
-    # lets DuckDB stream within the memory limit instead of buffering whole files; one
-    # thread: every DuckDB thread holds buffers of its own beyond the limit, and the load's
-    # many small merges gain nothing from parallel plans (bench/README.md, benchmark 5)
-    settings: dict[str, Any] = {"preserve_insertion_order": False, "threads": 1}
-    if cfg.duckdb_memory_limit:
-        settings["memory_limit"] = cfg.duckdb_memory_limit
-    return DuckDbCredentials(target, global_config=settings)
-
-
-@contextmanager
-def one_connection_load(pipeline: dlt.Pipeline, cfg: WarehouseConfig) -> Iterator[None]:
-    """Around dlt's load step: on DuckDB, the load goes through one connection held for it.
-
-    dlt closes a DuckDB database when a load job hands back the last connection and opens it
-    again for the next job, which costs half of a load's CPU over many small tables
-    (bench/README.md, benchmark 1); a connection dlt does not own stays open between jobs. It
-    is given to the destination the way ``pipeline.load(credentials=...)`` would, and the
-    file's path is given back after, so the file is free for other processes while the run
-    extracts and once it ends.
-    """
-    if cfg.destination != "duckdb":
-        yield
-        return
-    import duckdb
-
-    try:
-        conn = duckdb.connect(str(cfg.duckdb_path))
-    except duckdb.Error as exc:  # a file another process holds, or not a DuckDB file
-        raise WarehouseUnavailable(cfg, exc) from None
-    params = pipeline.destination.config_params
-    before = params.get("credentials")
-    params["credentials"] = _duckdb_credentials(cfg, conn)
-    try:
-        yield
-    finally:
-        params["credentials"] = before
-        conn.close()
 
 
 def postgres_dsn(cfg: WarehouseConfig | None = None) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import subprocess
+import sys
 from collections import Counter
 
 import dlt
@@ -162,3 +164,22 @@ def test_source_runs_in_a_plain_dlt_pipeline(sandbox, client, tmp_path):
     assert notes == [(sandbox.store.count("notes"),)]
     state = pipeline.state["sources"]["custify"]["resources"]
     assert set(state) == {"notes", "tickets"} and state["notes"]["cursor"]
+
+
+def test_the_duckdb_file_is_free_for_another_process_once_a_run_returns(
+    sandbox, client, clock, duckdb_cfg
+) -> None:
+    """Nothing of a finished run holds the file: another process (dbt, a notebook) opens it
+    read-write and sees what the run loaded."""
+    run_extract(client.settings, warehouse_cfg=duckdb_cfg, client=client, clock=clock)
+    script = (
+        "import duckdb, sys\n"
+        "db = duckdb.connect(sys.argv[1])\n"
+        "db.execute('CREATE TABLE elsewhere AS SELECT 1 AS x')\n"
+        "print(db.execute(f'SELECT count(*) FROM {sys.argv[3]}.{sys.argv[2]}.people').fetchone()[0])\n"
+    )
+    path = duckdb_cfg.duckdb_path
+    done = subprocess.run([sys.executable, "-c", script, str(path), duckdb_cfg.dataset, path.stem],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == sandbox.store.count("people")  # it sees what the run loaded

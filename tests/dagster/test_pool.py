@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
 
 from custify_sync.dagster.naming import pool
 from tests.dagster.conftest import TWO_CONNECTIONS
-from tests.deploy.conftest import clean_env, project
+from tests.deploy.conftest import clean_env, project, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -46,27 +46,9 @@ def _windows(instance: dg.DagsterInstance, run_id: str) -> list[tuple[float, flo
     return [(starts[k], ends[k], f"{run_id[:8]}:{k}") for k in starts]
 
 
-def _wait_for(what: str, found: Callable[[], bool], timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not found():
-        assert time.monotonic() < deadline, f"no {what} within {timeout_s} s"
-        time.sleep(0.2)
-
-
-def _step_started(instance: dg.DagsterInstance) -> bool:
-    return any(
-        r.dagster_event_type == dg.DagsterEventType.STEP_START
-        for run in instance.get_runs()
-        for r in instance.all_logs(run.run_id)
-    )
-
-
-def _blocked_by_pool(instance: dg.DagsterInstance, name: str) -> bool:
-    return any(
-        f"blocked by limit for pool {name}" in (r.user_message or "")
-        for run in instance.get_runs()
-        for r in instance.all_logs(run.run_id)
-    )
+def _logged(instance: dg.DagsterInstance, matches: Callable[[Any], bool]) -> bool:
+    """Does an event of any run of the instance match?"""
+    return any(matches(r) for run in instance.get_runs() for r in instance.all_logs(run.run_id))
 
 
 def test_two_runs_on_one_account_never_overlap(tmp_path: Path, home: Path, sandboxes) -> None:
@@ -87,9 +69,11 @@ def test_two_runs_on_one_account_never_overlap(tmp_path: Path, home: Path, sandb
                                 stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
     workers = [worker()]
-    _wait_for("step of the first run", lambda: _step_started(instance))
+    started = dg.DagsterEventType.STEP_START
+    wait_for(lambda: _logged(instance, lambda r: r.dagster_event_type == started), 300)
     workers.append(worker())
-    _wait_for("second run blocked by the pool", lambda: _blocked_by_pool(instance, pool("alpha")))
+    blocked = f"blocked by limit for pool {pool('alpha')}"
+    wait_for(lambda: _logged(instance, lambda r: blocked in (r.user_message or "")), 300)
     alpha.sb.faults.latency_s = 0.01
     outputs = [w.communicate(timeout=600)[0] for w in workers]
     for w, out in zip(workers, outputs, strict=True):

@@ -59,7 +59,6 @@ def _connection(spec: dict[str, Any]) -> Any:
         base_url=spec["url"],
         budget_path=Path(spec["budget_path"]),
         rate_limit=int(spec.get("client_rate_limit", 100)),
-        concurrency=int(spec.get("concurrency", 8)),
     )
 
 

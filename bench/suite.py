@@ -144,7 +144,7 @@ def _cpu_part(sb: SandboxProcess, work: Workdir, log: Log, sizes: Sizes, part: s
               objects: list[str] | None, baseline: bool) -> dict[str, Any]:  # fmt: skip
     """Our source and the rest_api baseline(s) on ``objects`` (all when None)."""
     out: dict[str, Any] = {}
-    what = "every object" if objects is None else PART_LABELS.get(part, ", ".join(objects))
+    what = PART_LABELS[part]
     spec = work.spec(sb, f"cpu-{part}-ours", limit_on=False, objects=objects)
     run, journal = _client("extract_ours", spec, sb, log, f"custify-sync source, {what}")
     out["spec"] = spec

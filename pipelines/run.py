@@ -32,6 +32,7 @@ from custify.client import CustifyClient
 from custify.errors import CustifyError
 from custify.settings import ConnectionSettings, Settings
 from models.clock import Clock, RealClock
+from models.collector import fewer_collections
 from models.stop import Interrupted, StopFlag
 from pipelines.conform import Change
 from pipelines.context import ObjectReport, RunContext
@@ -155,7 +156,8 @@ def run_extract(
                          reconcile=reconcile, explicit=objects is not None,
                          progress=progress, stop=stop)  # fmt: skip
         try:
-            report = _run(pipeline, ctx, client, objects, cfg)
+            with fewer_collections():
+                report = _run(pipeline, ctx, client, objects, cfg)
         finally:
             if own_client:
                 client.close()

@@ -270,8 +270,10 @@ def error_from_response(
     return cls(detail, **kwargs)
 
 
-#: transport errors raised before the request left this machine: never applied
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+#: transport errors raised before the request left this machine: never applied (a proxy
+#: error is a tunnel the proxy would not open, so the request never reached Custify)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+             httpx.ProxyError)  # fmt: skip
 
 
 def error_from_transport(exc: httpx.TransportError, method: str, path: str) -> RetriableError:
@@ -289,6 +291,8 @@ def connect_cause(exc: BaseException) -> str:
     text = " ".join(str(e) for e in (exc, exc.__cause__, exc.__context__) if e).lower()
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
         return "no answer in time (connect timeout)"
+    if isinstance(exc, httpx.ProxyError):
+        return f"the proxy refused the connection ({exc}; see HTTPS_PROXY / NO_PROXY)"
     if "refused" in text:
         return "connection refused (nothing listens on that host and port)"
     if any(m in text for m in ("name or service not known", "nodename nor servname",

@@ -7,9 +7,13 @@ tested against the sandbox in test_sandbox_*.py.
 
 from __future__ import annotations
 
+import socketserver
+import threading
+
 import httpx
 import pytest
 
+from custify.client import CustifyClient
 from custify.errors import (
     AuthError,
     ConfigError,
@@ -21,6 +25,7 @@ from custify.errors import (
     RetriableError,
 )
 from custify.http import RequestStats
+from custify.settings import ConnectionSettings
 
 OK = httpx.Response(200, json={"companies": [{"id": "c1"}], "total": 1})
 REQ = httpx.Request("GET", "https://api.custify.example/x")
@@ -218,3 +223,49 @@ def test_maybe_applied_remembers_earlier_attempts(scripted) -> None:
         client.people_upsert({"email": "a@b.c"})
     assert "ConnectError" in str(exc.value) and exc.value.maybe_applied is True
     assert len(script.requests) == 5
+
+
+def test_a_base_url_with_a_path_keeps_it_in_front_of_every_request(scripted) -> None:
+    client, script = scripted(OK, OK, base_url="https://api.custify.example/v1/")
+    client.request("GET", "/company/all", params={"page": 2})
+    client.request("GET", "company/all")
+    assert [str(r.url) for r in script.requests] == [
+        "https://api.custify.example/v1/company/all?page=2",
+        "https://api.custify.example/v1/company/all",
+    ]
+
+
+class _RefusingProxy(socketserver.StreamRequestHandler):
+    """An HTTPS proxy that records each request line and refuses to open the tunnel."""
+
+    lines: list[str] = []
+
+    def handle(self) -> None:
+        line = self.rfile.readline().decode("latin-1").strip()
+        type(self).lines.append(line)
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass  # the rest of the request head
+        self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+
+def test_requests_go_through_the_proxy_the_environment_names(
+    conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client picks its transport once, from the environment, like httpx's own client:
+    a deployment behind a proxy (HTTPS_PROXY) reaches Custify through it, or fails naming it."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _RefusingProxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    settings = ConnectionSettings(**{**conn.__dict__, "base_url": "https://custify.invalid"})
+    try:
+        with CustifyClient(settings) as client, pytest.raises(ConnectFailed) as exc:
+            client.request("GET", "/company/all")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _RefusingProxy.lines == ["CONNECT custify.invalid:443 HTTP/1.1"]
+    assert "custify.invalid" in str(exc.value)
+    assert "the proxy refused the connection" in str(exc.value)  # at once: nothing was sent
+    assert settings.api_key.reveal() not in str(exc.value)

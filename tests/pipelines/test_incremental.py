@@ -101,7 +101,7 @@ def test_a_delete_while_paging_keeps_the_cursor_so_nothing_is_skipped(duckdb_cfg
             clock.advance(10)
             sb.store.update("people", rec["id"], name=f"renamed {rec['id']}")
         victim = people[-1]["id"]  # the newest untouched row sits on page 1
-        inner = client._session._client._transport
+        inner = client._session._transport
 
         class DeleteOnPageTwo(httpx.BaseTransport):
             def handle_request(self, request):
@@ -114,9 +114,9 @@ def test_a_delete_while_paging_keeps_the_cursor_so_nothing_is_skipped(duckdb_cfg
                     sb.store.delete("people", victim)
                 return inner.handle_request(request)
 
-        client._session._client._transport = DeleteOnPageTwo()
+        client._session._transport = DeleteOnPageTwo()
         second = extract(client, duckdb_cfg, clock, options, objects=["people"])
-        client._session._client._transport = inner
+        client._session._transport = inner
         assert second.objects["people"].unstable
         assert second.objects["people"].cursor == second.objects["people"].previous_cursor
         clock.advance(1)

@@ -74,7 +74,7 @@ def test_a_cap_that_shows_mid_scan_re_plans_without_losing_a_row(duckdb_cfg, clo
     re-plans at 20 from the first short page on (pages read at 50 stay; merged on id)."""
     sb = Sandbox(seed=4, scale=0.05, clock=clock, sizes={"notes": 230})
     with make_client(sb, clock) as client:
-        inner = client._session._client._transport
+        inner = client._session._transport
 
         class CapAfterPageOne(httpx.BaseTransport):
             def handle_request(self, request):
@@ -83,7 +83,7 @@ def test_a_cap_that_shows_mid_scan_re_plans_without_losing_a_row(duckdb_cfg, clo
                     sb.faults.page_caps = {"notes": 20}
                 return answer
 
-        client._session._client._transport = CapAfterPageOne()
+        client._session._transport = CapAfterPageOne()
         report = extract(client, duckdb_cfg, clock, objects=["notes"])
     assert report.objects["notes"].page_cap == 20
     asked = [int(e.query["itemsPerPage"]) for e in requests_to(sb, "/note")]
@@ -123,8 +123,8 @@ def test_objects_that_fail_fail_alone_keep_their_state_and_lose_no_event(duckdb_
         clock.advance(600)
         changes = make_changes(sb, clock, random.Random(5), per_object=3)
         clock.advance(60)
-        inner = client._session._client._transport
-        client._session._client._transport = Answer(inner, {"/task": 404, "/calendar/meeting": 503})
+        inner = client._session._transport
+        client._session._transport = Answer(inner, {"/task": 404, "/calendar/meeting": 503})
         sb.faults.forbidden_paths = ["/ticket"]
         sb.faults.ignore_page = {"notes"}
         failed = extract(client, duckdb_cfg, clock, options)
@@ -136,7 +136,7 @@ def test_objects_that_fail_fail_alone_keep_their_state_and_lose_no_event(duckdb_
             assert name in line and word in line and "\n" not in line, line
             assert resource_state(duckdb_cfg, name) == before[name]  # cursor, baseline, run id
         assert_matches_sandbox(sb, duckdb_cfg, [n for n in ALL if n not in FAILING])
-        client._session._client._transport = inner
+        client._session._transport = inner
         sb.faults.forbidden_paths, sb.faults.ignore_page = [], set()
         clock.advance(60)
         healed = extract(client, duckdb_cfg, clock, options)

@@ -111,7 +111,7 @@ def test_unknown_object_is_one_line_and_sends_nothing(sandbox, client, clock, du
 def test_wrong_key_is_an_auth_error_and_advances_nothing(sandbox, clock, duckdb_cfg):
     bad = Sandbox(seed=7, scale=0.05, clock=clock, api_key="sk_other")
     with make_client(bad, clock) as wrong:
-        wrong._session._client._transport = sandbox.transport()  # right server, wrong key
+        wrong._session._transport = sandbox.transport()  # right server, wrong key
         with pytest.raises(AuthError, match="CUSTIFY_API_KEY"):
             run_extract(wrong.settings, warehouse_cfg=duckdb_cfg, client=wrong, clock=clock)
     pipeline = make_pipeline(duckdb_cfg)

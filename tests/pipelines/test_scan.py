@@ -91,7 +91,7 @@ def test_trigger_names_come_from_the_registry_in_the_singular():
 def test_objects_are_fetched_concurrently_and_429s_are_counted_per_object(
     sandbox, client, clock, duckdb_cfg
 ):
-    inner, active, peak, lock = client._session._client._transport, [0], [0], threading.Lock()
+    inner, active, peak, lock = client._session._transport, [0], [0], threading.Lock()
 
     class Slow(httpx.BaseTransport):
         def handle_request(self, request):
@@ -105,7 +105,7 @@ def test_objects_are_fetched_concurrently_and_429s_are_counted_per_object(
                 with lock:
                     active[0] -= 1
 
-    client._session._client._transport = Slow()
+    client._session._transport = Slow()
     sandbox.faults.storm(3)
     report = run_extract(client.settings, warehouse_cfg=duckdb_cfg, client=client, clock=clock)
     assert peak[0] > 1

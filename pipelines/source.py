@@ -278,7 +278,9 @@ class Writer:
         self.stored = set(self.known.types.get(obj.name, {})) if self.existed else set()
         self.json_hinted: dict[str, set[str]] = {}
         self.wants_events = bool(obj.triggers) and not plan.baseline
-        self.forgotten = forgotten.tombstones(ctx, dlt.current.pipeline())
+        #: looked up once: every ``dlt.current.pipeline()`` resolves dlt's configuration again
+        self.pipeline = dlt.current.pipeline()
+        self.forgotten = forgotten.tombstones(ctx, self.pipeline)
 
     def items(self, batch: Batch) -> Iterator[Any]:
         batch = forgotten.filter_batch(self.obj, batch, self.forgotten)
@@ -328,7 +330,7 @@ class Writer:
     def _existing(self, ids: list[str]) -> pl.DataFrame:
         """The warehouse's version of these records, before this run's load."""
         cols = set(self.known.types.get(self.obj.name, {}))
-        client = self.ctx.sql(dlt.current.pipeline()) if self.existed and ids else None
+        client = self.ctx.sql(self.pipeline) if self.existed and ids else None
         return events.existing_rows(
             client, self.obj.name, ids, cols, self.ctx.options.deleted_column
         )
@@ -347,7 +349,7 @@ class Writer:
         fresh = [c for c in event_changes.compared_columns(frame, frame.columns, deleted)
                  if c not in self.stored]  # fmt: skip
         try:
-            client = self.ctx.sql(dlt.current.pipeline())
+            client = self.ctx.sql(self.pipeline)
             prior = event_changes.prior_values(client, self.obj.name, ids, columns)
         except DatabaseUndefinedRelation:
             prior = {}
@@ -363,7 +365,7 @@ class Writer:
 
     def _own_writes(self, ids: list[str]) -> pl.DataFrame:
         """The reverse ETL's confirmed writes on these records (see events.mark_echoes)."""
-        client = self.ctx.sql(dlt.current.pipeline()) if ids else None
+        client = self.ctx.sql(self.pipeline) if ids else None
         return events.own_writes(client, ids)  # none when the reverse ETL never ran here
 
     def deletes(self, job: ObjectJob) -> Iterator[Any]:
@@ -377,7 +379,7 @@ class Writer:
         if not self.existed:
             report.reconcile = "done"
             return
-        client = self.ctx.sql(dlt.current.pipeline())
+        client = self.ctx.sql(self.pipeline)
         found = delete_events(client, self.obj, job.ids.ids, self.ctx.options)
         report.reconcile, report.deleted = "done", found.height
         if found.height:

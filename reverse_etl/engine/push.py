@@ -17,6 +17,7 @@ import polars as pl
 
 from custify.errors import AuthError, ConfigError, FatalError
 from models.clock import Clock, RealClock
+from models.collector import fewer_collections
 from models.stop import StopFlag
 from reverse_etl import ledger
 from reverse_etl.config import SyncConfig, SyncConfigError, order, select_syncs
@@ -100,7 +101,8 @@ def run_push(
         if dry_run:  # a dry run that passes means the real run can start
             for cfg in {_connection_of(c): c for c in cfgs}.values():
                 _probe(ctxs[_connection_of(cfg)], cfg)
-        reports = _run_waves(ctxs, cfgs)
+        with fewer_collections():  # payloads and outcomes: millions of short-lived objects
+            reports = _run_waves(ctxs, cfgs)
     return PushReport(run_id=run_id, dry_run=dry_run, syncs=reports)
 
 

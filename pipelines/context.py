@@ -24,6 +24,7 @@ from models.stop import StopFlag
 from pipelines.conform import Change, Known
 from pipelines.cursor import Cursors
 from pipelines.fetch import Fetcher
+from pipelines.first_load import warehouse_tables
 from pipelines.jobs import SCOPED, IdSet, Plan, list_ids, stream_keys
 from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
 from warehouse.forgotten import Tombstones
@@ -103,6 +104,8 @@ class RunContext:
         self._id_sets: dict[str, IdSet | BaseException] = {}
         self._id_locks: dict[str, threading.Lock] = {}
         self._sql: Any = None  # (context manager, client): one warehouse connection per run
+        #: (the dataset's tables in the warehouse before this run's load,): see first_tables
+        self._tables: tuple[frozenset[str] | None] | None = None
         #: the first error of any object: the one to report when the others were cancelled
         self.first_error: BaseException | None = None
 
@@ -135,6 +138,19 @@ class RunContext:
             manager = pipeline.sql_client()
             self._sql = (manager, manager.__enter__())
         return self._sql[1]
+
+    def first_tables(self, pipeline: Any) -> frozenset[str] | None:
+        """The dataset's tables as the warehouse listed them when first asked in this run (the
+        extract step: before this run loads anything), None when that is not known for sure
+        (``pipelines.first_load``)."""
+        if self._tables is None:
+            try:
+                client = self.sql(pipeline)
+            except Exception:  # the warehouse is out of reach: every table merges
+                self._tables = (None,)
+            else:
+                self._tables = (warehouse_tables(client),)
+        return self._tables[0]
 
     def close_sql(self) -> None:
         if self._sql is not None:

@@ -33,11 +33,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, cast
 
 import dlt
 import polars as pl
-from dlt.common.schema.typing import TColumnSchema, TMergeDispositionDict
+from dlt.common.schema.typing import TColumnSchema, TMergeDispositionDict, TWriteDispositionConfig
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.resource import DltResource
 
@@ -47,7 +48,8 @@ from pipelines import event_changes, events, forgotten
 from pipelines.conform import Known, conform
 from pipelines.context import ObjectReport, RunContext
 from pipelines.failures import failure_line
-from pipelines.frames import CHILD_IDX, PARENT_ID, TOMBSTONE, Batch
+from pipelines.first_load import APPEND, appends
+from pipelines.frames import CHILD_IDX, PARENT_ID, TOMBSTONE, Batch, child_tables
 from pipelines.jobs import DONE, SCOPED, ObjectJob, Plan
 from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
 from pipelines.reconcile import delete_events
@@ -281,6 +283,11 @@ class Writer:
         #: looked up once: every ``dlt.current.pipeline()`` resolves dlt's configuration again
         self.pipeline = dlt.current.pipeline()
         self.forgotten = forgotten.tombstones(ctx, self.pipeline)
+        #: the tables whose first load this is: appended, not merged (pipelines.first_load);
+        #: the warehouse is asked only when the stored schema lacks one of the object's tables
+        unknown = [t for t in (obj.name, *child_tables(obj)) if t not in self.known.existing]
+        tables = ctx.first_tables(self.pipeline) if unknown else None
+        self.appended = {t for t in unknown if appends(t, tables, self.known.existing)}
 
     def items(self, batch: Batch) -> Iterator[Any]:
         batch = forgotten.filter_batch(self.obj, batch, self.forgotten)
@@ -288,6 +295,8 @@ class Writer:
         self.ctx.changes.extend(changes)
         yield self._parent_item(frame, json_cols)
         for child in batch.children:
+            if child.name in self.appended:  # nothing to delete in a table loaded first now
+                child = replace(child, frame=child.frame.filter(~pl.col(TOMBSTONE)))
             cframe, cjson, cchanges = conform(child, self.naming, self.known)
             self.ctx.changes.extend(cchanges)
             yield dlt.mark.with_hints(
@@ -308,7 +317,8 @@ class Writer:
         cols = parent_columns(self.obj, self.ctx.options)
         cols += [{"name": c, "data_type": "json"} for c in sorted(hinted)]
         hints = dlt.mark.make_hints(
-            table_name=self.obj.name, write_disposition=MERGE, primary_key=self.obj.id_field,
+            table_name=self.obj.name, write_disposition=self._disposition(self.obj.name),
+            primary_key=self.obj.id_field,
             columns=cast("list[TColumnSchema]", cols),
         )  # fmt: skip
         return dlt.mark.with_hints(_arrow(frame), hints, create_table_variant=True)
@@ -323,9 +333,13 @@ class Writer:
             *({"name": c, "data_type": "json"} for c in sorted(hinted)),
         ]
         return dlt.mark.make_hints(
-            table_name=table, write_disposition=MERGE, primary_key=[PARENT_ID, CHILD_IDX],
+            table_name=table, write_disposition=self._disposition(table),
+            primary_key=[PARENT_ID, CHILD_IDX],
             merge_key=PARENT_ID, columns=cast("list[TColumnSchema]", cols),
         )  # fmt: skip
+
+    def _disposition(self, table: str) -> TWriteDispositionConfig:
+        return APPEND if table in self.appended else MERGE
 
     def _existing(self, ids: list[str]) -> pl.DataFrame:
         """The warehouse's version of these records, before this run's load."""

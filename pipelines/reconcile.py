@@ -58,7 +58,10 @@ def delete_events(
 ) -> pl.DataFrame:
     """``(record_id, event_type, updated_at)`` of warehouse rows whose id Custify no longer has."""
     columns = _columns(client, obj.name)
-    held = warehouse_ids(client, obj.name, options.deleted_column, columns)
+    if columns:
+        held = warehouse_ids(client, obj.name, options.deleted_column, columns)
+    else:  # not in the warehouse yet (extracted twice before one load): it holds nothing
+        held = pl.DataFrame(schema={"id": pl.String, "updated_at": pl.Datetime("us", "UTC")})
     current = pl.DataFrame({"id": list(custify_ids)}, schema={"id": pl.String})
     gone = held.join(current, on="id", how="anti")
     return gone.select(

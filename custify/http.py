@@ -120,6 +120,19 @@ class Counters:
             stats.status(status)
 
 
+@dataclass(frozen=True)
+class _Call:
+    """What one ``send`` asks for; every attempt sends it as it is."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None
+    json: Any
+    files: Mapping[str, Any] | None
+    data: Mapping[str, Any] | None
+    headers: dict[str, str]
+
+
 class HttpSession:
     """Budget -> send -> classify -> retry or raise. Thread-safe; share one per account."""
 
@@ -197,14 +210,13 @@ class HttpSession:
         if replay_safe is None:
             replay_safe = method in IDEMPOTENT_METHODS
         headers = {} if files else {"Content-Type": "application/json"}
+        call = _Call(method, path, params, json, files, data, headers)
         retries = limited = sent = 0
         applied_before = False  # did an earlier attempt possibly reach Custify?
         while True:
             self.budget.acquire()
             sent += 1
-            err, response = self._attempt(
-                method, path, params, json, files, data, headers, record, sent, counters
-            )
+            err, response = self._attempt(call, record, sent, counters)
             if response is not None:
                 self._reached = True
             if err is None:
@@ -232,23 +244,14 @@ class HttpSession:
             self.clock.sleep(self._retry_wait(retries, response))
 
     def _attempt(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        files: Mapping[str, Any] | None,
-        data: Mapping[str, Any] | None,
-        headers: dict[str, str],
-        record: bool,
-        sent: int,
-        counters: Counters,
+        self, call: _Call, record: bool, sent: int, counters: Counters
     ) -> tuple[CustifyError | None, httpx.Response | None]:
         """One send: returns (error or None, response or None). Never raises httpx errors."""
+        method, path = call.method, call.path
         started = time.perf_counter()
         counters.add(requests=1)
         try:
-            response = self._request(method, path, params, json, files, data, headers)
+            response = self._request(call)
         except httpx.TransportError as exc:
             lost = error_from_transport(exc, method, path)
             lost.attempts = sent
@@ -269,25 +272,17 @@ class HttpSession:
             )
         return err, response
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        files: Mapping[str, Any] | None,
-        data: Mapping[str, Any] | None,
-        headers: dict[str, str],
-    ) -> httpx.Response:
+    def _request(self, call: _Call) -> httpx.Response:
         """One request on the transport, its body read; the key is revealed only here."""
+        auth = {"Authorization": f"Bearer {self._key.reveal()}"}
         request = httpx.Request(
-            method,
-            self._base + path.lstrip("/"),
-            params=params,
-            json=json,
-            files=files,
-            data=data,
-            headers={**self._headers, **headers, "Authorization": f"Bearer {self._key.reveal()}"},
+            call.method,
+            self._base + call.path.lstrip("/"),
+            params=call.params,
+            json=call.json,
+            files=call.files,
+            data=call.data,
+            headers={**self._headers, **call.headers, **auth},
             extensions=self._extensions,
         )
         response = self._transport.handle_request(request)

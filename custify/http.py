@@ -1,4 +1,4 @@
-"""Transport and retry: one httpx.Client, one rate budget, one retry policy (custify-api.md §1).
+"""Transport and retry: one httpx transport, one rate budget, one retry policy (custify-api.md §1).
 
 Every request takes a budget slot first (§1.8), is classified by ``custify.errors.classify``
 (the only status-code reader), and is retried with capped full-jitter exponential backoff that

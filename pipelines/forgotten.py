@@ -21,8 +21,9 @@ from warehouse import forgotten as tomb
 
 def tombstones(ctx: RunContext, pipeline: Any) -> tomb.Tombstones:
     """The dataset's tombstones, read once per run (on the run's SQL client). A dataset that
-    holds no table yet holds no tombstone either: its first load asks nothing of the
-    warehouse (and can be extracted and normalized with the warehouse out of reach)."""
+    holds no table yet holds no tombstone either: its first load reads none (the table list
+    of ``pipelines.first_load`` is all it asks, and a warehouse out of reach only makes every
+    table merge)."""
     if ctx.forgotten is None:
         known = ctx.known
         loaded = known is not None and any(not t.startswith("_dlt") for t in known.existing)

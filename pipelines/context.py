@@ -104,8 +104,9 @@ class RunContext:
         self._id_sets: dict[str, IdSet | BaseException] = {}
         self._id_locks: dict[str, threading.Lock] = {}
         self._sql: Any = None  # (context manager, client): one warehouse connection per run
-        #: (the dataset's tables in the warehouse before this run's load,): see first_tables
-        self._tables: tuple[frozenset[str] | None] | None = None
+        #: the dataset's tables in the warehouse before this run's load (see first_tables)
+        self._tables: frozenset[str] | None = None
+        self._tables_asked = False
         #: the first error of any object: the one to report when the others were cancelled
         self.first_error: BaseException | None = None
 
@@ -143,14 +144,9 @@ class RunContext:
         """The dataset's tables as the warehouse listed them when first asked in this run (the
         extract step: before this run loads anything), None when that is not known for sure
         (``pipelines.first_load``)."""
-        if self._tables is None:
-            try:
-                client = self.sql(pipeline)
-            except Exception:  # the warehouse is out of reach: every table merges
-                self._tables = (None,)
-            else:
-                self._tables = (warehouse_tables(client),)
-        return self._tables[0]
+        if not self._tables_asked:
+            self._tables, self._tables_asked = warehouse_tables(lambda: self.sql(pipeline)), True
+        return self._tables
 
     def close_sql(self) -> None:
         if self._sql is not None:

@@ -19,6 +19,7 @@ next run finds the table and merges into it as usual.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from dlt.common.schema.typing import TWriteDispositionConfig
@@ -30,15 +31,22 @@ _TABLES = (
 )
 
 
-def warehouse_tables(sql_client: Any) -> frozenset[str] | None:
-    """The dataset's tables as the warehouse lists them (lower case); None when it cannot say."""
+def warehouse_tables(open_client: Callable[[], Any]) -> frozenset[str] | None:
+    """The dataset's tables as the warehouse lists them (lower case), on the SQL client
+    ``open_client()`` gives; None when it cannot say."""
     try:
-        rows = sql_client.execute_sql(_TABLES, sql_client.dataset_name) or []
-    except Exception:  # any failure to look: merge, which is right whatever the answer
+        client = open_client()
+        rows = client.execute_sql(_TABLES, client.dataset_name) or []
+    except Exception:  # any failure to open or to look: merge, right whatever the answer
         return None
     return frozenset(str(r[0]) for r in rows)
 
 
-def appends(table: str, tables: frozenset[str] | None, known: set[str]) -> bool:
-    """Does ``table`` load by appending (see the module docstring)?"""
-    return tables is not None and table not in known and table.lower() not in tables
+def first_loads(
+    tables: Iterable[str], known: set[str], listed: Callable[[], frozenset[str] | None]
+) -> set[str]:
+    """Those of ``tables`` that load by appending: neither the schema (``known``) nor the
+    warehouse (``listed()``, asked only when the schema lacks one of them) holds them."""
+    unknown = [t for t in tables if t not in known]
+    held = listed() if unknown else None
+    return set() if held is None else {t for t in unknown if t.lower() not in held}

@@ -48,7 +48,7 @@ from pipelines import event_changes, events, forgotten
 from pipelines.conform import Known, conform
 from pipelines.context import ObjectReport, RunContext
 from pipelines.failures import failure_line
-from pipelines.first_load import APPEND, appends
+from pipelines.first_load import APPEND, first_loads
 from pipelines.frames import CHILD_IDX, PARENT_ID, TOMBSTONE, Batch, child_tables
 from pipelines.jobs import DONE, SCOPED, ObjectJob, Plan
 from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
@@ -283,11 +283,9 @@ class Writer:
         #: looked up once: every ``dlt.current.pipeline()`` resolves dlt's configuration again
         self.pipeline = dlt.current.pipeline()
         self.forgotten = forgotten.tombstones(ctx, self.pipeline)
-        #: the tables whose first load this is: appended, not merged (pipelines.first_load);
-        #: the warehouse is asked only when the stored schema lacks one of the object's tables
-        unknown = [t for t in (obj.name, *child_tables(obj)) if t not in self.known.existing]
-        tables = ctx.first_tables(self.pipeline) if unknown else None
-        self.appended = {t for t in unknown if appends(t, tables, self.known.existing)}
+        #: the tables whose first load this is: appended, not merged (pipelines.first_load)
+        self.appended = first_loads((obj.name, *child_tables(obj)), self.known.existing,
+                                    lambda: ctx.first_tables(self.pipeline))  # fmt: skip
 
     def items(self, batch: Batch) -> Iterator[Any]:
         batch = forgotten.filter_batch(self.obj, batch, self.forgotten)

@@ -7,6 +7,9 @@ built on three observations about a list sorted DESCENDING by a timestamp:
    or caught by the next run, provided the next run re-reads everything newer than the value
    at the top of THIS run's page 1. That value, not the newest row loaded, becomes the cursor.
 2. Creates and moves push rows down (a row is read twice: harmless, merge dedups on id).
+   That holds for pages read in order; pages in flight at once can be answered out of order,
+   and a row pushed across their boundary is on neither answer, so a concurrent scan reads
+   page 1 again at its end and, when rows went on top meanwhile, the list again in order.
    Only deletes push rows up, and a row pushed up across a page boundary is skipped. A skip
    needs more deletes than creates between two fetches, so it always shows as ``total``
    dropping between two answers. Such a scan is ``unstable``: the cursor does not advance and
@@ -90,7 +93,7 @@ class StreamResult:
             self.ordered = False
         if self._last_min is not None and newest > self._last_min:
             self.ordered = False
-        if page.page == 1:
+        if page.page == 1 and self.top is None:  # page 1 read again later keeps the first top
             self.top, self.top_raw = newest, newest_raw
         self._last_min = oldest if self._last_min is None else min(self._last_min, oldest)
         return oldest, newest
@@ -198,8 +201,39 @@ def scan_concurrent(
         last = max(pages.start, pages.stop) - 1  # in the numbering of the final size
         nxt = _run_window(fetcher, tag, obj, options, emit, pages, window, result, pager)
     if pager.more_after(last):
-        return scan_sequential(fetcher, tag, obj, options, None, emit, last + 1, result, pager)
-    return result.done(pager, complete=True)
+        scan_sequential(fetcher, tag, obj, options, None, emit, last + 1, result, pager)
+    else:
+        result.done(pager, complete=True)
+    if window > 1 and last > 2:  # two pages or more were in flight at once
+        _read_again_if_shifted(fetcher, tag, obj, options, emit, result, pager, page.rows)
+    return result
+
+
+def _read_again_if_shifted(
+    fetcher: Fetcher, tag: str, obj: CustifyObject, options: dict[str, Any], emit: Emit,
+    result: StreamResult, pager: Pager, first_rows: list[dict[str, Any]],
+) -> None:  # fmt: skip
+    """Read the list again, in order, when rows moved down while its pages were in flight.
+
+    A create or a change puts a row on top and pushes every row below it down by one. In
+    order, that only makes a row show twice. But when page k+1 was answered before page k,
+    a row pushed from the end of page k to the start of page k+1 in between is on neither
+    answer. Nothing else shows the skip: ``total`` stays the same for a change, and the row
+    itself did not change, so no later incremental run reads it. So page 1 is read once more.
+    If it lists an id its first answer did not, rows went on top during the scan, and the
+    list is read again page by page (a sequential scan cannot skip on a push-down; the rows
+    it reads twice are dropped by the dedup on id).
+    """
+    size = pager.size
+    again = fetcher.page(tag, obj, 1, **{**options, "page_size": size})
+    if again.rows:
+        emit(again.rows)
+    result.observe(again, obj.cursor_field)
+    id_field = obj.id_field
+    before = {r.get(id_field) for r in first_rows}
+    if all(r.get(id_field) in before for r in again.rows):
+        return
+    scan_sequential(fetcher, tag, obj, options, None, emit, 1, result, Pager(obj, size))
 
 
 def _run_window(

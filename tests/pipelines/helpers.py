@@ -215,7 +215,16 @@ def assert_matches_sandbox(sb: Any, cfg: WarehouseConfig, names: list[str] | Non
             assert set(got) == set(want), f"{name}: ids differ ({len(got)} vs {len(want)} rows)"
             for rid, (parent, kids) in want.items():
                 assert got[rid][0] == parent, f"{name} {rid}: {_diff(got[rid][0], parent)}"
-                assert got[rid][1] == kids, f"{name} {rid}: children differ"
+                assert got[rid][1] == kids, (
+                    f"{name} {rid}: children differ: {_kids_diff(got[rid][1], kids)}"
+                )
+
+
+def _kids_diff(got: dict[str, list], want: dict[str, list]) -> str:
+    """Which child lists differ, with their rows (warehouse first, then the sandbox)."""
+    return "; ".join(
+        f"{k}: {got.get(k)!r} != {want.get(k)!r}" for k in want if got.get(k) != want[k]
+    )
 
 
 def _diff(got: dict, want: dict) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+import threading
 
 import httpx
 import pytest
@@ -121,6 +123,63 @@ def test_a_delete_while_paging_keeps_the_cursor_so_nothing_is_skipped(duckdb_cfg
         assert second.objects["people"].cursor == second.objects["people"].previous_cursor
         clock.advance(1)
         extract(client, duckdb_cfg, clock, options, objects=["people"], reconcile=True)
+    assert_matches_sandbox(sb, duckdb_cfg, ["people"])
+
+
+def people_pages(sb, since: int = 0) -> list[str]:
+    """The pages of ``GET /people/all`` the sandbox answered, in order, from entry ``since``."""
+    return [e.query.get("page", "") for e in sb.journal[since:] if e.path == "/people/all"]
+
+
+def test_a_row_pushed_between_pages_answered_out_of_order_is_still_read(duckdb_cfg, clock):
+    """Page 3 is answered before page 2, and a change in between puts the oldest person on
+    top: page 2's last row moves onto page 3, which was already answered. Page 1 read again
+    shows the change, and the list is read again in order, so the first load holds everyone."""
+    sb = Sandbox(seed=9, scale=0.1, clock=clock)
+    assert sb.store.count("people") > 40
+    options = ExtractOptions(page_size=10, batch_rows=30, intervals={}, overlap_s=0.0)
+    oldest = min(sb.store.rows("people"), key=lambda r: r["updated_at"])["id"]
+    page_3_answered = threading.Event()
+    with make_client(sb, clock) as client:
+        inner = client._session._transport
+
+        class PageThreeFirst(httpx.BaseTransport):
+            def handle_request(self, request):
+                page = request.url.params.get("page")
+                people = request.url.path == "/people/all"
+                if people and page == "2" and not page_3_answered.is_set():
+                    assert page_3_answered.wait(30), "pages 2 and 3 were not in flight together"
+                    clock.advance(1)
+                    sb.store.update("people", oldest, name="moved on top")
+                response = inner.handle_request(request)
+                if people and page == "3":
+                    page_3_answered.set()
+                return response
+
+        client._session._transport = PageThreeFirst()
+        first = extract(client, duckdb_cfg, clock, options, objects=["people"])
+        client._session._transport = inner
+        assert first.objects["people"].rows == sb.store.count("people")  # nobody skipped
+        pages = math.ceil(sb.store.count("people") / 10)
+        asked = people_pages(sb)
+        assert asked.count("1") == 3  # the scan's, page 1 again, the ordered read's
+        assert len(asked) == 2 * pages + 1
+        clock.advance(1)
+        extract(client, duckdb_cfg, clock, options, objects=["people"])  # the moved row's change
+    assert_matches_sandbox(sb, duckdb_cfg, ["people"])
+
+
+def test_a_quiet_full_scan_costs_one_request_more(duckdb_cfg, clock):
+    sb = Sandbox(seed=9, scale=0.1, clock=clock)
+    options = ExtractOptions(page_size=10, batch_rows=30, intervals={}, overlap_s=0.0)
+    with make_client(sb, clock) as client:
+        extract(client, duckdb_cfg, clock, options, objects=["people"])
+    asked = people_pages(sb)
+    assert sorted(asked, key=int) == [
+        "1",
+        "1",
+        *map(str, range(2, math.ceil(sb.store.count("people") / 10) + 1)),
+    ]
     assert_matches_sandbox(sb, duckdb_cfg, ["people"])
 
 

@@ -74,6 +74,9 @@ class SlidingWindowBudget:
         self.window_s = float(window_s)
         self.safety_s = float(safety_s)
         self.clock: Clock = clock or RealClock()
+        #: how many times ``acquire`` has had to sleep (read without a lock: a hint for
+        #: ``pipelines.inflight``, which only asks whether it grew)
+        self.waits = 0
 
     @property
     def span_s(self) -> float:
@@ -104,6 +107,7 @@ class SlidingWindowBudget:
             wait = self.try_acquire(n)
             if wait <= 0:
                 return
+            self.waits += 1
             self.clock.sleep(max(wait, _MIN_WAIT_S))
 
     def observe(self, remaining: int | None = None, retry_after: float | None = None) -> None:

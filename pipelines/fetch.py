@@ -2,8 +2,9 @@
 
 Custify allows 10 requests/s per account (§1.8) and answers in a few hundred ms, so a sequential
 client reaches only a fraction of the budget. ``Fetcher`` keeps
-up to ``concurrency`` requests in flight on one thread pool; the client's ``RateBudget`` (shared
-by threads and processes) decides when each may leave. Every request runs under a tag (the
+up to ``concurrency`` requests in flight on one thread pool, fewer where more would not bring
+the answers sooner (``pipelines.inflight``); the client's ``RateBudget`` (shared by threads and
+processes) decides when each may leave. Every request runs under a tag (the
 object being scanned), so the run summary can say how many requests and 429s each object cost
 (objectives: one per company, §14).
 
@@ -26,6 +27,7 @@ from custify.http import RequestStats
 from custify.pagination import Page
 from models.registry import CustifyObject
 from models.stop import StopFlag
+from pipelines.inflight import InFlightLimit
 
 
 class Cancelled(Exception):
@@ -73,6 +75,8 @@ class Fetcher:
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="custify-fetch")
+        budget = client.budget
+        self.in_flight = InFlightLimit(concurrency, lambda: budget.waits)
 
     def _tally(self, tag: str) -> RequestStats:
         with self._lock:
@@ -85,7 +89,8 @@ class Fetcher:
             self.stop.check()  # Ctrl-C / SIGTERM: no new request; the run ends unloaded
         if self._cancel.is_set():
             raise Cancelled()
-        result = self.client.list_page(obj, page, tally=self._tally(tag), **options)
+        with self.in_flight.slot():
+            result = self.client.list_page(obj, page, tally=self._tally(tag), **options)
         with self._lock:
             self._pages[tag] += 1
         return result

@@ -78,7 +78,7 @@ def push_diff(spec: dict[str, Any]) -> dict[str, Any]:
     code. Each is its own process, as a scheduled job would be."""
     from bench.child import _connection, _heavy_imports, _warehouse
 
-    _heavy_imports()
+    _heavy_imports(push=True)
     from custify.settings import Settings
     from reverse_etl import run_push
 

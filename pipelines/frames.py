@@ -29,6 +29,7 @@ import polars as pl
 import pyarrow as pa
 
 from models.registry import CustifyObject
+from models.rows import KeyedList
 
 PARENT_ID, CHILD_IDX, TOMBSTONE = "_parent_id", "_idx", "_tombstone"
 SEP = "__"
@@ -123,22 +124,41 @@ def split_keyed(
             parent, entries = _pop_path(parent, keyed.path.split("."))
             known = names.get(keyed.name, {})
             items = entries.items() if isinstance(entries, dict) else ()
+            out_rows = kids[keyed.name]
             for i, (key, entry) in enumerate(items):
-                body = dict(entry) if isinstance(entry, dict) else {"value": entry}
-                value = next((body.pop(f) for f in keyed.value if body.get(f) is not None), None)
-                for f in keyed.value:
-                    body.pop(f, None)
-                name = (
-                    body.pop("name", None) or known.get(key) or (key if key == "global" else None)
-                )
-                kids[keyed.name].append({
-                    PARENT_ID: pid, CHILD_IDX: i, TOMBSTONE: False, "record_id": pid,
-                    keyed.key: key, "name": name, "value": value, **body,
-                })  # fmt: skip
+                out_rows.append(_keyed_row(keyed, pid, i, key, entry, known))
             if not items:
-                kids[keyed.name].append({PARENT_ID: pid, CHILD_IDX: -1, TOMBSTONE: True})
+                out_rows.append({PARENT_ID: pid, CHILD_IDX: -1, TOMBSTONE: True})
         out.append(parent)
     return out, kids
+
+
+def _keyed_row(
+    keyed: KeyedList, pid: Any, idx: int, key: str, entry: Any, known: dict[str, str]
+) -> dict[str, Any]:
+    """One entry's row: its fields after ``name`` and ``value``, the value fields dropped.
+
+    Built by one merge of the entry (tens of thousands of entries per batch of companies):
+    ``name`` and ``value`` keep their places and are set after it."""
+    if not isinstance(entry, dict):
+        name = known.get(key) or (key if key == "global" else None)
+        return {PARENT_ID: pid, CHILD_IDX: idx, TOMBSTONE: False, "record_id": pid,
+                keyed.key: key, "name": name, "value": entry}  # fmt: skip
+    value = None
+    for f in keyed.value:
+        value = entry.get(f)
+        if value is not None:
+            break
+    name = entry.get("name") or known.get(key) or (key if key == "global" else None)
+    row = {PARENT_ID: pid, CHILD_IDX: idx, TOMBSTONE: False, "record_id": pid,
+           keyed.key: key, "name": None, "value": None, **entry}  # fmt: skip
+    for f in keyed.value:
+        if f != "value":
+            row.pop(f, None)
+    row["name"] = name
+    if "value" in keyed.value or "value" not in entry:  # else the entry's own ``value`` stays
+        row["value"] = value
+    return row
 
 
 def _pop_path(row: dict[str, Any], path: list[str]) -> tuple[dict[str, Any], Any]:

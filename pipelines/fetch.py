@@ -85,11 +85,11 @@ class Fetcher:
     # -- requests ----------------------------------------------------------------------------
     def page(self, tag: str, obj: CustifyObject, page: int, **options: Any) -> Page:
         """One list page, sent from the calling thread and counted under ``tag``."""
-        if self.stop is not None:
-            self.stop.check()  # Ctrl-C / SIGTERM: no new request; the run ends unloaded
-        if self._cancel.is_set():
-            raise Cancelled()
-        with self.in_flight.slot():
+        with self.in_flight.slot():  # checked once it is this request's turn to leave
+            if self.stop is not None:
+                self.stop.check()  # Ctrl-C / SIGTERM: no new request; the run ends unloaded
+            if self._cancel.is_set():
+                raise Cancelled()
             result = self.client.list_page(obj, page, tally=self._tally(tag), **options)
         with self._lock:
             self._pages[tag] += 1

@@ -85,7 +85,7 @@ class Fetcher:
     # -- requests ----------------------------------------------------------------------------
     def page(self, tag: str, obj: CustifyObject, page: int, **options: Any) -> Page:
         """One list page, sent from the calling thread and counted under ``tag``."""
-        with self.in_flight.slot():  # checked once it is this request's turn to leave
+        with self.in_flight:  # checked once it is this request's turn to leave
             if self.stop is not None:
                 self.stop.check()  # Ctrl-C / SIGTERM: no new request; the run ends unloaded
             if self._cancel.is_set():

@@ -140,16 +140,16 @@ def _keyed_row(
 
     Built by one merge of the entry (tens of thousands of entries per batch of companies):
     ``name`` and ``value`` keep their places and are set after it."""
+    known_name = known.get(key) or (key if key == "global" else None)
     if not isinstance(entry, dict):
-        name = known.get(key) or (key if key == "global" else None)
         return {PARENT_ID: pid, CHILD_IDX: idx, TOMBSTONE: False, "record_id": pid,
-                keyed.key: key, "name": name, "value": entry}  # fmt: skip
+                keyed.key: key, "name": known_name, "value": entry}  # fmt: skip
     value = None
     for f in keyed.value:
         value = entry.get(f)
         if value is not None:
             break
-    name = entry.get("name") or known.get(key) or (key if key == "global" else None)
+    name = entry.get("name") or known_name
     row = {PARENT_ID: pid, CHILD_IDX: idx, TOMBSTONE: False, "record_id": pid,
            keyed.key: key, "name": None, "value": None, **entry}  # fmt: skip
     for f in keyed.value:

@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 #: the fewest requests in flight: one answer is read while the next is on its way
 FLOOR = 2
@@ -92,7 +91,8 @@ class Climb:
 
 
 class InFlightLimit:
-    """A gate of ``limit`` slots around requests; the limit follows ``Climb`` by epochs.
+    """A gate of ``limit`` slots around requests (``with gate:`` holds one; a class rather
+    than a generator context, as it wraps every request); the limit follows ``Climb``.
 
     ``budget_waits`` returns how often the rate budget has made a request wait so far (a
     counter that only grows).
@@ -120,13 +120,12 @@ class InFlightLimit:
     def limit(self) -> int:
         return self.climb.limit
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
+    def __enter__(self) -> InFlightLimit:
         self.acquire()
-        try:
-            yield
-        finally:
-            self.release()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
     def acquire(self) -> None:
         with self._cond:

@@ -126,3 +126,45 @@ def test_the_budget_counts_the_requests_it_made_wait():
     assert budget.waits == 0
     budget.acquire()  # the window is full: it sleeps until a grant leaves it
     assert budget.waits == 1
+
+
+def test_a_request_waiting_for_a_slot_sends_nothing_once_the_run_is_cancelled():
+    import httpx
+
+    from custify import ApiKey, ConnectionSettings, CustifyClient
+    from models.registry import REGISTRY
+    from pipelines.fetch import Cancelled, Fetcher
+
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, json={"notes": [], "total": 0})
+
+    conn = ConnectionSettings(api_key=ApiKey("k"), base_url="https://api.custify.test")
+    clock = FakeClock()
+    budget = RateBudget(conn.rate_limit, conn.rate_window_s, clock=clock)
+    client = CustifyClient(conn, transport=httpx.MockTransport(answer), budget=budget, clock=clock)
+    fetcher = Fetcher(client, 1)
+    outcome: list[BaseException] = []
+
+    def page() -> None:
+        try:
+            fetcher.page("notes", REGISTRY["notes"], 1)
+        except BaseException as exc:  # noqa: BLE001 -- the outcome is the assertion
+            outcome.append(exc)
+
+    try:
+        fetcher.in_flight.acquire()  # the one slot is taken: the page waits for it
+        waiting = threading.Thread(target=page, daemon=True)
+        waiting.start()
+        waiting.join(0.2)
+        assert waiting.is_alive()
+        fetcher.cancel()
+        fetcher.in_flight.release()
+        waiting.join(5)
+        assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+        assert sent == []
+    finally:
+        fetcher.close()
+        client.close()

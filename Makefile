@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP)
+	@$(BIN)/python scripts/compile-bytecode
 
 demo: setup
 	$(BIN)/custify-sync demo

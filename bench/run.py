@@ -76,6 +76,17 @@ def _machine() -> str:
     return f"{platform.machine()}, {psutil.cpu_count()} CPUs, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
+def _compile_bytecode(baseline_code: str | None) -> None:
+    """The measured code's bytecode, compiled first as an installed wheel ships it (see
+    scripts/compile-bytecode): the baseline's dlt, in site-packages, was compiled when it was
+    installed; without this, ours would be compiled again in every client process."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    roots = [str(root), *([baseline_code] if baseline_code else [])]
+    subprocess.run([sys.executable, str(root / "scripts" / "compile-bytecode"), *roots], check=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -114,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.push_rows:
         sizes = dataclasses.replace(sizes, push_rows=args.push_rows)
     started = time.perf_counter()
+    _compile_bytecode(args.baseline_code)
 
     def log(msg: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f} s] {msg}", flush=True)

@@ -48,6 +48,7 @@ from custify.errors import (
 )
 from custify.ratelimit import SlidingWindowBudget
 from custify.settings import ConnectionSettings
+from custify.transport import keep_alive_transport
 from models.clock import Clock, RealClock
 
 logger = logging.getLogger("custify")
@@ -160,10 +161,11 @@ class HttpSession:
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._key = settings.api_key
-        # the client owns the connection pool and reads the environment (proxy variables,
-        # certificate files) once; requests are sent on the transport it picked for the base
-        # URL's host, without its per-request layers (auth flow, redirects, cookies, URL
-        # merging): ~0.25 ms of CPU per request, a third of a small page's cost (bench/README.md)
+        # the client reads the environment (proxy variables, certificate files) once; requests
+        # are sent on the transport it picked for the base URL's host, without its per-request
+        # layers (auth flow, redirects, cookies, URL merging): ~0.25 ms of CPU per request, a
+        # third of a small page's cost (bench/README.md); where that is httpx's default
+        # transport, on ours instead (custify/transport.py)
         self._client = httpx.Client(
             base_url=settings.base_url,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
@@ -175,12 +177,21 @@ class HttpSession:
             transport=transport,
             follow_redirects=False,
         )
-        self._transport = self._client._transport_for_url(self._client.base_url)
+        picked = self._client._transport_for_url(self._client.base_url)
+        #: the keep-alive transport this session made (closed with it), if any
+        self._own_transport = None
+        if transport is None and picked is self._client._transport:  # not a proxy's
+            self._own_transport = keep_alive_transport(
+                settings.base_url, max_connections=settings.concurrency
+            )
+        self._transport = self._own_transport or picked
         self._base = str(self._client.base_url).rstrip("/") + "/"
         self._headers = dict(self._client.headers)
         self._extensions = {"timeout": self._client.timeout.as_dict()}
 
     def close(self) -> None:
+        if self._own_transport is not None:
+            self._own_transport.close()
         self._client.close()
         if self._own_budget:
             self.budget.close()

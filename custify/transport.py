@@ -62,9 +62,8 @@ class KeepAliveTransport(httpx.BaseTransport):
         max_connections: int,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._scheme = url.scheme
-        self._host = url.host
-        self._port = url.port or (443 if url.scheme == "https" else 80)
+        self._origin = _origin(url)
+        self._scheme, self._host, self._port = self._origin
         self._ssl_context = ssl_context
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
@@ -119,13 +118,15 @@ class KeepAliveTransport(httpx.BaseTransport):
     # -- one request ------------------------------------------------------------------------
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        port = url.port or (443 if url.scheme == "https" else 80)
-        if (url.scheme, url.host, port) != (self._scheme, self._host, self._port):
+        if _origin(url) != self._origin:
             raise httpx.UnsupportedProtocol(f"this transport serves {self._host} only")
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         body = request.read() or None
-        headers = dict(request.headers.multi_items())
-        chunked = headers.pop("Transfer-Encoding", headers.pop("transfer-encoding", None))
+        # http.client frames the body itself (encode_chunked), so httpx's header must not stay
+        chunked = "transfer-encoding" in request.headers
+        headers = {
+            k: v for k, v in request.headers.multi_items() if k.lower() != "transfer-encoding"
+        }
         held = self._take(timeouts)
         conn, reusable = held.conn, False
         try:
@@ -137,7 +138,7 @@ class KeepAliveTransport(httpx.BaseTransport):
                     url.raw_path.decode("ascii"),
                     body=body,
                     headers=headers,
-                    encode_chunked=chunked is not None and body is not None,
+                    encode_chunked=chunked and body is not None,
                 )
             except TimeoutError as exc:
                 raise httpx.WriteTimeout(str(exc) or "write timeout") from exc
@@ -186,6 +187,10 @@ def _read_response(
         content,
         bool(response.will_close),
     )
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
 
 
 def _seconds(value: Any) -> float | None:

@@ -120,26 +120,40 @@ class KeepAliveTransport(httpx.BaseTransport):
         url = request.url
         if _origin(url) != self._origin:
             raise httpx.UnsupportedProtocol(f"this transport serves {self._host} only")
-        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         body = request.read() or None
         # http.client frames the body itself (encode_chunked), so httpx's header must not stay
         chunked = "transfer-encoding" in request.headers
         headers = {
             k: v for k, v in request.headers.multi_items() if k.lower() != "transfer-encoding"
         }
+        return self.send(
+            request.method,
+            url.raw_path.decode("ascii"),
+            headers,
+            body,
+            request.extensions.get("timeout", {}),
+            chunked=chunked and body is not None,
+        )
+
+    def send(
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeouts: dict[str, float | None],
+        *,
+        chunked: bool = False,
+    ) -> httpx.Response:
+        """One request to ``target`` (path and query, already encoded) on this origin; no
+        ``httpx.Request`` needed. ``http.client`` adds ``Host`` and ``Content-Length``."""
         held = self._take(timeouts)
         conn, reusable = held.conn, False
         try:
             assert conn.sock is not None
             conn.sock.settimeout(_seconds(timeouts.get("write")))
             try:
-                conn.request(
-                    request.method,
-                    url.raw_path.decode("ascii"),
-                    body=body,
-                    headers=headers,
-                    encode_chunked=chunked and body is not None,
-                )
+                conn.request(method, target, body=body, headers=headers, encode_chunked=chunked)
             except TimeoutError as exc:
                 raise httpx.WriteTimeout(str(exc) or "write timeout") from exc
             except OSError as exc:

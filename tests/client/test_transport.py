@@ -21,6 +21,7 @@ import pytest
 
 from custify.client import CustifyClient
 from custify.errors import ConnectFailed, RetriableError, error_from_transport
+from custify.http import _Call
 from custify.settings import ApiKey, ConnectionSettings
 from custify.transport import KeepAliveTransport, keep_alive_transport
 
@@ -342,3 +343,40 @@ def test_only_http_and_https_origins() -> None:
         transport.handle_request(httpx.Request("GET", "http://other.example/x"))
     assert isinstance(error_from_transport(httpx.UnsupportedProtocol("x"), "GET", "/"),
                       RetriableError)  # fmt: skip
+
+
+def test_a_plain_get_goes_out_as_httpx_would_send_it() -> None:
+    """The session writes a bodiless GET's target itself (no ``httpx.Request``): the server
+    sees the same path, query and headers as through httpx's own request building."""
+
+    def echo(h: http.server.BaseHTTPRequestHandler) -> None:
+        _json(h, {"path": h.path, "headers": {k.lower(): v for k, v in h.headers.items()}})
+
+    params = {"q": "a b&c=d/é?", "on": True, "off": False, "none": None, "ids": ["x", "y z"],
+              "n": 5, "f": 1.5, "sort": '{"created_at":-1}'}  # fmt: skip
+    with _serving(echo) as server:
+        settings = ConnectionSettings(
+            api_key=ApiKey("sk_test_transport"),
+            base_url=f"http://127.0.0.1:{server.server_port}/api",
+            budget_path=None,
+        )
+        with CustifyClient(settings) as client:
+            session = client._session
+            plain = _Call("GET", "/company/all", params, None, None, None, {})
+            assert session._direct_target(plain) is not None  # this one skips httpx.Request
+            direct = client.request("GET", "/company/all", params=params).json()
+            inner = session._transport
+
+            class Wrapping(httpx.BaseTransport):  # not the session's own: httpx's path
+                def handle_request(self, request: httpx.Request) -> httpx.Response:
+                    return inner.handle_request(request)
+
+            session._transport = Wrapping()
+            via_httpx = client.request("GET", "/company/all", params=params).json()
+            session._transport = inner
+            escaped = client.request("GET", "/company/a b").json()  # escaping: httpx's path
+    assert direct["path"] == via_httpx["path"]
+    assert direct["path"].startswith("/api/company/all?q=a+b%26c%3Dd%2F%C3%A9%3F&on=true&off=false")
+    assert direct["headers"] == via_httpx["headers"]
+    assert direct["headers"]["authorization"] == "Bearer sk_test_transport"
+    assert escaped["path"] == "/api/company/a%20b"

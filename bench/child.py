@@ -13,6 +13,8 @@ The OS's view of the whole process (``os.wait4``) is added by the parent.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import resource
 import sys
@@ -264,6 +266,10 @@ def main(argv: list[str]) -> int:
 
     logging.basicConfig(level=logging.WARNING)
     spec = json.loads(Path(spec_path).read_text())
+    if job != "extract_rest_api":
+        # our jobs end as the ``custify-sync`` process does (custify_sync/process.py), without
+        # importing it: a baseline checkout (code_root) must import all of its own packages
+        atexit.register(gc.freeze)
     if spec.get("code_root"):  # measure another checkout's code (the baseline of the same run)
         sys.path.insert(0, spec["code_root"])
     result = JOBS[job](spec)

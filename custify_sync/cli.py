@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from custify_sync.errors import EXIT_USAGE, run_guarded
+from custify_sync.process import skip_final_collection
 
 app = typer.Typer(
     name="custify-sync",
@@ -336,6 +337,7 @@ def main() -> None:
 
     Typer raises click's exceptions (from whichever click it ships with) when not in
     standalone mode; they are recognised by their interface, not their import path."""
+    skip_final_collection()
     try:
         code = app(standalone_mode=False)
     except Exception as exc:

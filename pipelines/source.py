@@ -49,7 +49,7 @@ from pipelines.conform import Known, conform
 from pipelines.context import ObjectReport, RunContext
 from pipelines.failures import failure_line
 from pipelines.first_load import APPEND, first_loads
-from pipelines.frames import CHILD_IDX, PARENT_ID, TOMBSTONE, Batch, child_tables
+from pipelines.frames import CHILD_IDX, PARENT_ID, SEP, TOMBSTONE, Batch, child_tables
 from pipelines.jobs import DONE, SCOPED, ObjectJob, Plan
 from pipelines.options import RETRY_UNSCOPED_S, ExtractOptions
 from pipelines.reconcile import delete_events
@@ -61,17 +61,24 @@ PROGRESS_EVERY_S = 0.5
 
 
 class _HintNoise(logging.Filter):
-    """Drops dlt's warning that our column hints differ from the Arrow types: that is meant
-    (JSON text declared ``json``; ``id`` declared not-null), and it would print per batch."""
+    """Drops two dlt warnings about our own tables, both meant and both printed many times:
+
+    - our column hints differ from the Arrow types (JSON text declared ``json``; ``id``
+      declared not-null), once per batch;
+    - a merge hint (``hard_delete``, ``dedup_sort``) is ignored on an append: a table's first
+      load appends on purpose (``pipelines.first_load``), once per table on the first run.
+    """
 
     names = frozenset([*(o.name for o in EXTRACTED), events.EVENTS_TABLE])
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        if "when merging arrow schema with dlt schema" not in msg:
-            return True
-        name = msg.split("In resource: ", 1)[-1].split(",", 1)[0]
-        return name not in self.names
+        if "when merging arrow schema with dlt schema" in msg:
+            return msg.split("In resource: ", 1)[-1].split(",", 1)[0] not in self.names
+        if 'with write disposition "append"' in msg and "will be ignored" in msg:
+            table = msg.split(' in table "', 1)[-1].split('"', 1)[0]
+            return table.split(SEP, 1)[0] not in self.names  # a parent or one of its children
+        return True
 
 
 def quiet_hint_noise() -> None:

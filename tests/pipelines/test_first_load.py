@@ -3,6 +3,7 @@ the warehouse already holds is merged even when nothing else remembers it."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 from pipelines import custify_source, run_extract
@@ -81,3 +82,29 @@ def test_two_extracts_before_one_load_neither_fail_nor_append_twice(sandbox, cli
     assert rows == ids == len(sandbox.store.rows("people"))
     replies = _counts(duckdb_cfg, "tickets__replies", "_parent_id || '/' || _idx")
     assert replies[0] == replies[1] > 0
+
+
+def test_the_first_load_prints_no_warning_about_its_own_append(
+    sandbox, client, clock, warehouse_cfg
+):
+    """dlt warns that merge hints are ignored on an append; appending a first load is meant,
+    so none of those warnings reaches the user (dlt's other warnings still do)."""
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                seen.append(record.getMessage())
+
+    dlt_logger = logging.getLogger("dlt")
+    keep = Keep()
+    dlt_logger.addHandler(keep)
+    try:
+        _extract(client, clock, warehouse_cfg)
+        dlt_logger.warning('The "dedup_sort" column hint for column "x" in table "someone_else" '
+                           'with write disposition "append" in schema "s" will be ignored.')  # fmt: skip
+    finally:
+        dlt_logger.removeHandler(keep)
+    assert not [m for m in seen if "people" in m or "tickets" in m], seen
+    assert any("someone_else" in m for m in seen)  # a table not ours still warns
+    assert {"people", "tickets", "tickets__replies"}.isdisjoint(_staging_tables(warehouse_cfg))

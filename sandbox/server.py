@@ -26,6 +26,12 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
+    def setup(self) -> None:
+        # a keep-alive connection idle this long is closed, as load balancers do (Custify's
+        # own limit is unknown); ``None`` keeps it open for as long as the client wants
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout_s)
+
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -67,17 +73,26 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     sandbox: Sandbox
+    idle_timeout_s: float | None = None
 
 
 class SandboxServer:
     """A running server: ``.url``, ``.stop()``; also a context manager."""
 
-    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        idle_timeout_s: float | None = None,
+    ) -> None:
         if host not in LOOPBACK:
             raise ValueError(f"the sandbox only binds to loopback, not {host!r}")
         self.sandbox = sandbox
         self._httpd = _Server((host, port), _Handler)
         self._httpd.sandbox = sandbox
+        self._httpd.idle_timeout_s = idle_timeout_s
         bound, self.port = self._httpd.server_address[:2]
         self.host = bound.decode() if isinstance(bound, bytes) else bound
         self.url = f"http://{self.host}:{self.port}"
@@ -102,6 +117,9 @@ class SandboxServer:
         return f"SandboxServer({self.url})"
 
 
-def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
-    """Start serving ``sandbox`` on ``host:port`` (0 = a free port) in a background thread."""
-    return SandboxServer(sandbox, host, port)
+def serve(
+    sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, *, idle_timeout_s: float | None = None
+) -> SandboxServer:
+    """Start serving ``sandbox`` on ``host:port`` (0 = a free port) in a background thread;
+    ``idle_timeout_s`` closes keep-alive connections idle that long (default: never)."""
+    return SandboxServer(sandbox, host, port, idle_timeout_s=idle_timeout_s)

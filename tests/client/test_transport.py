@@ -24,6 +24,7 @@ from custify.errors import ConnectFailed, RetriableError, error_from_transport
 from custify.http import _Call
 from custify.settings import ApiKey, ConnectionSettings
 from custify.transport import KeepAliveTransport, keep_alive_transport
+from sandbox import Sandbox, serve
 
 Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
 
@@ -380,3 +381,21 @@ def test_a_plain_get_goes_out_as_httpx_would_send_it() -> None:
     assert direct["headers"] == via_httpx["headers"]
     assert direct["headers"]["authorization"] == "Bearer sk_test_transport"
     assert escaped["path"] == "/api/company/a%20b"
+
+
+def test_a_connection_the_sandbox_closed_while_idle_is_replaced_without_a_retry() -> None:
+    """The sandbox closes keep-alive connections idle for 0.2 s (as a load balancer in front
+    of Custify may): the next list page goes out on a new connection, sent once."""
+    sb = Sandbox(seed=4, scale=0.1, rate_limit=None)
+    with serve(sb, idle_timeout_s=0.2) as server:
+        settings = ConnectionSettings(
+            api_key=ApiKey(sb.api_key), base_url=server.url, budget_path=None
+        )
+        with CustifyClient(settings) as client:
+            first = client.list_page("people", 1, page_size=5)
+            time.sleep(0.6)
+            second = client.list_page("people", 1, page_size=5)
+            stats = client.stats.snapshot()
+    assert [r["id"] for r in second.rows] == [r["id"] for r in first.rows]
+    assert (stats["requests"], stats["retries"]) == (2, 0)
+    assert sb.journal.count(path_prefix="/people") == 2

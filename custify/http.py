@@ -318,8 +318,9 @@ class HttpSession:
         return response
 
     def _direct_target(self, call: _Call) -> str | None:
-        """Path and query for a bodiless request whose path needs no escaping, sent on our
-        own transport (not one a test or a proxy put there); else None.
+        """Path and query for a GET (no body: nothing for http.client and httpx to frame
+        differently) whose path needs no escaping, sent on our own transport (not one a test
+        or a proxy put there); else None.
 
         Building an ``httpx.Request`` parses and re-escapes the whole URL character by
         character: ~70 us of a small page's CPU. The query is encoded as httpx encodes it
@@ -327,7 +328,9 @@ class HttpSession:
         repeated keys), which ``tests/client/test_transport.py`` checks against httpx."""
         if self._transport is not self._own_transport or self._own_transport is None:
             return None
-        if call.json is not None or call.files or call.data or not _PLAIN_PATH.match(call.path):
+        if call.method != "GET" or call.json is not None or call.files or call.data:
+            return None
+        if not _PLAIN_PATH.match(call.path):
             return None
         target = self._base_path + call.path.lstrip("/")
         return f"{target}?{query_string(call.params)}" if call.params else target

@@ -365,6 +365,8 @@ def test_a_plain_get_goes_out_as_httpx_would_send_it() -> None:
             session = client._session
             plain = _Call("GET", "/company/all", params, None, None, None, {})
             assert session._direct_target(plain) is not None  # this one skips httpx.Request
+            bodiless_post = _Call("POST", "/company/all", params, None, None, None, {})
+            assert session._direct_target(bodiless_post) is None  # httpx frames it, as before
             direct = client.request("GET", "/company/all", params=params).json()
             inner = session._transport
 

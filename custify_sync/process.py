@@ -7,8 +7,8 @@ import gc
 
 
 def skip_final_collection() -> None:
-    """Freeze the heap as the interpreter exits, so that its last garbage collection passes
-    over every object the run left behind instead of visiting each one.
+    """Freeze the heap as the interpreter exits, so that its last garbage collection skips
+    the objects the run left behind instead of traversing every one of them.
 
     After an extract that pass costs 0.3-0.5 s of CPU (bench/README.md), spent on memory the
     operating system takes back anyway. Everything still closes as before: files, DuckDB and

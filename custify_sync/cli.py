@@ -301,6 +301,10 @@ def sandbox(
     profile: Annotated[
         str | None, typer.Option(help="A named set of fault knobs, e.g. unknowns.")
     ] = None,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(min=0, help="Close keep-alive connections idle this many seconds (0: never)."),
+    ] = 0.0,
 ) -> None:
     """Serve the offline Custify API on 127.0.0.1 until interrupted."""
     from custify_sync.commands import run_sandbox_command
@@ -314,6 +318,7 @@ def sandbox(
             rate_limit=rate_limit,
             api_key=api_key,
             profile=profile,
+            idle_timeout_s=idle_timeout,
             stop=stop,
         )
     )

@@ -21,6 +21,7 @@ def run_sandbox_command(
     api_key: str | None,
     stop: StopFlag,
     profile: str | None = None,
+    idle_timeout_s: float = 0.0,
 ) -> int:
     import secrets
 
@@ -37,7 +38,7 @@ def run_sandbox_command(
     sb = Sandbox(seed=seed, scale=scale, api_key=key, rate_limit=rate_limit or None,
                  faults=Faults(latency_s=latency_ms / 1000), profile=profile)  # fmt: skip
     try:
-        server = serve(sb, port=port)
+        server = serve(sb, port=port, idle_timeout_s=idle_timeout_s or None)
     except OSError as exc:
         raise ConfigError(
             f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}; "
@@ -50,7 +51,8 @@ def run_sandbox_command(
     console.print(f"Holds {counts}.")
     limit = f"{rate_limit} requests per 10 s" if rate_limit else "off"
     shown = f"; profile {profile}" if profile else ""
-    console.print(f"Rate limit: {limit}; latency {latency_ms} ms{shown}. Ctrl-C stops it.")
+    idle = f"; idle connections closed after {idle_timeout_s:g} s" if idle_timeout_s else ""
+    console.print(f"Rate limit: {limit}; latency {latency_ms} ms{idle}{shown}. Ctrl-C stops it.")
     try:
         while not stop.is_set():
             stop_wait(stop, 0.5)

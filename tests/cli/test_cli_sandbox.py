@@ -12,6 +12,7 @@ import pytest
 
 from custify.client import CustifyClient
 from custify.settings import ApiKey, ConnectionSettings
+from tests.sandbox.sockets import idle_connection_closed
 
 CLI = [sys.executable, "-m", "custify_sync.cli"]
 
@@ -54,3 +55,23 @@ def test_cli_sandbox_stops_cleanly_on_interrupt(sandbox_process):
     proc, _, _ = sandbox_process
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 0
+
+
+def test_cli_sandbox_closes_idle_connections_when_asked(tmp_path):
+    """``--idle-timeout`` closes keep-alive connections left idle, as a load balancer in front
+    of Custify may; the banner says so."""
+    proc = subprocess.Popen(
+        [*CLI, "sandbox", "--port", "0", "--scale", "0.01", "--idle-timeout", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)]
+        url = re.search(r"http://127\.0\.0\.1:(\d+)", lines[0])
+        key = re.search(r"API key: (\S+)", lines[1])
+        assert url and key, f"unexpected sandbox banner: {lines!r}"
+        closed = idle_connection_closed("127.0.0.1", int(url.group(1)), key.group(1), 0.6)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert closed
+    assert "idle connections closed after 0.2 s" in out + err

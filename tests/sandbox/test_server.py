@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import time
-
 import httpx
 import pytest
 
 from models.clock import FakeClock
 from sandbox import Sandbox, serve
+from tests.sandbox.sockets import idle_connection_closed
 
 
 @pytest.fixture
@@ -100,34 +98,11 @@ def test_concurrent_requests_with_latency_on_a_real_clock():
     assert codes == [200] * 8
 
 
-def _idle_connection_closed(server, api_key: str, idle_s: float) -> bool:
-    """One keep-alive request on a raw socket, then ``idle_s`` of silence: did the server
-    close the connection (a read returns end of file)?"""
-    with socket.create_connection((server.host, server.port), timeout=5) as sock:
-        sock.sendall(f"GET /tag HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api_key}\r\n\r\n"
-                     .encode())  # fmt: skip
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            answer += sock.recv(65536)
-        head, _, body = answer.partition(b"\r\n\r\n")
-        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length")))  # fmt: skip
-        while len(body) < length:
-            body += sock.recv(65536)
-        assert head.startswith(b"HTTP/1.1 200")
-        time.sleep(idle_s)
-        sock.settimeout(0.5)
-        try:
-            return sock.recv(1) == b""
-        except TimeoutError:
-            return False  # still open: nothing to read, no end of file
-
-
 def test_idle_keep_alive_connections_close_only_when_asked():
     """``idle_timeout_s`` closes a keep-alive connection left idle, as a load balancer does;
     by default it stays open."""
     sb = Sandbox(seed=4, scale=0.1, rate_limit=None)
     with serve(sb, idle_timeout_s=0.2) as server:
-        assert _idle_connection_closed(server, sb.api_key, idle_s=0.6)
+        assert idle_connection_closed(server.host, server.port, sb.api_key, idle_s=0.6)
     with serve(sb) as server:
-        assert not _idle_connection_closed(server, sb.api_key, idle_s=0.6)
+        assert not idle_connection_closed(server.host, server.port, sb.api_key, idle_s=0.6)

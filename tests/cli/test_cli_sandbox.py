@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 
 from custify.client import CustifyClient
 from custify.settings import ApiKey, ConnectionSettings
-from tests.sandbox.sockets import idle_connection_closed
+from tests.sandbox.sockets import idle_connection_closed, sandbox_banner
 
 CLI = [sys.executable, "-m", "custify_sync.cli"]
 
@@ -26,11 +25,8 @@ def sandbox_process(tmp_path: Path):
         text=True,
         cwd=tmp_path,
     )
-    lines = [proc.stdout.readline() for _ in range(2)]
-    url = re.search(r"http://127\.0\.0\.1:\d+", lines[0])
-    key = re.search(r"API key: (\S+)", lines[1])
-    assert url and key, f"unexpected sandbox banner: {lines!r}"
-    yield proc, url.group(0), key.group(1)
+    url, key = sandbox_banner(proc)
+    yield proc, url, key
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=10)
 
@@ -65,11 +61,8 @@ def test_cli_sandbox_closes_idle_connections_when_asked(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
     )  # fmt: skip
     try:
-        lines = [proc.stdout.readline() for _ in range(2)]
-        url = re.search(r"http://127\.0\.0\.1:(\d+)", lines[0])
-        key = re.search(r"API key: (\S+)", lines[1])
-        assert url and key, f"unexpected sandbox banner: {lines!r}"
-        closed = idle_connection_closed("127.0.0.1", int(url.group(1)), key.group(1), 0.6)
+        url, key = sandbox_banner(proc)
+        closed = idle_connection_closed("127.0.0.1", int(url.rsplit(":", 1)[1]), key, 0.6)
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)

@@ -1,8 +1,11 @@
-"""A raw keep-alive connection to a sandbox server, for what httpx would hide."""
+"""A sandbox server seen from outside: its CLI banner, a raw keep-alive connection (for what
+httpx would hide)."""
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
 import time
 
 
@@ -27,3 +30,12 @@ def idle_connection_closed(host: str, port: int, api_key: str, idle_s: float) ->
             return sock.recv(1) == b""
         except TimeoutError:
             return False  # still open: nothing to read, no end of file
+
+
+def sandbox_banner(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """The URL and API key a ``custify-sync sandbox`` process prints on its first two lines."""
+    lines = [proc.stdout.readline() for _ in range(2)] if proc.stdout else []
+    url = re.search(r"http://127\.0\.0\.1:\d+", lines[0] if lines else "")
+    key = re.search(r"API key: (\S+)", lines[1] if len(lines) > 1 else "")
+    assert url and key, f"unexpected sandbox banner: {lines!r}"
+    return url.group(0), key.group(1)

@@ -3,7 +3,6 @@ constructor, over ``POST /_sandbox/faults`` and through ``custify-sync sandbox -
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from models.clock import FakeClock
 from sandbox import Faults, Sandbox, serve
 from sandbox.profiles import PROFILES, knobs
 from tests.sandbox.conftest import make_client
+from tests.sandbox.sockets import sandbox_banner
 
 CLI = [sys.executable, "-m", "custify_sync.cli"]
 
@@ -127,12 +127,9 @@ def test_cli_sandbox_serves_the_unknowns_profile(tmp_path: Path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
     )  # fmt: skip
     try:
-        lines = [proc.stdout.readline() for _ in range(2)]
-        url = re.search(r"http://127\.0\.0\.1:\d+", lines[0])
-        key = re.search(r"API key: (\S+)", lines[1])
-        assert url and key, f"unexpected sandbox banner: {lines!r}"
-        headers = {"Authorization": f"Bearer {key.group(1)}"}
-        with httpx.Client(base_url=url.group(0), headers=headers, timeout=10) as c:
+        url, key = sandbox_banner(proc)
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=10) as c:
             assert c.get("/_sandbox/info").json()["profile"] == "unknowns"
             assert c.get("/file").status_code == 403
             people = c.get("/_sandbox/state/people").json()

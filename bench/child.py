@@ -6,6 +6,7 @@ HTTP only, and writes what it measured in-process to OUT.json:
 - ``work_s`` / ``work_cpu_s``: wall and CPU (user + system, all threads, ``RUSAGE_SELF``) of
   the measured call alone, after the imports and the set-up (tables to push, ...);
 - ``setup_cpu_s``: CPU spent before it (interpreter start, imports, set-up);
+- ``thread_cpu_s``: the process's CPU by thread (``bench.thread_cpu``);
 - the job's own figures (rows, requests the client counted, per-object reports, ...).
 
 The OS's view of the whole process (``os.wait4``) is added by the parent.
@@ -22,6 +23,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench import thread_cpu
 
 
 def _cpu() -> float:
@@ -272,7 +275,9 @@ def main(argv: list[str]) -> int:
         atexit.register(gc.freeze)
     if spec.get("code_root"):  # measure another checkout's code (the baseline of the same run)
         sys.path.insert(0, spec["code_root"])
+    thread_cpu.install()
     result = JOBS[job](spec)
+    result["thread_cpu_s"] = thread_cpu.snapshot()
     Path(out_path).write_text(json.dumps(result, default=str))
     return 0
 

@@ -228,6 +228,7 @@ def details(res: dict[str, Any]) -> list[str]:
         for k, v in ((cpu.get("all") or {}).get("rest_api") or {}).items():
             lines.append(f"\nrest_api {k} ({PART_LABELS['all']}): {v['child_rows']:,} rows in child tables "
                          "besides the parent records.")  # fmt: skip
+        lines += _cpu_notes(cpu)
         lines.append("")
     idle = (cpu or {}).get("idle")
     if idle:
@@ -286,6 +287,27 @@ def details(res: dict[str, Any]) -> list[str]:
                          f"| {p['sandbox_generate_s']:.1f} |")  # fmt: skip
         lines.append("")
     lines += push_scale_report.details(res)
+    return lines
+
+
+def _cpu_notes(cpu: dict[str, Any]) -> list[str]:
+    """Per part: each source's rounds (when repeated) and our process's CPU by thread."""
+    lines: list[str] = []
+    for part, what in PART_LABELS.items():
+        sub = cpu.get(part) or {}
+        sources = [("custify-sync", sub.get("ours") or {})]
+        sources += [(f"rest_api {k}", v) for k, v in (sub.get("rest_api") or {}).items()]
+        rounds = [
+            (n, e["rounds_cpu_s"]) for n, e in sources if len(e.get("rounds_cpu_s") or ()) > 1
+        ]
+        if rounds:  # the table shows each source's median run
+            listed = "; ".join(f"{n} {', '.join(f'{c:.2f}' for c in cs)}" for n, cs in rounds)
+            lines.append(f"\n{what}: {len(rounds[0][1])} alternating rounds, process CPU s in run "
+                         f"order: {listed}. The table shows each source's median run.")  # fmt: skip
+        threads = sources[0][1].get("thread_cpu_s")
+        if threads:  # bench/thread_cpu.py: the kernel's per-thread clocks, not samples
+            shares = ", ".join(f"{k} {v:.2f}" for k, v in threads.items() if v >= 0.01)
+            lines.append(f"\ncustify-sync CPU s by thread ({what}): {shares}.")
     return lines
 
 

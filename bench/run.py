@@ -1,6 +1,6 @@
 """``python -m bench.run`` (``make bench``): the whole benchmark suite.
 
-    python -m bench.run                     # everything, issue sizes (~20-30 min)
+    python -m bench.run                     # everything, issue sizes (~25 min)
     python -m bench.run --quick             # smaller data, a few minutes
     python -m bench.run --only cpu,idle     # some benchmarks: cpu rate push idle growth
                                             #   push100k diff1m

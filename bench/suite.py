@@ -153,24 +153,24 @@ def _cpu_part(sb: SandboxProcess, work: Workdir, log: Log, sizes: Sizes, part: s
     run by CPU, and ``rounds_cpu_s`` keeps every run's CPU in run order.
     """
     what = PART_LABELS[part]
-    runs: dict[str, list[dict[str, Any]]] = {}
-    first_spec: dict[str, Any] | None = None
+    ours: list[dict[str, Any]] = []
+    baselines: dict[str, list[dict[str, Any]]] = {}
+    specs = []
     for n in range(rounds):
         label = _round_label(f"custify-sync source, {what}", n, rounds)
-        spec = work.spec(sb, f"cpu-{part}-ours", limit_on=False, objects=objects)
-        first_spec = first_spec or spec
-        run, journal = _client("extract_ours", spec, sb, log, label)
-        runs.setdefault("ours", []).append({
+        specs.append(work.spec(sb, f"cpu-{part}-ours", limit_on=False, objects=objects))
+        run, journal = _client("extract_ours", specs[-1], sb, log, label)
+        ours.append({
             **_run_dict(run), "records": run.result["rows"], "requests": journal["requests"],
             "sandbox_cpu_s": journal["sandbox_cpu_s"], "objects": run.result["objects"],
             "steps": run.result["steps"]})  # fmt: skip
         for variant in sizes.rest_api_variants if baseline else ():
-            runs.setdefault(variant, []).append(
+            baselines.setdefault(variant, []).append(
                 _rest_api_run(sb, work, log, part, objects, variant, n, rounds)
             )
-    out: dict[str, Any] = {"spec": first_spec, "ours": _median_run(runs.pop("ours"))}
+    out: dict[str, Any] = {"spec": specs[0], "ours": _median_run(ours)}
     if baseline:
-        out["rest_api"] = {variant: _median_run(vruns) for variant, vruns in runs.items()}
+        out["rest_api"] = {variant: _median_run(runs) for variant, runs in baselines.items()}
     return out
 
 
